@@ -1,0 +1,28 @@
+# Ember developer commands. Everything runs from a local virtualenv in .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint bench
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# The all-in-one entry point. Until heat-all lands this validates the example template.
+run: install
+	$(BIN)/ember template validate examples/hello.yaml
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/template_bench.py --output bench/results/template.json

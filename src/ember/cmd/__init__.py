@@ -1,0 +1,1 @@
+"""Entry points: the ``ember`` CLI and the Heat-compatible service commands."""

@@ -1,0 +1,1 @@
+"""Shared building blocks: errors, identifiers, configuration. Standard library only."""

@@ -1,0 +1,115 @@
+"""Ember's error tree.
+
+Every error a user can cause is an ``EmberError``. The API layers map errors to HTTP by
+class (walking the MRO), and the class name is what Heat's fault body calls ``error.type``,
+so names follow Heat's.
+
+    EmberError
+    ├── InvalidRequest                       400
+    │   ├── RequestLimitExceeded
+    │   ├── InvalidTemplateVersion
+    │   ├── InvalidTemplateSection
+    │   ├── InvalidEnvironment
+    │   ├── StackValidationFailed            (carries diagnostics with paths)
+    │   ├── UserParameterMissing
+    │   ├── UnknownUserParameter
+    │   ├── ImmutableParameterModified
+    │   ├── InvalidTemplateReference
+    │   ├── InvalidTemplateAttribute
+    │   ├── CircularDependencyException
+    │   └── NotSupported
+    └── EntityNotFound                       404
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+
+class EmberError(Exception):
+    """Base of every error Ember reports to a user."""
+
+    msg_fmt: ClassVar[str] = "An unknown error occurred."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        if message is None:
+            message = self.msg_fmt % kwargs if kwargs else self.msg_fmt
+        self.message = message
+        super().__init__(message)
+
+    @property
+    def type_name(self) -> str:
+        return type(self).__name__
+
+
+class InvalidRequest(EmberError):
+    msg_fmt = "The request is invalid."
+
+
+class RequestLimitExceeded(InvalidRequest):
+    msg_fmt = "Request limit exceeded: %(message)s"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(self.msg_fmt % {"message": message})
+
+
+class InvalidTemplateVersion(InvalidRequest):
+    msg_fmt = "The template version is invalid: %(explanation)s"
+
+
+class InvalidTemplateSection(InvalidRequest):
+    msg_fmt = "The template section is invalid: %(section)s"
+
+
+class InvalidEnvironment(InvalidRequest):
+    msg_fmt = "The environment is invalid: %(explanation)s"
+
+
+class UserParameterMissing(InvalidRequest):
+    msg_fmt = "The Parameter (%(key)s) was not provided."
+
+
+class UnknownUserParameter(InvalidRequest):
+    msg_fmt = "The Parameter (%(key)s) was not defined in template."
+
+
+class ImmutableParameterModified(InvalidRequest):
+    msg_fmt = "The following parameters are immutable and may not be updated: %(keys)s"
+
+
+class InvalidTemplateReference(InvalidRequest):
+    msg_fmt = 'The specified reference "%(resource)s" (in %(key)s) is incorrect.'
+
+
+class InvalidTemplateAttribute(InvalidRequest):
+    msg_fmt = "The Referenced Attribute (%(resource)s %(key)s) is incorrect."
+
+
+class CircularDependencyException(InvalidRequest):
+    msg_fmt = "Circular Dependency Found: %(cycle)s"
+
+
+class NotSupported(InvalidRequest):
+    msg_fmt = "%(feature)s is not supported."
+
+
+class StackValidationFailed(InvalidRequest):
+    """One or more template problems, each named by its path in the template.
+
+    ``diagnostics`` keeps every problem found; ``message`` lists them one per line, which
+    is what a client prints after ``ERROR:``.
+    """
+
+    msg_fmt = "%(message)s"
+
+    def __init__(self, message: str | None = None, diagnostics: Sequence[Any] = ()) -> None:
+        self.diagnostics = tuple(diagnostics)
+        if message is None:
+            message = "\n".join(str(d) for d in self.diagnostics) or "Validation failed"
+        super().__init__(message)
+
+
+class EntityNotFound(EmberError):
+    msg_fmt = "The %(entity)s (%(name)s) could not be found."

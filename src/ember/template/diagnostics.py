@@ -1,0 +1,88 @@
+"""Collected template problems, each named by where it is.
+
+Validation appends to a ``Diagnostics`` instead of raising, so one request reports every
+problem at once; the boundary calls ``raise_if_errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ember.common import errors
+
+PathPart = str | int
+Path = tuple[PathPart, ...]
+
+
+def format_path(path: Iterable[PathPart]) -> str:
+    """Dotted form of a path, list indices in brackets: ``resources.web.properties.nets[0].id``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    path: Path
+    message: str
+    kind: type[errors.InvalidRequest] = errors.StackValidationFailed
+
+    def __str__(self) -> str:
+        where = format_path(self.path)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class Diagnostics:
+    """An ordered, de-duplicated list of problems."""
+
+    __slots__ = ("_items", "_seen")
+
+    def __init__(self) -> None:
+        self._items: list[Diagnostic] = []
+        self._seen: set[tuple[Path, str]] = set()
+
+    def add(
+        self,
+        path: Iterable[PathPart],
+        message: str,
+        kind: type[errors.InvalidRequest] = errors.StackValidationFailed,
+    ) -> None:
+        diag = Diagnostic(tuple(path), message, kind)
+        key = (diag.path, diag.message)
+        if key not in self._seen:
+            self._seen.add(key)
+            self._items.append(diag)
+
+    def extend(self, other: Diagnostics, prefix: Iterable[PathPart] = ()) -> None:
+        prefix = tuple(prefix)
+        for d in other:
+            self.add(prefix + d.path, d.message, d.kind)
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def messages(self) -> list[str]:
+        return [str(d) for d in self._items]
+
+    def raise_if_errors(self) -> None:
+        """Raise the first problem's error class, carrying every problem."""
+        if not self._items:
+            return
+        first = self._items[0]
+        message = "\n".join(self.messages())
+        if first.kind is errors.StackValidationFailed or len(self._items) > 1:
+            raise errors.StackValidationFailed(message, diagnostics=self._items)
+        exc = first.kind(str(first))
+        exc.diagnostics = tuple(self._items)  # type: ignore[attr-defined]
+        raise exc

@@ -1,0 +1,1 @@
+"""Intrinsic functions, one module per family; ``base`` holds the shared machinery."""

@@ -1,0 +1,284 @@
+"""The machinery shared by every intrinsic function.
+
+A template snippet is parsed once into plain data with ``Function`` objects where a
+function is called. A function can say which resources it depends on (``dependencies``)
+without computing anything, check its references statically (``validate``), and compute its
+value (``result``) against a ``ResolveContext`` that the engine supplies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from ember.common import errors
+from ember.template.diagnostics import Diagnostics, Path, format_path
+
+
+class FunctionError(ValueError):
+    """A function was called wrongly; the caller adds the path."""
+
+
+class ResolutionError(errors.StackValidationFailed):
+    """A function failed while computing its value; names where it is."""
+
+    def __init__(self, path: Path, name: str, message: str) -> None:
+        self.path = (*path, name)
+        self.detail = message
+        super().__init__(f"{format_path(self.path)}: {message}")
+
+
+class _Omit:
+    """Marks a value removed by a two-argument ``if``: its container drops it."""
+
+    _instance: ClassVar[_Omit | None] = None
+
+    def __new__(cls) -> _Omit:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "OMIT"
+
+
+OMIT = _Omit()
+
+
+class ResourceResolver(Protocol):
+    """How functions see resources; the engine implements it."""
+
+    def reference(self, name: str) -> Any:
+        """The reference id of a resource (``get_resource``/``Ref``)."""
+
+    def attribute(self, name: str, attribute: str) -> Any:
+        """One attribute's value."""
+
+    def all_attributes(self, name: str) -> dict[str, Any]:
+        """Every attribute of a resource (``get_attr`` with only a resource name)."""
+
+
+class NoResources:
+    """A resolver for contexts without resources (parameters, conditions, previews)."""
+
+    def reference(self, name: str) -> Any:
+        return None
+
+    def attribute(self, name: str, attribute: str) -> Any:
+        return None
+
+    def all_attributes(self, name: str) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(slots=True)
+class ResolveContext:
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    resources: ResourceResolver = field(default_factory=NoResources)
+    files: Mapping[str, str] = field(default_factory=dict)
+    conditions: Mapping[str, bool] = field(default_factory=dict)
+    mappings: Mapping[str, Any] = field(default_factory=dict)
+    facade: Mapping[str, Any] | None = None
+    availability_zones: Sequence[str] = ("nova",)
+    yaql_limit_iterators: int = 200
+    yaql_memory_quota: int = 10_000
+
+
+@dataclass(slots=True)
+class ValidationContext:
+    """What static checks may know: the names in the template and the types' attributes."""
+
+    resources: Mapping[str, Any]
+    parameters: frozenset[str]
+    files: Mapping[str, str]
+    mappings: Mapping[str, Any]
+    # Allowed attribute names of a resource, or None when any name is allowed.
+    attributes_of: Callable[[str], frozenset[str] | None]
+    diags: Diagnostics
+    conditions: frozenset[str] = frozenset()
+    nested: bool = False
+
+
+@dataclass(slots=True)
+class ParseContext:
+    functions: Mapping[str, type[Function]]
+    diags: Diagnostics
+    parameter_names: frozenset[str] = frozenset()
+    # Evaluates a condition argument while parsing so ``if`` can pick its branch; returns
+    # None when the value cannot be known yet.
+    evaluate_condition: Callable[[Any], bool | None] | None = None
+
+
+class Function:
+    """Base of every intrinsic function. The first docstring line is its API description."""
+
+    __slots__ = ("args", "name", "path")
+
+    def __init__(self, name: str, args: Any, path: Path) -> None:
+        self.name = name
+        self.args = args
+        self.path = path
+
+    @classmethod
+    def description(cls) -> str:
+        return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+    def check(self, ctx: ParseContext) -> None:
+        """Check the shape of the arguments; raise ``FunctionError``."""
+
+    def expand(self, ctx: ParseContext) -> Any:
+        """Replace this call while parsing (macros); the default keeps it."""
+        return self
+
+    def dependencies(self) -> Iterator[str]:
+        yield from dependencies(self.args)
+
+    def validate(self, ctx: ValidationContext) -> None:
+        """Check references statically; add problems to ``ctx.diags``."""
+
+    def result(self, ctx: ResolveContext) -> Any:
+        raise NotImplementedError
+
+    def error_path(self) -> Path:
+        return (*self.path, self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and self.name == other.name  # type: ignore[attr-defined]
+            and self.args == other.args  # type: ignore[attr-defined]
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.name))
+
+    def __repr__(self) -> str:
+        return f"{{{self.name!r}: {self.args!r}}}"
+
+    def to_snippet(self) -> Any:
+        return {self.name: to_snippet(self.args)}
+
+
+class Removed(Function):
+    """A function removed from this template version."""
+
+    def check(self, ctx: ParseContext) -> None:
+        raise FunctionError(
+            f"The function {self.name} is not supported in this version of the template."
+        )
+
+
+def parse(snippet: Any, ctx: ParseContext, path: Path = ()) -> Any:
+    """Turn function calls in a snippet into ``Function`` objects, recording problems."""
+    if isinstance(snippet, dict):
+        if len(snippet) == 1:
+            ((key, value),) = snippet.items()
+            fn_class = ctx.functions.get(key) if isinstance(key, str) else None
+            if fn_class is not None:
+                args = parse(value, ctx, (*path, key))
+                fn = fn_class(key, args, path)
+                try:
+                    fn.check(ctx)
+                except FunctionError as exc:
+                    ctx.diags.add((*path, key), str(exc))
+                    return fn
+                return fn.expand(ctx)
+        return {k: parse(v, ctx, (*path, k)) for k, v in snippet.items()}
+    if isinstance(snippet, list):
+        return [parse(v, ctx, (*path, i)) for i, v in enumerate(snippet)]
+    return snippet
+
+
+def resolve(snippet: Any, ctx: ResolveContext) -> Any:
+    """Compute the value of a parsed snippet."""
+    if isinstance(snippet, Function):
+        try:
+            return snippet.result(ctx)
+        except FunctionError as exc:
+            raise ResolutionError(snippet.path, snippet.name, str(exc)) from None
+        except (TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise ResolutionError(
+                snippet.path, snippet.name, f"{type(exc).__name__}: {exc}"
+            ) from None
+    if isinstance(snippet, dict):
+        out = {}
+        for k, v in snippet.items():
+            value = resolve(v, ctx)
+            if value is not OMIT:
+                out[k] = value
+        return out
+    if isinstance(snippet, list):
+        return [value for value in (resolve(v, ctx) for v in snippet) if value is not OMIT]
+    return snippet
+
+
+def dependencies(snippet: Any) -> Iterator[str]:
+    """Names of the resources a snippet refers to."""
+    if isinstance(snippet, Function):
+        yield from snippet.dependencies()
+    elif isinstance(snippet, dict):
+        for v in snippet.values():
+            yield from dependencies(v)
+    elif isinstance(snippet, list):
+        for v in snippet:
+            yield from dependencies(v)
+
+
+def functions_in(snippet: Any) -> Iterator[Function]:
+    """Every function call in a snippet, outermost first."""
+    if isinstance(snippet, Function):
+        yield snippet
+        yield from functions_in(snippet.args)
+    elif isinstance(snippet, dict):
+        for v in snippet.values():
+            yield from functions_in(v)
+    elif isinstance(snippet, list):
+        for v in snippet:
+            yield from functions_in(v)
+
+
+def validate(snippet: Any, ctx: ValidationContext) -> None:
+    for fn in functions_in(snippet):
+        fn.validate(ctx)
+
+
+def is_static(snippet: Any) -> bool:
+    """True when a snippet holds no function call."""
+    return next(functions_in(snippet), None) is None
+
+
+def to_snippet(value: Any) -> Any:
+    """The template text form of a parsed snippet."""
+    if isinstance(value, Function):
+        return value.to_snippet()
+    if isinstance(value, dict):
+        return {k: to_snippet(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_snippet(v) for v in value]
+    return value
+
+
+def args_list(fn: Function, minimum: int, maximum: int | None = None) -> list[Any]:
+    """The arguments as a list of a length within bounds, or a clear error."""
+    args = fn.args
+    maximum = minimum if maximum is None else maximum
+    if not isinstance(args, list) or not minimum <= len(args) <= maximum:
+        if minimum == maximum:
+            want = f"a list of {minimum} items"
+        else:
+            want = f"a list of {minimum} to {maximum} items"
+        raise FunctionError(f'Arguments to "{fn.name}" must be {want}.')
+    return args
+
+
+def type_name(value: Any) -> str:
+    return {
+        dict: "map",
+        list: "list",
+        str: "string",
+        int: "number",
+        float: "number",
+        bool: "boolean",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)

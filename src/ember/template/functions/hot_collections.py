@@ -1,0 +1,269 @@
+"""HOT functions that build and transform lists and maps."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+from ember.template.functions.base import (
+    Function,
+    FunctionError,
+    ParseContext,
+    ResolveContext,
+    args_list,
+    resolve,
+    type_name,
+)
+
+
+def _substitute(template: Any, replacements: list[tuple[str, Any]]) -> Any:
+    """Put each placeholder's value into keys and values of a resolved template."""
+    if isinstance(template, str):
+        for key, value in replacements:
+            if template == key:
+                return value  # a whole-value placeholder keeps the value's type
+        for key, value in replacements:
+            if key in template:
+                if isinstance(value, (dict, list)):
+                    value = json.dumps(value)
+                template = template.replace(key, "" if value is None else str(value))
+        return template
+    if isinstance(template, dict):
+        return {
+            _substitute(k, replacements): _substitute(v, replacements) for k, v in template.items()
+        }
+    if isinstance(template, list):
+        return [_substitute(v, replacements) for v in template]
+    return template
+
+
+class Repeat(Function):
+    """A function for iterating over a list of items."""
+
+    # From 2016-10-14 a for_each value may be a map, iterating its keys.
+    maps_allowed = False
+    # From 2017-09-01 ``permutations: false`` walks the lists side by side.
+    permutations_allowed = False
+
+    def check(self, ctx: ParseContext) -> None:
+        args = self.args
+        if isinstance(args, Function):
+            return
+        allowed = {"for_each", "template"} | (
+            {"permutations"} if self.permutations_allowed else set()
+        )
+        if not isinstance(args, dict) or not {"for_each", "template"} <= set(args):
+            raise FunctionError(
+                f'"{self.name}" syntax should be {{"{self.name}": '
+                '{"for_each": {<var>: <list>}, "template": <value>}}'
+            )
+        unknown = sorted(str(k) for k in set(args) - allowed)
+        if unknown:
+            raise FunctionError(f'Unknown arguments to "{self.name}": {", ".join(unknown)}')
+        for_each = args["for_each"]
+        if not isinstance(for_each, (dict, Function)) or (
+            isinstance(for_each, dict) and not for_each
+        ):
+            raise FunctionError(
+                f'The "for_each" argument to "{self.name}" must be a non-empty map.'
+            )
+        if isinstance(for_each, dict):
+            for key, value in for_each.items():
+                if not isinstance(key, str):
+                    raise FunctionError(f'"{self.name}" placeholders must be strings.')
+                if not self._iterable_ok(value, literal=True):
+                    raise FunctionError(
+                        f'The values of the "for_each" argument to "{self.name}" must be lists'
+                        + (" or maps" if self.maps_allowed else "")
+                    )
+        perms = args.get("permutations", True)
+        if not isinstance(perms, (bool, Function)):
+            raise FunctionError(f'"permutations" of "{self.name}" must be a boolean.')
+
+    def _iterable_ok(self, value: Any, *, literal: bool = False) -> bool:
+        if literal and isinstance(value, Function):
+            return True
+        return isinstance(value, list) or (self.maps_allowed and isinstance(value, dict))
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = self.args if isinstance(self.args, dict) else resolve(self.args, ctx)
+        if not isinstance(args, dict):
+            raise FunctionError(f'Arguments to "{self.name}" must be a map.')
+        for_each = resolve(args.get("for_each"), ctx)
+        if not isinstance(for_each, dict) or not for_each:
+            raise FunctionError(
+                f'The "for_each" argument to "{self.name}" must be a non-empty map.'
+            )
+        keys = list(for_each)
+        lists = []
+        for key in keys:
+            value = for_each[key]
+            if not self._iterable_ok(value):
+                raise FunctionError(
+                    f'The value of "{key}" in "for_each" must be a list'
+                    + (" or map" if self.maps_allowed else "")
+                    + f", not {type_name(value)}"
+                )
+            lists.append(list(value))
+        permutations = resolve(args.get("permutations", True), ctx)
+        if not isinstance(permutations, bool):
+            raise FunctionError(f'"permutations" of "{self.name}" must be a boolean.')
+        if permutations:
+            combos = itertools.product(*lists)
+        else:
+            if len({len(lst) for lst in lists}) > 1:
+                raise FunctionError(
+                    f'Each "for_each" list of "{self.name}" must have the same length '
+                    "when permutations is false."
+                )
+            combos = zip(*lists, strict=True)
+        template = resolve(args.get("template"), ctx)
+        return [_substitute(template, list(zip(keys, combo, strict=True))) for combo in combos]
+
+
+class RepeatWithMaps(Repeat):
+    """A function for iterating over a list of items."""
+
+    maps_allowed = True
+
+
+class RepeatWithPermutations(RepeatWithMaps):
+    """A function for iterating over a list of items."""
+
+    permutations_allowed = True
+
+
+class MapMerge(Function):
+    """A function for merging maps."""
+
+    def check(self, ctx: ParseContext) -> None:
+        if not isinstance(self.args, (list, Function)):
+            raise FunctionError(f'Arguments to "{self.name}" must be a list of maps.')
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, list):
+            raise FunctionError(f'Arguments to "{self.name}" must be a list of maps.')
+        merged: dict[Any, Any] = {}
+        for item in args:
+            if item is None:
+                continue
+            if not isinstance(item, dict):
+                raise FunctionError(f"Items to merge must be maps, not {type_name(item)}")
+            merged.update(item)
+        return merged
+
+
+class MapReplace(Function):
+    """A function for performing substitutions on maps."""
+
+    def check(self, ctx: ParseContext) -> None:
+        if isinstance(self.args, Function):
+            return
+        args = args_list(self, 2)
+        repl = args[1]
+        if isinstance(repl, dict):
+            unknown = sorted(str(k) for k in repl if k not in ("keys", "values"))
+            if unknown:
+                raise FunctionError(
+                    f'Incorrect arguments to "{self.name}": unknown key(s) {", ".join(unknown)}; '
+                    'expected "keys" and/or "values"'
+                )
+        elif not isinstance(repl, Function):
+            raise FunctionError(f'The second argument to "{self.name}" must be a map.')
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, list) or len(args) != 2:
+            raise FunctionError(f'Arguments to "{self.name}" must be a list of 2 items.')
+        in_map, repl = args
+        if not isinstance(in_map, dict):
+            raise FunctionError(f'The first argument to "{self.name}" must be a map.')
+        if not isinstance(repl, dict):
+            raise FunctionError(f'The second argument to "{self.name}" must be a map.')
+        keys, values = repl.get("keys") or {}, repl.get("values") or {}
+        if not isinstance(keys, dict) or not isinstance(values, dict):
+            raise FunctionError(f'"keys" and "values" of "{self.name}" must be maps.')
+        out: dict[Any, Any] = {}
+        for k, v in in_map.items():
+            key = keys.get(k, k)
+            if key != k and key in in_map:
+                raise FunctionError(f"key replacement {key} collides with a key in the input map")
+            if key in out:
+                raise FunctionError(f"key replacement {key} collides with a key in the output map")
+            try:
+                out[key] = values.get(v, v)
+            except TypeError:  # unhashable values are never replaced
+                out[key] = v
+        return out
+
+
+class Filter(Function):
+    """A function for filtering out values from lists."""
+
+    def check(self, ctx: ParseContext) -> None:
+        if not isinstance(self.args, Function):
+            args_list(self, 2)
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, list) or len(args) != 2:
+            raise FunctionError(f'Arguments to "{self.name}" must be a list of 2 items.')
+        remove, sequence = args
+        if remove is None:
+            remove = []
+        if not isinstance(remove, list) or not isinstance(sequence, list):
+            raise FunctionError(f'Both arguments to "{self.name}" must be lists.')
+        return [item for item in sequence if item not in remove]
+
+
+class ListConcat(Function):
+    """A function for extending lists."""
+
+    unique = False
+
+    def check(self, ctx: ParseContext) -> None:
+        if not isinstance(self.args, (list, Function)):
+            raise FunctionError(f'Arguments to "{self.name}" must be a list of lists.')
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, list):
+            raise FunctionError(f'Arguments to "{self.name}" must be a list of lists.')
+        out: list[Any] = []
+        for item in args:
+            if item is None:
+                continue
+            if not isinstance(item, list):
+                raise FunctionError(f"Items to concatenate must be lists, not {type_name(item)}")
+            for value in item:
+                if not self.unique or value not in out:
+                    out.append(value)
+        return out
+
+
+class ListConcatUnique(ListConcat):
+    """A function for extending lists with unique items."""
+
+    unique = True
+
+
+class Contains(Function):
+    """A function for checking whether specific value is in sequence."""
+
+    def check(self, ctx: ParseContext) -> None:
+        if not isinstance(self.args, Function):
+            args_list(self, 2)
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, list) or len(args) != 2:
+            raise FunctionError(f'Arguments to "{self.name}" must be a list of 2 items.')
+        value, sequence = args
+        if not isinstance(sequence, (list, str, dict)):
+            raise FunctionError(f'"{self.name}" needs a list, map or string to look in.')
+        try:
+            return value in sequence
+        except TypeError:
+            return False

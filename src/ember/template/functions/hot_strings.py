@@ -1,0 +1,281 @@
+"""HOT functions that build and take apart strings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib import parse as urlparse
+
+from ember.template.functions.base import (
+    Function,
+    FunctionError,
+    ParseContext,
+    ResolveContext,
+    args_list,
+    resolve,
+    type_name,
+)
+
+# Algorithms hashlib guarantees everywhere; the shake family needs a length and is left out.
+DIGEST_ALGORITHMS = tuple(sorted(a for a in hashlib.algorithms_guaranteed if "shake" not in a))
+
+
+def _replace_all(text: str, mapping: dict[str, str]) -> str:
+    """Replace every key, longest first, never touching text a replacement inserted."""
+    keys = sorted(mapping, key=len, reverse=True)
+
+    def go(part: str, remaining: list[str]) -> str:
+        if not remaining:
+            return part
+        key, rest = remaining[0], remaining[1:]
+        return mapping[key].join(go(piece, rest) for piece in part.split(key))
+
+    return go(text, [k for k in keys if k])
+
+
+class Replace(Function):
+    """A function for performing string substitutions."""
+
+    json_values = False
+    strict = False
+    very_strict = False
+
+    def check(self, ctx: ParseContext) -> None:
+        args = self.args
+        if isinstance(args, Function):
+            return
+        if not isinstance(args, dict) or set(args) - {"template", "params"} or "params" not in args:
+            raise FunctionError(
+                f'"{self.name}" syntax should be {{"{self.name}": '
+                '{"template": <string>, "params": <map>}}'
+            )
+        if "template" not in args:
+            raise FunctionError(f'"{self.name}" is missing the "template" argument.')
+        tmpl, params = args["template"], args["params"]
+        if not isinstance(tmpl, (str, Function)):
+            raise FunctionError(f'"template" parameter of "{self.name}" must be a string.')
+        if not isinstance(params, (dict, Function)):
+            raise FunctionError(f'"params" parameter of "{self.name}" must be a map.')
+
+    def _value(self, key: str, value: Any) -> str:
+        if value is None:
+            if self.very_strict:
+                raise FunctionError(
+                    f'"{self.name}" has an undefined or empty value for param {key}'
+                )
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (str, int, float)):
+            text = str(value)
+        elif self.json_values and isinstance(value, (dict, list)):
+            text = json.dumps(value)
+        else:
+            allowed = (
+                "strings, numbers, maps or lists" if self.json_values else "strings or numbers"
+            )
+            raise FunctionError(f'"{self.name}" params must be {allowed}, not {type_name(value)}')
+        if self.very_strict and text == "":
+            raise FunctionError(f'"{self.name}" has an undefined or empty value for param {key}')
+        return text
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, dict):
+            raise FunctionError(f'Arguments to "{self.name}" must be a map.')
+        tmpl, params = args.get("template"), args.get("params")
+        if not isinstance(tmpl, str):
+            raise FunctionError(f'"template" parameter of "{self.name}" must be a string.')
+        if not isinstance(params, dict):
+            raise FunctionError(f'"params" parameter of "{self.name}" must be a map.')
+        mapping = {str(k): self._value(str(k), v) for k, v in params.items()}
+        if self.strict:
+            missing = sorted(k for k in mapping if k not in tmpl)
+            if missing:
+                raise FunctionError(
+                    "The following params were not found in the template: " + ",".join(missing)
+                )
+        return _replace_all(tmpl, mapping)
+
+
+class ReplaceJson(Replace):
+    """A function for performing string substitutions."""
+
+    json_values = True
+
+
+class ReplaceStrict(ReplaceJson):
+    """A function for performing string substitutions."""
+
+    strict = True
+
+
+class ReplaceVeryStrict(ReplaceStrict):
+    """A function for performing string substitutions."""
+
+    very_strict = True
+
+
+class Join(Function):
+    """A function for joining strings."""
+
+    several_lists = False
+
+    def check(self, ctx: ParseContext) -> None:
+        if isinstance(self.args, Function):
+            return
+        maximum = None if self.several_lists else 2
+        if (
+            not isinstance(self.args, list)
+            or len(self.args) < 2
+            or (maximum is not None and len(self.args) > maximum)
+        ):
+            form = "[delimiter, list, ...]" if self.several_lists else "[delimiter, list]"
+            raise FunctionError(f'Arguments to "{self.name}" must be of the form {form}')
+        if not isinstance(self.args[0], (str, Function)):
+            raise FunctionError(f'Delimiter for "{self.name}" must be a string.')
+
+    def _item(self, item: Any) -> str:
+        if item is None:
+            return ""
+        if isinstance(item, str):
+            return item
+        if self.several_lists and isinstance(item, (dict, list)):
+            return json.dumps(item)
+        want = "string, map or list" if self.several_lists else "strings"
+        raise FunctionError(f"Items to join must be {want}, not {type_name(item)}")
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, list) or len(args) < 2:
+            raise FunctionError(f'Arguments to "{self.name}" must be a list.')
+        delim, lists = args[0], args[1:]
+        if not isinstance(delim, str):
+            raise FunctionError(f'Delimiter for "{self.name}" must be a string.')
+        items: list[str] = []
+        for lst in lists:
+            if lst is None:
+                continue
+            if not isinstance(lst, list):
+                raise FunctionError(f'"{self.name}" must operate on a list, not {type_name(lst)}')
+            items.extend(self._item(i) for i in lst)
+        return delim.join(items)
+
+
+class JoinMultiple(Join):
+    """A function for joining one or more lists of strings."""
+
+    several_lists = True
+
+
+class StrSplit(Function):
+    """A function for splitting delimited strings into a list."""
+
+    def check(self, ctx: ParseContext) -> None:
+        if not isinstance(self.args, Function):
+            args_list(self, 2, 3)
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, list) or not 2 <= len(args) <= 3:
+            raise FunctionError(f'Arguments to "{self.name}" must be [delimiter, string, (index)]')
+        delim, text = args[0], args[1]
+        if not isinstance(delim, str) or not delim:
+            raise FunctionError(f'Delimiter for "{self.name}" must be a non-empty string.')
+        if not isinstance(text, str):
+            raise FunctionError(f'"{self.name}" can only split a string, not {type_name(text)}')
+        parts = text.split(delim)
+        if len(args) == 2:
+            return parts
+        try:
+            index = int(args[2])
+        except (TypeError, ValueError):
+            raise FunctionError(f'Index to "{self.name}" must be an integer.') from None
+        if not 0 <= index < len(parts):
+            raise FunctionError(
+                f'Incorrect index to "{self.name}" should be between 0 and {len(parts) - 1}'
+            )
+        return parts[index]
+
+
+class Digest(Function):
+    """A function for performing digest operations."""
+
+    def check(self, ctx: ParseContext) -> None:
+        args = args_list(self, 2)
+        algorithm = args[0]
+        if isinstance(algorithm, str) and algorithm.lower() not in DIGEST_ALGORITHMS:
+            raise FunctionError(
+                f'Algorithm must be one of {", ".join(DIGEST_ALGORITHMS)}, not "{algorithm}"'
+            )
+
+    def result(self, ctx: ResolveContext) -> Any:
+        algorithm, value = resolve(self.args, ctx)
+        if not isinstance(algorithm, str) or algorithm.lower() not in DIGEST_ALGORITHMS:
+            raise FunctionError(f"Algorithm must be one of {', '.join(DIGEST_ALGORITHMS)}")
+        if not isinstance(value, str):
+            raise FunctionError(f'"{self.name}" can only hash a string, not {type_name(value)}')
+        return hashlib.new(algorithm.lower(), value.encode("utf-8")).hexdigest()
+
+
+class MakeURL(Function):
+    """A function for building a URL from its parts."""
+
+    KEYS = ("scheme", "username", "password", "host", "port", "path", "query", "fragment")
+
+    def check(self, ctx: ParseContext) -> None:
+        if isinstance(self.args, Function):
+            return
+        if not isinstance(self.args, dict):
+            raise FunctionError(f'Arguments to "{self.name}" must be a map.')
+        unknown = sorted(str(k) for k in self.args if k not in self.KEYS)
+        if unknown:
+            raise FunctionError(f'Unknown arguments to "{self.name}": {", ".join(unknown)}')
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, dict):
+            raise FunctionError(f'Arguments to "{self.name}" must be a map.')
+
+        def text(key: str) -> str:
+            value = args.get(key)
+            if value is None:
+                return ""
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                raise FunctionError(f'"{key}" of "{self.name}" must be a string.')
+            return str(value)
+
+        scheme = text("scheme")
+        if ":" in scheme:
+            raise FunctionError('URL "scheme" should not contain ":"')
+        netloc = ""
+        username, password = text("username"), text("password")
+        if username or password:
+            netloc = urlparse.quote(username, safe="")
+            if password:
+                netloc += ":" + urlparse.quote(password, safe="")
+            netloc += "@"
+        host = text("host")
+        netloc += f"[{host}]" if ":" in host else host
+        port = args.get("port")
+        if port is not None and port != "":
+            try:
+                port_num = int(port)
+            except (TypeError, ValueError):
+                raise FunctionError(f'Invalid URL port "{port}"') from None
+            if not 1 <= port_num <= 65535:
+                raise FunctionError(f"Invalid URL port {port_num}")
+            netloc += f":{port_num}"
+        query = args.get("query") or {}
+        if not isinstance(query, dict):
+            raise FunctionError(f'"query" of "{self.name}" must be a map.')
+        return urlparse.urlunsplit(
+            (
+                scheme,
+                netloc,
+                urlparse.quote(text("path")),
+                urlparse.urlencode(query).replace("%2F", "/"),
+                urlparse.quote(text("fragment")),
+            )
+        )

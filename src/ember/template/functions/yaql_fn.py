@@ -1,0 +1,75 @@
+"""The ``yaql`` function, evaluated by the yaql library with bounded work and memory."""
+
+from __future__ import annotations
+
+import collections.abc
+import functools
+from typing import Any
+
+import yaql
+from yaql.language import exceptions as yaql_exc
+
+from ember.template.functions.base import (
+    Function,
+    FunctionError,
+    ParseContext,
+    ResolveContext,
+    resolve,
+)
+
+
+@functools.cache
+def _engine(limit_iterators: int, memory_quota: int) -> Any:
+    return yaql.factory.YaqlFactory().create(
+        options={"yaql.limitIterators": limit_iterators, "yaql.memoryQuota": memory_quota}
+    )
+
+
+def _plain(value: Any) -> Any:
+    """yaql answers with sets, tuples and frozen maps; templates want lists and maps."""
+    if isinstance(value, collections.abc.Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Yaql(Function):
+    """A function for executing a yaql expression."""
+
+    def check(self, ctx: ParseContext) -> None:
+        args = self.args
+        if isinstance(args, Function):
+            return
+        if not isinstance(args, dict) or "expression" not in args:
+            raise FunctionError(
+                f'"{self.name}" syntax should be {{"{self.name}": '
+                '{"expression": <string>, "data": <value>}}'
+            )
+        unknown = sorted(str(k) for k in args if k not in ("expression", "data"))
+        if unknown:
+            raise FunctionError(f'Unknown arguments to "{self.name}": {", ".join(unknown)}')
+        expression = args["expression"]
+        if isinstance(expression, str):
+            self._parse(expression, 200, 10_000)
+        elif not isinstance(expression, Function):
+            raise FunctionError(f'The "expression" of "{self.name}" must be a string.')
+
+    def _parse(self, expression: str, limit: int, quota: int) -> Any:
+        try:
+            return _engine(limit, quota)(expression)
+        except yaql_exc.YaqlException as exc:
+            raise FunctionError(f"Bad expression {exc}") from None
+
+    def result(self, ctx: ResolveContext) -> Any:
+        args = resolve(self.args, ctx)
+        if not isinstance(args, dict) or not isinstance(args.get("expression"), str):
+            raise FunctionError(f'The "expression" of "{self.name}" must be a string.')
+        statement = self._parse(args["expression"], ctx.yaql_limit_iterators, ctx.yaql_memory_quota)
+        try:
+            value = statement.evaluate({"data": args.get("data", {})}, yaql.create_context())
+        except (yaql_exc.YaqlException, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise FunctionError(f"{type(exc).__name__}: {exc}") from None
+        except MemoryError:
+            raise FunctionError("The expression used too much memory.") from None
+        return _plain(value)
