@@ -125,8 +125,9 @@ def _load_yaml(text: str, what: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_nodes(node, max(MIN_EXPANSION_BUDGET, MAX_EXPANSION_PER_BYTE * len(text)))
-        return loader.construct_document(node)
+        if "&" in text:  # only anchored documents can hold aliases
+            _check_nodes(node, max(MIN_EXPANSION_BUDGET, MAX_EXPANSION_PER_BYTE * len(text)))
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise TemplateLoadError(f"Error parsing {what}: {exc}") from exc
     except RecursionError as exc:
@@ -135,6 +136,9 @@ def _load_yaml(text: str, what: str) -> Any:
         raise TemplateLoadError(f"Error parsing {what}: {exc}") from exc
     finally:
         loader.dispose()
+    if not _depth_ok(data):
+        raise TemplateLoadError(f"Document is nested more than {MAX_DEPTH} levels deep.")
+    return data
 
 
 def load_mapping(
@@ -146,6 +150,6 @@ def load_mapping(
         raise TemplateLoadError("The template is not a JSON object or YAML mapping.")
     if not isinstance(data, dict):
         raise TemplateLoadError(f"The {what} is not a JSON object or YAML mapping.")
-    if not _depth_ok(data):
+    if isinstance(source, dict) and not _depth_ok(data):
         raise TemplateLoadError(f"Document is nested more than {MAX_DEPTH} levels deep.")
     return data
