@@ -18,6 +18,8 @@ so names follow Heat's.
     │   ├── InvalidTemplateAttribute
     │   ├── CircularDependencyException
     │   └── NotSupported
+    ├── StackExists                          409
+    ├── ActionInProgress                     409
     └── EntityNotFound                       404
 """
 
@@ -109,6 +111,14 @@ class StackValidationFailed(InvalidRequest):
         if message is None:
             message = "\n".join(str(d) for d in self.diagnostics) or "Validation failed"
         super().__init__(message)
+
+
+class StackExists(EmberError):
+    msg_fmt = "The Stack (%(stack_name)s) already exists."
+
+
+class ActionInProgress(EmberError):
+    msg_fmt = "Stack %(stack_name)s already has an action (%(action)s) in progress."
 
 
 class EntityNotFound(EmberError):

@@ -1,0 +1,1 @@
+"""The engine: stack lifecycle driven by traversals stored in the database."""

@@ -1,0 +1,76 @@
+"""Stack definitions rebuilt from stored templates, cached by template (they never change)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ember.db.models import RawTemplate, Stack
+from ember.engine.database import Database
+from ember.template import (
+    Diagnostics,
+    Environment,
+    StackDefinition,
+    StackIdentity,
+    Template,
+    build,
+)
+
+
+@dataclass(frozen=True)
+class StoredTemplate:
+    template: dict[str, Any]
+    files: dict[str, Any]
+    environment: dict[str, Any]
+    stack_name: str
+    stack_id: str
+    project_id: str
+
+
+def load_stored(session: Session, stack_id: str, raw_template_id: int) -> StoredTemplate:
+    raw = session.get(RawTemplate, raw_template_id)
+    stack = session.execute(select(Stack.name, Stack.project_id).where(Stack.id == stack_id)).one()
+    assert raw is not None
+    return StoredTemplate(raw.template, raw.files, raw.environment, stack.name, stack_id,
+                          stack.project_id)
+
+
+def environment_from_dict(data: dict[str, Any]) -> Environment:
+    diags = Diagnostics()
+    env = Environment.from_dict(data, diags)
+    return env
+
+
+def definition_from(stored: StoredTemplate, region: str) -> StackDefinition:
+    template = Template(stored.template, stored.files)
+    identity = StackIdentity(stored.stack_name, stored.stack_id, stored.project_id, region)
+    return build(template, environment_from_dict(stored.environment), identity=identity,
+                 require_parameters=False)
+
+
+class DefinitionCache:
+    def __init__(self, db: Database, region: str, size: int = 256) -> None:
+        self.db = db
+        self.region = region
+        self.size = size
+        self._cache: OrderedDict[tuple[str, int], StackDefinition] = OrderedDict()
+
+    async def get(self, stack_id: str, raw_template_id: int) -> StackDefinition:
+        key = (stack_id, raw_template_id)
+        defn = self._cache.get(key)
+        if defn is None:
+            stored = await self.db.run(load_stored, stack_id, raw_template_id)
+            defn = definition_from(stored, self.region)
+            self._cache[key] = defn
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return defn
+
+    def put(self, stack_id: str, raw_template_id: int, defn: StackDefinition) -> None:
+        self._cache[(stack_id, raw_template_id)] = defn

@@ -1,0 +1,139 @@
+"""Turning definitions and stored resources into traversal graphs (pure: no I/O).
+
+Create: a resource runs after everything it refers to. Delete: the reverse. Update: every
+kept resource gets an UPDATE node (a no-op when nothing changed) and a CLEANUP node that
+deletes what it replaced once everything referring to it has moved to the new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ember.engine.records import NodeSpec
+from ember.engine.states import Action
+from ember.template import StackDefinition
+
+CLEANUP = "CLEANUP"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResource:
+    uuid: str
+    name: str
+    type: str
+    requires: tuple[str, ...]
+
+
+def _order(names: Sequence[str], requires: Mapping[str, Sequence[str]]) -> list[str]:
+    """Requirements first, ties in template order (cycles were refused at validation)."""
+    index = {n: i for i, n in enumerate(names)}
+    seen: set[str] = set()
+    out: list[str] = []
+    for root in names:
+        stack = [(root, False)]
+        while stack:
+            name, expanded = stack.pop()
+            if expanded:
+                if name not in seen:
+                    seen.add(name)
+                    out.append(name)
+                continue
+            if name in seen:
+                continue
+            stack.append((name, True))
+            for dep in sorted(requires.get(name, ()), key=lambda d: -index.get(d, 0)):
+                if dep in index and dep not in seen:
+                    stack.append((dep, False))
+    return out
+
+
+def create_nodes(defn: StackDefinition, uuids: Mapping[str, str], action: str = Action.CREATE,
+                 ) -> list[NodeSpec]:
+    requires = {n: sorted(r for r in rd.requires if r in defn.resources)
+                for n, rd in defn.resources.items()}
+    order = _order(list(defn.resources), requires)
+    seq = {name: i for i, name in enumerate(order)}
+    return [
+        NodeSpec(seq[name], uuids[name], action, tuple(seq[d] for d in requires[name]))
+        for name in order
+    ]
+
+
+def delete_nodes(rows: Sequence[StoredResource], policies: Mapping[str, str],
+                 action: str = Action.DELETE) -> list[NodeSpec]:
+    seq = {row.uuid: i for i, row in enumerate(rows)}
+    by_name: dict[str, list[StoredResource]] = {}
+    for row in rows:
+        by_name.setdefault(row.name, []).append(row)
+    # X is deleted after every resource that requires X.
+    required_by: dict[str, list[int]] = {row.uuid: [] for row in rows}
+    for row in rows:
+        for dep in row.requires:
+            for target in by_name.get(dep, ()):
+                if target.uuid != row.uuid:
+                    required_by[target.uuid].append(seq[row.uuid])
+    return [
+        NodeSpec(seq[row.uuid], row.uuid, action, tuple(sorted(required_by[row.uuid])),
+                 {"deletion_policy": policies.get(row.name, "Delete")})
+        for row in rows
+    ]
+
+
+def simple_nodes(rows: Sequence[StoredResource], action: str, *, reverse: bool) -> list[NodeSpec]:
+    """Suspend and check walk dependents first (like delete); resume walks like create."""
+    if reverse:
+        return delete_nodes(rows, {}, action)
+    names = [r.name for r in rows]
+    requires = {r.name: [d for d in r.requires if d in names] for r in rows}
+    order = _order(names, requires)
+    by_name = {r.name: r for r in rows}
+    seq = {name: i for i, name in enumerate(order)}
+    return [NodeSpec(seq[n], by_name[n].uuid, action, tuple(seq[d] for d in requires[n]))
+            for n in order]
+
+
+def update_nodes(
+    defn: StackDefinition,
+    current: Sequence[StoredResource],
+    new_uuids: Mapping[str, str],
+    old_policies: Mapping[str, str],
+    template_id: int,
+) -> list[NodeSpec]:
+    """Nodes to bring ``current`` resources to ``defn``; ``new_uuids`` name added rows."""
+    kept = {r.name: r for r in current if r.name in defn.resources}
+    removed = [r for r in current if r.name not in defn.resources]
+    requires = {n: sorted(r for r in rd.requires if r in defn.resources)
+                for n, rd in defn.resources.items()}
+    order = _order(list(defn.resources), requires)
+    nodes: list[NodeSpec] = []
+    forward = {name: i for i, name in enumerate(order)}
+    base = len(order)
+    cleanup = {name: base + i for i, name in enumerate(n for n in order if n in kept)}
+    base += len(cleanup)
+    delete_seq = {r.uuid: base + i for i, r in enumerate(removed)}
+    required_by: dict[str, list[str]] = {n: [] for n in defn.resources}
+    for name, deps in requires.items():
+        for dep in deps:
+            required_by[dep].append(name)
+    for name in order:
+        uuid = kept[name].uuid if name in kept else new_uuids[name]
+        action = Action.UPDATE if name in kept else Action.CREATE
+        nodes.append(NodeSpec(forward[name], uuid, action,
+                              tuple(forward[d] for d in requires[name]),
+                              {"template_id": template_id}))
+    for name, seq in cleanup.items():
+        after = [forward[name], *(forward[u] for u in required_by[name])]
+        nodes.append(NodeSpec(seq, kept[name].uuid, CLEANUP, tuple(sorted(after)),
+                              {"deletion_policy": old_policies.get(name, "Delete")}))
+    for row in removed:
+        after = set()
+        for other in removed:
+            if row.name in other.requires and other.uuid != row.uuid:
+                after.add(delete_seq[other.uuid])
+        for other in current:
+            if other.name in kept and row.name in other.requires:
+                after.add(forward[other.name])
+        nodes.append(NodeSpec(delete_seq[row.uuid], row.uuid, Action.DELETE, tuple(sorted(after)),
+                              {"deletion_policy": old_policies.get(row.name, "Delete")}))
+    return nodes

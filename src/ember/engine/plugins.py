@@ -1,0 +1,64 @@
+"""Resource types available to the engine, found through the ``ember.resources``
+entry-point group and loaded only when first used."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+
+from ember.engine.resource import ResourcePlugin
+from ember.template import TypeInfo
+
+ENTRY_POINT_GROUP = "ember.resources"
+
+
+class PluginRegistry:
+    """Type name -> plugin class. Built once at start-up and passed down."""
+
+    def __init__(self, sources: Mapping[str, str | type[ResourcePlugin]]) -> None:
+        # Values are "module:Class" strings until first use.
+        self._sources = dict(sources)
+        self._loaded: dict[str, type[ResourcePlugin]] = {}
+
+    @classmethod
+    def from_entry_points(cls) -> PluginRegistry:
+        found = metadata.entry_points(group=ENTRY_POINT_GROUP)
+        return cls({ep.name: ep.value for ep in found})
+
+    def names(self) -> list[str]:
+        return sorted(self._sources)
+
+    def get(self, type_name: str) -> type[ResourcePlugin] | None:
+        plugin = self._loaded.get(type_name)
+        if plugin is not None:
+            return plugin
+        source = self._sources.get(type_name)
+        if source is None:
+            return None
+        if isinstance(source, str):
+            module_name, _, attr = source.partition(":")
+            module = __import__(module_name, fromlist=[attr])
+            plugin = getattr(module, attr)
+        else:
+            plugin = source
+        self._loaded[type_name] = plugin
+        return plugin
+
+    def suggest(self, type_name: str) -> str | None:
+        close = difflib.get_close_matches(type_name, self.names(), n=1)
+        return close[0] if close else None
+
+    # The template layer's TypeCatalog protocol.
+    def type_info(self, type_name: str) -> TypeInfo | None:
+        plugin = self.get(type_name)
+        if plugin is None:
+            return None
+        dynamic = getattr(plugin, "dynamic_attributes", False)
+        return TypeInfo(
+            attributes=None if dynamic else plugin.attribute_names(),
+            properties=None if getattr(plugin, "any_properties", False) else plugin.properties_schema,
+        )
+
+    def type_names(self) -> Iterable[str]:
+        return self.names()

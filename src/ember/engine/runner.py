@@ -1,0 +1,218 @@
+"""Running one node: resolve the resource's properties, call its plugin, report the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ember.common import errors
+from ember.common.timeutils import utcnow
+from ember.engine import store_stacks
+from ember.engine.database import Database
+from ember.engine.definitions import DefinitionCache
+from ember.engine.plugins import PluginRegistry
+from ember.engine.records import ClaimedNode, Outcome
+from ember.engine.resource import (
+    ResourceContext,
+    ResourceFailure,
+    ResourcePlugin,
+    StackServices,
+    UpdateReplace,
+)
+from ember.engine.states import Action, Status
+from ember.template import PropertyError, StackDefinition, apply_schema
+
+LOG = logging.getLogger(__name__)
+CLEANUP = "CLEANUP"
+
+
+class PeerResources:
+    """The template layer's ResourceResolver over what the claim loaded."""
+
+    def __init__(self, peers: Mapping[str, tuple[Any, dict[str, Any]]]) -> None:
+        self.peers = peers
+
+    def reference(self, name: str) -> Any:
+        return self.peers.get(name, (None, {}))[0]
+
+    def attribute(self, name: str, attribute: str) -> Any:
+        return self.peers.get(name, (None, {}))[1].get(attribute)
+
+    def all_attributes(self, name: str) -> dict[str, Any]:
+        return dict(self.peers.get(name, (None, {}))[1])
+
+
+def failure_reason(exc: BaseException, name: str) -> str:
+    kind = getattr(exc, "error_type", None) or type(exc).__name__
+    message = exc.message if isinstance(exc, errors.EmberError) else str(exc)
+    return f"{kind}: resources.{name}: {message}"
+
+
+class NodeRunner:
+    def __init__(self, engine_id: str, db: Database, definitions: DefinitionCache,
+                 plugins: PluginRegistry, services: StackServices | None = None) -> None:
+        self.engine_id = engine_id
+        self.db = db
+        self.definitions = definitions
+        self.plugins = plugins
+        self.services = services
+
+    async def __call__(self, node: ClaimedNode) -> Outcome:
+        remaining = None
+        if node.deadline is not None:
+            remaining = (node.deadline - utcnow()).total_seconds()
+            if remaining <= 0:
+                return self._timed_out(node)
+        try:
+            if remaining is None:
+                return await self._run(node)
+            return await asyncio.wait_for(self._run(node), remaining)
+        except TimeoutError:
+            return self._timed_out(node)
+        except (ResourceFailure, errors.EmberError, PropertyError, UpdateReplace) as exc:
+            return Outcome(node, success=False, reason=failure_reason(exc, node.resource_name))
+
+    def _timed_out(self, node: ClaimedNode) -> Outcome:
+        reason = (f'{node.action} aborted (Task {node.action.lower()} from {node.resource_type} '
+                  f'"{node.resource_name}" Stack "{node.stack_name}" [{node.stack_id}] Timed out)')
+        return Outcome(node, success=False, reason=reason, timed_out=True)
+
+    def _plugin_class(self, defn: StackDefinition | None, node: ClaimedNode) -> type[ResourcePlugin]:
+        type_name = node.resource_type
+        if defn is not None and node.resource_name in defn.resources:
+            resolved = defn.environment.registry.resolve(type_name, node.resource_name)
+            type_name = "OS::Heat::TemplateResource" if resolved.is_template else resolved.name
+        plugin = self.plugins.get(type_name)
+        if plugin is None:
+            raise ResourceFailure(f"The Resource Type ({type_name}) could not be found.")
+        return plugin
+
+    def _context(self, node: ClaimedNode, defn: StackDefinition | None,
+                 properties: dict[str, Any]) -> ResourceContext:
+        ctx = ResourceContext(
+            name=node.resource_name, type=node.resource_type, stack_id=node.stack_id,
+            stack_name=node.stack_name, project_id=node.project_id, uuid=node.resource_uuid,
+            properties=properties, physical_id=node.physical_id, data=dict(node.data),
+            old_properties=node.properties, nested_depth=node.nested_depth,
+            files=defn.template.files if defn else {},
+            environment=defn.environment.to_dict() if defn else {},
+            services=self.services,
+        )
+        resource_id = node.resource_id
+
+        async def save(c: ResourceContext) -> None:
+            await self.db.run(store_stacks.checkpoint, resource_id, c.physical_id, c.data)
+
+        ctx._checkpoint = save
+        return ctx
+
+    async def _run(self, node: ClaimedNode) -> Outcome:
+        if node.action in (Action.DELETE, CLEANUP):
+            return await self._delete(node)
+        defn = await self.definitions.get(node.stack_id, node.raw_template_id)
+        rd = defn.resources.get(node.resource_name)
+        if rd is None:
+            raise ResourceFailure(f"Resource {node.resource_name} is not in the template")
+        plugin_cls = self._plugin_class(defn, node)
+        rctx = defn.resolve_context(PeerResources(node.peers))
+        path = ("resources", node.resource_name, "properties")
+        properties = apply_schema(plugin_cls.properties_schema, rd.resolved_properties(rctx), path) \
+            if not getattr(plugin_cls, "any_properties", False) else rd.resolved_properties(rctx)
+        metadata = rd.resolved_metadata(rctx)
+        ctx = self._context(node, defn, properties)
+        ctx.metadata = metadata
+        ctx.update_policy = rd.resolved_update_policy(rctx)
+        if node.action == Action.UPDATE:
+            return await self._update(node, plugin_cls, ctx, defn)
+        plugin = plugin_cls(ctx)
+        handler = {
+            Action.CREATE: plugin.create, Action.SUSPEND: plugin.suspend,
+            Action.RESUME: plugin.resume, Action.CHECK: plugin.check,
+        }.get(Action(node.action))
+        if handler is None:
+            raise ResourceFailure(f"Unsupported action {node.action}")
+        await handler()
+        return self._success(node, plugin, properties, metadata)
+
+    def _success(self, node: ClaimedNode, plugin: ResourcePlugin, properties: dict[str, Any],
+                 metadata: dict[str, Any] | None, **extra: Any) -> Outcome:
+        ctx = plugin.ctx
+        return Outcome(node, success=True, physical_id=ctx.physical_id, data=ctx.data,
+                       properties=properties, attributes=plugin.attributes(),
+                       reference_id=plugin.reference_id(), metadata=metadata, **extra)
+
+    async def _update(self, node: ClaimedNode, plugin_cls: type[ResourcePlugin],
+                      ctx: ResourceContext, defn: StackDefinition) -> Outcome:
+        old = node.properties or {}
+        new = ctx.properties
+        changed = {k: new.get(k) for k in set(old) | set(new) if old.get(k) != new.get(k)}
+        never_created = node.resource_action == Action.INIT or node.physical_id is None and \
+            node.resource_status != Status.COMPLETE
+        broken = node.resource_status == Status.FAILED or node.needs_replace
+        type_changed = plugin_cls.type_name != self._stored_type(node)
+        if not changed and not broken and not type_changed and not never_created:
+            return Outcome(node, success=True, silent=True)
+        restricted = defn.environment.registry.restricted_actions(node.resource_name)
+        plugin = plugin_cls(ctx)
+        replace = broken or type_changed or plugin.needs_replace(changed)
+        if never_created and node.physical_id is None:
+            await self.db.run(store_stacks.mark_started, node, self.engine_id)
+            await plugin.create()
+            return self._success(node, plugin, new, ctx.metadata)
+        if not replace:
+            if "update" in restricted:
+                raise ResourceFailure(f"update is restricted for resource {node.resource_name}.")
+            await self.db.run(store_stacks.mark_started, node, self.engine_id)
+            try:
+                await plugin.update(changed)
+                return self._success(node, plugin, new, ctx.metadata)
+            except UpdateReplace:
+                pass
+        if "replace" in restricted:
+            raise ResourceFailure(f"replace is restricted for resource {node.resource_name}.")
+        return await self._replace(node, plugin_cls, ctx)
+
+    @staticmethod
+    def _stored_type(node: ClaimedNode) -> str:
+        return node.resource_type
+
+    async def _replace(self, node: ClaimedNode, plugin_cls: type[ResourcePlugin],
+                       ctx: ResourceContext) -> Outcome:
+        if node.resource_status != Status.IN_PROGRESS:
+            await self.db.run(store_stacks.mark_started, node, self.engine_id)
+        reason = (f'The Resource {node.resource_type} "{node.resource_name}" '
+                  f'[{node.physical_id}] Stack "{node.stack_name}" [{node.stack_id}] '
+                  "requires replacement.")
+        new_id, new_uuid, physical_id, data = await self.db.run(
+            store_stacks.begin_replacement, node, reason)
+        ctx.uuid, ctx.physical_id, ctx.data, ctx.old_properties = new_uuid, physical_id, data, None
+
+        async def save(c: ResourceContext) -> None:
+            await self.db.run(store_stacks.checkpoint, new_id, c.physical_id, c.data)
+
+        ctx._checkpoint = save
+        plugin = plugin_cls(ctx)
+        try:
+            await plugin.create()
+        except (ResourceFailure, errors.EmberError, PropertyError) as exc:
+            return Outcome(node, success=False, reason=failure_reason(exc, node.resource_name),
+                           replacement_id=new_id)
+        return self._success(node, plugin, ctx.properties, ctx.metadata, replacement_id=new_id)
+
+    async def _delete(self, node: ClaimedNode) -> Outcome:
+        if node.action == CLEANUP and node.replaced_by is None:
+            return Outcome(node, success=True, silent=True)
+        if node.action == CLEANUP:
+            await self.db.run(store_stacks.mark_started, node, self.engine_id)
+        policy = node.node_data.get("deletion_policy", "Delete")
+        created = node.physical_id is not None or node.data
+        if created and policy != "Retain":
+            plugin_cls = self.plugins.get(node.resource_type)
+            if plugin_cls is None:
+                defn = await self.definitions.get(node.stack_id, node.raw_template_id)
+                plugin_cls = self._plugin_class(defn, node)
+            ctx = self._context(node, None, node.properties or {})
+            await plugin_cls(ctx).delete()
+        return Outcome(node, success=True, remove=True)

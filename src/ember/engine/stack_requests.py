@@ -1,0 +1,72 @@
+"""Turning a create/update request into a checked stack definition."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ember.common import errors
+from ember.common.settings import Settings
+from ember.engine.plugins import PluginRegistry
+from ember.template import (
+    Environment,
+    Limits,
+    StackDefinition,
+    StackIdentity,
+    Template,
+    define,
+    merge_environment_files,
+)
+
+STACK_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
+
+
+def check_stack_name(name: Any) -> str:
+    if not isinstance(name, str) or not STACK_NAME.match(name):
+        raise errors.InvalidRequest(
+            f'Invalid stack name {name} must contain only alphanumeric or "_-." characters, '
+            "must start with alpha and must be 255 characters or less."
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class StackRequest:
+    template: Template
+    environment: Environment
+    defn: StackDefinition
+
+
+def build_request(
+    settings: Settings,
+    plugins: PluginRegistry,
+    *,
+    identity: StackIdentity,
+    template: Any,
+    parameters: Mapping[str, Any] | None,
+    files: Mapping[str, Any] | None,
+    environment: Any,
+    environment_files: list[str] | None,
+    require_parameters: bool = True,
+) -> StackRequest:
+    """Load, merge and check everything a request gives; raise with every problem found."""
+    files = {str(k): v if isinstance(v, str) else str(v) for k, v in (files or {}).items()}
+    if template is None:
+        raise errors.InvalidRequest("No template specified")
+    tmpl = Template.load(template, files, max_size=settings.max_template_size)
+    if environment_files:
+        param_types = {n: s.type for n, s in tmpl.parameter_schemas().items()}
+        env = merge_environment_files(environment_files, files, param_types=param_types,
+                                      max_size=settings.max_template_size)
+    else:
+        env = Environment.parse(environment, max_size=settings.max_json_body_size)
+    env = env.with_parameters(parameters or {})
+    defn = define(
+        tmpl, env, identity=identity, catalog=plugins, require_parameters=require_parameters,
+        limits=Limits(max_nested_depth=settings.max_nested_stack_depth,
+                      max_template_size=settings.max_template_size),
+    )
+    defn.diags.raise_if_errors()
+    return StackRequest(tmpl, env, defn)

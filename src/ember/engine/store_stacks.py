@@ -1,0 +1,328 @@
+"""Units of work for stacks, resources and events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from ember.common import errors
+from ember.common.timeutils import utcnow
+from ember.db.models import (
+    Event,
+    RawTemplate,
+    Resource,
+    ResourceData,
+    Stack,
+    StackTag,
+    Traversal,
+    TraversalNode,
+)
+from ember.engine.records import ClaimedNode, Outcome
+from ember.engine.states import Action, Status, TraversalState
+
+STACK_TYPE = "OS::Heat::Stack"
+# Actions that may turn out to be no-ops: they show themselves only when they act.
+DEFERRED_START = ("UPDATE", "CLEANUP")
+
+
+def stack_event(stack: Stack, action: str, status: str, reason: str) -> dict[str, Any]:
+    """Stack-level events carry the stack's name and id, as Heat's clients expect."""
+    return {
+        "uuid": str(uuid.uuid4()), "stack_id": stack.id,
+        "root_stack_id": stack.root_stack_id or stack.id, "resource_name": stack.name,
+        "physical_resource_id": stack.id, "resource_type": STACK_TYPE,
+        "resource_action": action, "resource_status": status,
+        "resource_status_reason": reason, "resource_properties": None, "created_at": utcnow(),
+    }
+
+
+def resource_event(node: ClaimedNode, root: str | None, action: str, status: str, reason: str,
+                   physical_id: str | None, properties: Any = None) -> dict[str, Any]:
+    return {
+        "uuid": str(uuid.uuid4()), "stack_id": node.stack_id,
+        "root_stack_id": root or node.stack_id, "resource_name": node.resource_name,
+        "physical_resource_id": physical_id or "", "resource_type": node.resource_type,
+        "resource_action": action, "resource_status": status, "resource_status_reason": reason,
+        "resource_properties": properties, "created_at": utcnow(),
+    }
+
+
+def insert_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
+    if events:
+        session.execute(insert(Event), list(events))
+
+
+def set_stack_state(session: Session, stack: Stack, action: str, status: str, reason: str) -> None:
+    stack.action, stack.status, stack.status_reason = action, status, reason
+    stack.updated_at = utcnow() if action != Action.CREATE else stack.updated_at
+    insert_events(session, [stack_event(stack, action, status, reason)])
+
+
+def new_raw_template(session: Session, template: dict[str, Any], files: dict[str, Any],
+                     environment: dict[str, Any]) -> int:
+    raw = RawTemplate(template=template, files=files, environment=environment)
+    session.add(raw)
+    session.flush()
+    return raw.id
+
+
+def create_stack(
+    session: Session,
+    *,
+    values: dict[str, Any],
+    raw_template: tuple[dict[str, Any], dict[str, Any], dict[str, Any]],
+    tags: Sequence[str],
+    resources: Sequence[dict[str, Any]],
+    action: str = Action.CREATE,
+) -> Stack:
+    """Insert a stack, its template, tags and resource rows (INIT_COMPLETE)."""
+    existing = session.execute(
+        select(Stack.id).where(Stack.project_id == values["project_id"],
+                               Stack.name == values["name"], Stack.deleted_at.is_(None),
+                               Stack.owner_id.is_(None) if values.get("owner_id") is None
+                               else Stack.owner_id == values["owner_id"])
+    ).first()
+    if existing is not None:
+        raise errors.StackExists(stack_name=values["name"])
+    raw_id = new_raw_template(session, *raw_template)
+    stack = Stack(raw_template_id=raw_id, action=action, status=Status.IN_PROGRESS,
+                  status_reason=f"Stack {action} started", **values)
+    if stack.root_stack_id is None:
+        stack.root_stack_id = stack.id
+    session.add(stack)
+    session.flush()
+    if tags:
+        session.execute(insert(StackTag), [{"stack_id": stack.id, "tag": t} for t in tags])
+    add_resources(session, stack, resources, raw_id)
+    insert_events(session, [stack_event(stack, action, Status.IN_PROGRESS,
+                                        f"Stack {action} started")])
+    return stack
+
+
+def add_resources(session: Session, stack: Stack, resources: Sequence[dict[str, Any]],
+                  template_id: int | None) -> None:
+    if resources:
+        now = utcnow()
+        session.execute(insert(Resource), [
+            {"uuid": r["uuid"], "stack_id": stack.id, "root_stack_id": stack.root_stack_id,
+             "name": r["name"], "type": r["type"], "action": Action.INIT,
+             "status": Status.COMPLETE, "status_reason": "", "requires": r.get("requires", []),
+             "replaces": r.get("replaces"), "template_id": template_id,
+             "needs_replace": False, "created_at": now,
+             "physical_resource_id": r.get("physical_id")}
+            for r in resources
+        ])
+
+
+def load_resource_data(session: Session, nodes: Sequence[ClaimedNode]) -> None:
+    by_id = {n.resource_id: n for n in nodes}
+    for rid, key, value in session.execute(
+        select(ResourceData.resource_id, ResourceData.key, ResourceData.value)
+        .where(ResourceData.resource_id.in_(list(by_id)))
+    ):
+        by_id[rid].data[key] = value
+
+
+def load_peers(session: Session, nodes: Sequence[ClaimedNode]) -> None:
+    """What each node's properties refer to: the current row of each required resource."""
+    wanted: dict[str, set[str]] = {}
+    for node in nodes:
+        wanted.setdefault(node.stack_id, set()).update(node.requires)
+    for stack_id, names in wanted.items():
+        if not names:
+            continue
+        rows = session.execute(
+            select(Resource.name, Resource.reference_id, Resource.attributes)
+            .where(Resource.stack_id == stack_id, Resource.name.in_(sorted(names)),
+                   Resource.replaced_by.is_(None))
+        ).all()
+        peers = {name: (ref, attrs or {}) for name, ref, attrs in rows}
+        for node in nodes:
+            if node.stack_id == stack_id:
+                node.peers = {n: peers[n] for n in node.requires if n in peers}
+
+
+def mark_in_progress(session: Session, nodes: Sequence[ClaimedNode], engine_id: str) -> None:
+    roots = _roots(session, {n.stack_id for n in nodes})
+    events = []
+    nodes = [n for n in nodes if n.action not in DEFERRED_START]
+    for node in nodes:
+        if node.resource_action == node.action and node.resource_status == Status.IN_PROGRESS:
+            continue  # taken over after an engine died: already shown as started
+        events.append(resource_event(node, roots.get(node.stack_id), node.action,
+                                     Status.IN_PROGRESS, "state changed", node.physical_id))
+    for action in {n.action for n in nodes}:
+        ids = [n.resource_id for n in nodes if n.action == action]
+        session.execute(update(Resource).where(Resource.id.in_(ids)).values(
+            action=action, status=Status.IN_PROGRESS, status_reason="state changed",
+            engine_id=engine_id, updated_at=utcnow()).execution_options(synchronize_session=False))
+    insert_events(session, events)
+
+
+def _roots(session: Session, stack_ids: Iterable[str]) -> dict[str, str | None]:
+    return dict(session.execute(
+        select(Stack.id, Stack.root_stack_id).where(Stack.id.in_(list(stack_ids)))
+    ).all())
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
+    if not outcomes:
+        return
+    roots = _roots(session, {o.node.stack_id for o in outcomes})
+    events = []
+    removed = [o.node.resource_id for o in outcomes if o.success and o.remove]
+    now = utcnow()
+    for o in outcomes:
+        node = o.node
+        if o.silent:
+            if "template_id" in node.node_data:
+                session.execute(update(Resource).where(Resource.id == node.resource_id)
+                                .values(template_id=node.node_data["template_id"]))
+            continue
+        status = Status.COMPLETE if o.success else Status.FAILED
+        action = Action.CREATE if o.replacement_id is not None else node.action
+        if node.action == "CLEANUP":
+            action = Action.DELETE
+        events.append(resource_event(node, roots.get(node.stack_id), action, status,
+                                     o.reason, o.physical_id or node.physical_id))
+        if o.success and o.remove:
+            continue
+        target = node.resource_id
+        if o.replacement_id is not None:
+            target = o.replacement_id
+            session.execute(update(Resource).where(Resource.id == node.resource_id)
+                            .values(replaced_by=o.replacement_id))
+        values: dict[str, Any] = {"action": action, "status": status,
+                                  "status_reason": o.reason, "engine_id": None, "updated_at": now}
+        if o.physical_id is not None:
+            values["physical_resource_id"] = o.physical_id
+        if o.properties is not None:
+            values["properties"] = o.properties
+        if o.attributes is not None:
+            values["attributes"] = o.attributes
+        if o.reference_id is not None:
+            values["reference_id"] = o.reference_id
+        if o.metadata is not None:
+            values["metadata_"] = o.metadata
+        if "template_id" in node.node_data and o.success:
+            values["template_id"] = node.node_data["template_id"]
+        session.execute(update(Resource).where(Resource.id == target).values(**values))
+        save_data(session, target, o.data)
+    if removed:
+        session.execute(delete(ResourceData).where(ResourceData.resource_id.in_(removed)))
+        session.execute(delete(Resource).where(Resource.id.in_(removed)))
+    insert_events(session, events)
+
+
+def save_data(session: Session, resource_id: int, data: dict[str, str]) -> None:
+    if not data:
+        return
+    existing = set(session.execute(
+        select(ResourceData.key).where(ResourceData.resource_id == resource_id)).scalars())
+    for key, value in data.items():
+        if key in existing:
+            session.execute(update(ResourceData).where(
+                ResourceData.resource_id == resource_id, ResourceData.key == key
+            ).values(value=value, updated_at=utcnow()))
+        else:
+            session.add(ResourceData(resource_id=resource_id, key=key, value=value))
+
+
+def stack_failed(session: Session, trav: Traversal, first: Outcome) -> None:
+    stack = session.get(Stack, trav.stack_id)
+    if stack is None or stack.current_traversal != trav.id:
+        return
+    action = trav.data.get("stack_action", trav.action)
+    reason = "Timed out" if first.timed_out else (
+        f"Resource {first.node.action} failed: {first.reason}")
+    set_stack_state(session, stack, action, Status.FAILED, reason)
+
+
+def finish_traversal(session: Session, trav: Traversal) -> bool:
+    """Close a traversal whose nodes are all finished. True when a rollback should start."""
+    stack = session.get(Stack, trav.stack_id)
+    if trav.state == TraversalState.SUPERSEDED or stack is None:
+        return False
+    if stack.current_traversal != trav.id:
+        trav.state = TraversalState.SUPERSEDED
+        return False
+    action = trav.data.get("stack_action", trav.action)
+    if trav.state == TraversalState.FAILED:
+        return bool(trav.data.get("rollback_on_failure"))
+    trav.state = TraversalState.COMPLETE
+    set_stack_state(session, stack, action, Status.COMPLETE,
+                    f"Stack {action} completed successfully")
+    if trav.data.get("delete_stack"):
+        stack.deleted_at = utcnow()
+        session.execute(delete(Resource).where(Resource.stack_id == stack.id))
+    if trav.data.get("raw_template_id") and action != Action.DELETE:
+        stack.raw_template_id = trav.data["raw_template_id"]
+        stack.prev_raw_template_id = None
+    return False
+
+
+def mark_started(session: Session, node: ClaimedNode, engine_id: str) -> None:
+    """An UPDATE or CLEANUP node that has real work to do shows it now."""
+    action = Action.DELETE if node.action == "CLEANUP" else node.action
+    root = _roots(session, [node.stack_id]).get(node.stack_id)
+    session.execute(update(Resource).where(Resource.id == node.resource_id).values(
+        action=action, status=Status.IN_PROGRESS, status_reason="state changed",
+        engine_id=engine_id, updated_at=utcnow()))
+    insert_events(session, [resource_event(node, root, action, Status.IN_PROGRESS,
+                                           "state changed", node.physical_id)])
+
+
+def checkpoint(session: Session, resource_id: int, physical_id: str | None,
+               data: dict[str, str]) -> None:
+    """Record what a handler made before it finishes, so it is never made twice."""
+    if physical_id is not None:
+        session.execute(update(Resource).where(Resource.id == resource_id)
+                        .values(physical_resource_id=physical_id))
+    save_data(session, resource_id, data)
+
+
+def begin_replacement(session: Session, node: ClaimedNode, reason: str,
+                      ) -> tuple[int, str, str | None, dict[str, str]]:
+    """The new row that replaces ``node``'s resource (reused when resuming)."""
+    existing = session.execute(
+        select(Resource).where(Resource.replaces == node.resource_id,
+                               Resource.stack_id == node.stack_id)
+        .order_by(Resource.id.desc())
+    ).scalars().first()
+    if existing is not None and existing.status == Status.IN_PROGRESS:
+        data = dict(session.execute(
+            select(ResourceData.key, ResourceData.value)
+            .where(ResourceData.resource_id == existing.id)).all())
+        return existing.id, existing.uuid, existing.physical_resource_id, data
+    new_uuid = str(uuid.uuid4())
+    row = Resource(uuid=new_uuid, stack_id=node.stack_id, name=node.resource_name,
+                   type=node.resource_type, action=Action.CREATE, status=Status.IN_PROGRESS,
+                   status_reason="state changed", requires=node.requires,
+                   replaces=node.resource_id, needs_replace=False)
+    root = _roots(session, [node.stack_id]).get(node.stack_id)
+    row.root_stack_id = root
+    session.add(row)
+    session.execute(update(Resource).where(Resource.id == node.resource_id).values(
+        action=Action.UPDATE, status=Status.COMPLETE, status_reason=reason))
+    insert_events(session, [
+        resource_event(node, root, Action.UPDATE, Status.COMPLETE, reason, node.physical_id),
+        resource_event(node, root, Action.CREATE, Status.IN_PROGRESS, "state changed", None),
+    ])
+    session.flush()
+    return row.id, new_uuid, None, {}
+
+
+def fail_abandoned(session: Session, nodes: Sequence[tuple[str, int]]) -> None:
+    """Resources left IN_PROGRESS by an engine that died in a traversal that since stopped."""
+    for traversal_id, seq in nodes:
+        node = session.get(TraversalNode, (traversal_id, seq))
+        if node is None:
+            continue
+        session.execute(update(Resource).where(
+            Resource.id == node.resource_id, Resource.status == Status.IN_PROGRESS
+        ).values(status=Status.FAILED,
+                 status_reason=f"Engine went down during resource {node.action}"))

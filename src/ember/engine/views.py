@@ -1,0 +1,95 @@
+"""Engine-side views: stacks, resources and events as Heat's REST API shapes them
+(without links, which need the request's URL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ember.common.timeutils import isotime
+from ember.db.models import Event, Resource, Stack
+from ember.template import StackDefinition
+
+
+def stack_summary(stack: Stack, tags: list[str], *, with_project: bool = False) -> dict[str, Any]:
+    out = {
+        "id": stack.id,
+        "stack_name": stack.name,
+        "description": "",
+        "stack_status": f"{stack.action}_{stack.status}",
+        "stack_status_reason": stack.status_reason or "",
+        "creation_time": isotime(stack.created_at),
+        "updated_time": isotime(stack.updated_at),
+        "deletion_time": isotime(stack.deleted_at),
+        "stack_owner": stack.username,
+        "parent": stack.owner_id,
+        "stack_user_project_id": stack.stack_user_project_id or stack.project_id,
+        "tags": tags or None,
+        "project": stack.project_id,
+    }
+    if not with_project:
+        del out["project"]
+    return out
+
+
+def stack_detail(stack: Stack, tags: list[str], defn: StackDefinition,
+                 outputs: list[dict[str, Any]] | None) -> dict[str, Any]:
+    out = stack_summary(stack, tags)
+    out.update({
+        "description": defn.description,
+        "template_description": defn.description,
+        "parameters": defn.parameters.shown(),
+        "timeout_mins": stack.timeout_mins,
+        "disable_rollback": stack.disable_rollback,
+        "capabilities": [],
+        "notification_topics": [],
+        "tags": tags,
+    })
+    if outputs is not None:
+        out["outputs"] = outputs
+    return out
+
+
+def resource_view(res: Resource, stack: Stack, required_by: list[str], *,
+                  detail: bool = False, attributes: dict[str, Any] | None = None,
+                  description: str = "", nested_stack_id: str | None = None,
+                  parent_resource: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "resource_name": res.name,
+        "logical_resource_id": res.name,
+        "physical_resource_id": res.physical_resource_id or "",
+        "resource_type": res.type,
+        "resource_status": f"{res.action}_{res.status}",
+        "resource_status_reason": res.status_reason or "state changed",
+        "creation_time": isotime(res.created_at),
+        "updated_time": isotime(res.updated_at or res.created_at),
+        "required_by": required_by,
+        "stack_id": stack.id,
+        "stack_name": stack.name,
+    }
+    if nested_stack_id:
+        out["nested_stack_id"] = nested_stack_id
+    if parent_resource:
+        out["parent_resource"] = parent_resource
+    if detail:
+        out["description"] = description
+        out["attributes"] = attributes if attributes is not None else dict(res.attributes or {})
+    return out
+
+
+def event_view(event: Event, stack: Stack, *, detail: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": event.uuid,
+        "event_time": isotime(event.created_at),
+        "resource_name": event.resource_name,
+        "logical_resource_id": event.resource_name,
+        "physical_resource_id": event.physical_resource_id or "",
+        "resource_status": f"{event.resource_action}_{event.resource_status}",
+        "resource_status_reason": event.resource_status_reason or "",
+        "stack_id": stack.id,
+        "stack_name": stack.name,
+        "root_stack_id": event.root_stack_id,
+    }
+    if detail:
+        out["resource_type"] = event.resource_type
+        out["resource_properties"] = event.resource_properties or {}
+    return out

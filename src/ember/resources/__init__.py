@@ -1,0 +1,1 @@
+"""Built-in resource types, one module each, registered through entry points."""

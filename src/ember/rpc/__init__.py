@@ -1,0 +1,1 @@
+"""How the APIs reach the engines and engines hand work to each other."""

@@ -1,0 +1,65 @@
+"""The in-process transport of ``heat-all``: asyncio queues and direct calls.
+
+Calls still go through a JSON round trip, so nothing works in-process that would break
+over RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ember.rpc import errors as rpc_errors
+from ember.rpc.transport import Delivery, Handler
+
+
+async def _no_ack() -> None:
+    return None
+
+
+class InProcTransport:
+    def __init__(self) -> None:
+        self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = defaultdict(asyncio.Queue)
+        self._handlers: dict[str, Handler] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._handlers.clear()
+
+    async def publish(self, topic: str, messages: list[dict[str, Any]]) -> None:
+        queue = self._queues[topic]
+        for message in messages:
+            queue.put_nowait(message)
+
+    async def consume(self, topic: str) -> AsyncIterator[Delivery]:  # type: ignore[override]
+        queue = self._queues[topic]
+        while True:
+            message = await queue.get()
+            yield Delivery(message, _no_ack)
+
+    def pending(self, topic: str) -> int:
+        return self._queues[topic].qsize()
+
+    async def serve(self, topic: str, handler: Handler) -> None:
+        self._handlers[topic] = handler
+
+    async def call(self, topic: str, method: str, kwargs: dict[str, Any], timeout: float) -> Any:
+        handler = self._handlers.get(topic)
+        if handler is None:
+            raise rpc_errors.RPCTimeout()
+        request = json.loads(json.dumps(kwargs))
+        try:
+            result = await asyncio.wait_for(handler(method, request), timeout)
+        except TimeoutError:
+            raise rpc_errors.RPCTimeout() from None
+        except Exception as exc:
+            raise rpc_errors.deserialize(rpc_errors.serialize(exc)) from None
+        return json.loads(json.dumps(result))
+
+    async def healthy(self) -> bool:
+        return True

@@ -1,0 +1,36 @@
+"""The transport seam: a shared work queue (round-robin between engines) and request/reply
+calls. ``inproc`` runs everything in one process; ``rabbit`` uses RabbitMQ."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Handler = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class Delivery:
+    message: dict[str, Any]
+    ack: Callable[[], Awaitable[None]]
+
+
+class Transport(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def publish(self, topic: str, messages: list[dict[str, Any]]) -> None:
+        """Put work on a shared queue; each message goes to one consumer."""
+
+    def consume(self, topic: str) -> AsyncIterator[Delivery]:
+        """Messages of a shared queue; ack each after its outcome is committed."""
+
+    async def call(self, topic: str, method: str, kwargs: dict[str, Any], timeout: float) -> Any:
+        """Ask one server of ``topic`` to run ``method`` and return its JSON reply."""
+
+    async def serve(self, topic: str, handler: Handler) -> None:
+        """Answer calls on ``topic`` with ``handler``."""
+
+    async def healthy(self) -> bool: ...
