@@ -24,8 +24,13 @@ ENGINE_TOPIC = "engine.rpc"
 
 
 class Engine:
-    def __init__(self, settings: Settings, db: Database, transport: Transport,
-                 plugins: PluginRegistry | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        transport: Transport,
+        plugins: PluginRegistry | None = None,
+    ) -> None:
         self.engine_id = str(uuid.uuid4())
         self.settings = settings
         self.db = db
@@ -35,11 +40,18 @@ class Engine:
         self.service = EngineService(settings, db, transport, self.plugins, self.definitions)
         self.nested = NestedStacks(self.service, db)
         self.runner = NodeRunner(self.engine_id, db, self.definitions, self.plugins, self.nested)
-        self.worker = NodeWorker(self.engine_id, db, transport, self.runner,
-                                 self._on_completion, concurrency=settings.executor_batch_size)
+        self.worker = NodeWorker(
+            self.engine_id,
+            db,
+            transport,
+            self.runner,
+            self._on_completion,
+            concurrency=settings.executor_batch_size,
+        )
         self.service.worker = self.worker
-        self.liveness = Liveness(self.engine_id, db, transport, settings.host,
-                                 settings.heartbeat_interval)
+        self.liveness = Liveness(
+            self.engine_id, db, transport, settings.host, settings.heartbeat_interval
+        )
 
     async def _on_completion(self, completion: Any) -> None:
         await self.service.on_completion(completion)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +36,9 @@ def load_stored(session: Session, stack_id: str, raw_template_id: int) -> Stored
     raw = session.get(RawTemplate, raw_template_id)
     stack = session.execute(select(Stack.name, Stack.project_id).where(Stack.id == stack_id)).one()
     assert raw is not None
-    return StoredTemplate(raw.template, raw.files, raw.environment, stack.name, stack_id,
-                          stack.project_id)
+    return StoredTemplate(
+        raw.template, raw.files, raw.environment, stack.name, stack_id, stack.project_id
+    )
 
 
 def environment_from_dict(data: dict[str, Any]) -> Environment:
@@ -48,29 +50,39 @@ def environment_from_dict(data: dict[str, Any]) -> Environment:
 def definition_from(stored: StoredTemplate, region: str) -> StackDefinition:
     template = Template(stored.template, stored.files)
     identity = StackIdentity(stored.stack_name, stored.stack_id, stored.project_id, region)
-    return build(template, environment_from_dict(stored.environment), identity=identity,
-                 require_parameters=False)
+    return build(
+        template,
+        environment_from_dict(stored.environment),
+        identity=identity,
+        require_parameters=False,
+    )
 
 
 class DefinitionCache:
+    """Definitions by (stack, template). Concurrent misses share one build."""
+
     def __init__(self, db: Database, region: str, size: int = 256) -> None:
         self.db = db
         self.region = region
         self.size = size
-        self._cache: OrderedDict[tuple[str, int], StackDefinition] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int], asyncio.Future[StackDefinition]] = OrderedDict()
 
     async def get(self, stack_id: str, raw_template_id: int) -> StackDefinition:
         key = (stack_id, raw_template_id)
-        defn = self._cache.get(key)
-        if defn is None:
-            stored = await self.db.run(load_stored, stack_id, raw_template_id)
-            defn = definition_from(stored, self.region)
-            self._cache[key] = defn
+        future = self._cache.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._cache[key] = future
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
+            try:
+                stored = await self.db.run(load_stored, stack_id, raw_template_id)
+                future.set_result(definition_from(stored, self.region))
+            except BaseException as exc:
+                self._cache.pop(key, None)
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it themselves
+                raise
         else:
             self._cache.move_to_end(key)
-        return defn
-
-    def put(self, stack_id: str, raw_template_id: int, defn: StackDefinition) -> None:
-        self._cache[(stack_id, raw_template_id)] = defn
+        return await asyncio.shield(future)

@@ -24,14 +24,24 @@ MISSED_BEATS = 3
 
 
 def register(session: Session, engine_id: str, host: str, interval: float) -> None:
-    session.add(Service(id=str(uuid.uuid4()), engine_id=engine_id, host=host,
-                        hostname=socket.gethostname(), binary="heat-engine", topic="engine",
-                        report_interval=max(1, round(interval)), updated_at=utcnow()))
+    session.add(
+        Service(
+            id=str(uuid.uuid4()),
+            engine_id=engine_id,
+            host=host,
+            hostname=socket.gethostname(),
+            binary="heat-engine",
+            topic="engine",
+            report_interval=max(1, round(interval)),
+            updated_at=utcnow(),
+        )
+    )
 
 
 def beat(session: Session, engine_id: str) -> None:
-    session.execute(update(Service).where(Service.engine_id == engine_id)
-                    .values(updated_at=utcnow()))
+    session.execute(
+        update(Service).where(Service.engine_id == engine_id).values(updated_at=utcnow())
+    )
 
 
 def unregister(session: Session, engine_id: str) -> None:
@@ -40,9 +50,13 @@ def unregister(session: Session, engine_id: str) -> None:
 
 def live_engines(session: Session, interval: float) -> list[str]:
     since = utcnow() - dt.timedelta(seconds=interval * MISSED_BEATS)
-    return list(session.execute(
-        select(Service.engine_id).where(Service.updated_at >= since,
-                                        Service.deleted_at.is_(None))).scalars())
+    return list(
+        session.execute(
+            select(Service.engine_id).where(
+                Service.updated_at >= since, Service.deleted_at.is_(None)
+            )
+        ).scalars()
+    )
 
 
 def take_over(session: Session, interval: float, all_ready: bool) -> list[NodeKey]:
@@ -54,8 +68,9 @@ def take_over(session: Session, interval: float, all_ready: bool) -> list[NodeKe
 
 
 class Liveness:
-    def __init__(self, engine_id: str, db: Database, transport: Transport, host: str,
-                 interval: float) -> None:
+    def __init__(
+        self, engine_id: str, db: Database, transport: Transport, host: str, interval: float
+    ) -> None:
         self.engine_id = engine_id
         self.db = db
         self.transport = transport

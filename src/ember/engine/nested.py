@@ -8,6 +8,7 @@ making a second one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +29,10 @@ POLL_SECONDS = 0.5
 
 def _state(session: Session, stack_id: str) -> tuple[str, str, str, bool] | None:
     row = session.execute(
-        select(Stack.action, Stack.status, Stack.status_reason, Stack.deleted_at)
-        .where(Stack.id == stack_id)).first()
+        select(Stack.action, Stack.status, Stack.status_reason, Stack.deleted_at).where(
+            Stack.id == stack_id
+        )
+    ).first()
     if row is None:
         return None
     return row.action, row.status, row.status_reason or "", row.deleted_at is not None
@@ -69,28 +72,39 @@ class NestedStacks:
             if got_action in (action, Action.ROLLBACK) and status == Status.FAILED:
                 raise ResourceFailure(reason)
             async with self._changed:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), POLL_SECONDS)
-                except TimeoutError:
-                    pass
 
     def _ctx(self, ctx: ResourceContext) -> dict[str, Any]:
         return {"project_id": ctx.project_id, "is_admin": False}
 
-    async def create_nested(self, ctx: ResourceContext, template: dict[str, Any],
-                            parameters: Mapping[str, Any], files: Mapping[str, str],
-                            timeout_mins: int | None,
-                            environment: Mapping[str, Any] | None = None) -> str:
+    async def create_nested(
+        self,
+        ctx: ResourceContext,
+        template: dict[str, Any],
+        parameters: Mapping[str, Any],
+        files: Mapping[str, str],
+        timeout_mins: int | None,
+        environment: Mapping[str, Any] | None = None,
+    ) -> str:
         if ctx.physical_id is None:
             root = await self.db.run(_root_of, ctx.stack_id)
             name = ctx.physical_name()
             try:
                 created = await self.service.create_stack(
-                    self._ctx(ctx), name, template, params=dict(parameters), files=dict(files),
+                    self._ctx(ctx),
+                    name,
+                    template,
+                    params=dict(parameters),
+                    files=dict(files),
                     environment=dict(environment or {}),
                     args={"timeout_mins": timeout_mins, "disable_rollback": True},
-                    owner={"stack_id": ctx.stack_id, "resource_name": ctx.name,
-                           "root_stack_id": root, "depth": ctx.nested_depth + 1},
+                    owner={
+                        "stack_id": ctx.stack_id,
+                        "resource_name": ctx.name,
+                        "root_stack_id": root,
+                        "depth": ctx.nested_depth + 1,
+                    },
                 )
             except errors.EmberError as exc:
                 raise ResourceFailure(exc.message) from None
@@ -99,15 +113,27 @@ class NestedStacks:
         await self._wait(ctx.physical_id, Action.CREATE)
         return ctx.physical_id
 
-    async def update_nested(self, ctx: ResourceContext, stack_id: str, template: dict[str, Any],
-                            parameters: Mapping[str, Any], files: Mapping[str, str],
-                            timeout_mins: int | None,
-                            environment: Mapping[str, Any] | None = None) -> None:
+    async def update_nested(
+        self,
+        ctx: ResourceContext,
+        stack_id: str,
+        template: dict[str, Any],
+        parameters: Mapping[str, Any],
+        files: Mapping[str, str],
+        timeout_mins: int | None,
+        environment: Mapping[str, Any] | None = None,
+    ) -> None:
         try:
             await self.service.update_stack(
-                self._ctx(ctx), stack_id, template, params=dict(parameters), files=dict(files),
-                environment=dict(environment or {}), args={"timeout_mins": timeout_mins},
-                stack_id=None)
+                self._ctx(ctx),
+                stack_id,
+                template,
+                params=dict(parameters),
+                files=dict(files),
+                environment=dict(environment or {}),
+                args={"timeout_mins": timeout_mins},
+                stack_id=None,
+            )
         except errors.EmberError as exc:
             raise ResourceFailure(exc.message) from None
         await self._wait(stack_id, Action.UPDATE)
@@ -127,6 +153,7 @@ class NestedStacks:
         await self._wait(stack_id, action)
 
     async def nested_outputs(self, stack_id: str) -> dict[str, Any]:
-        shown = await self.service.show_stack({"project_id": None, "is_admin": True,
-                                               "all_projects": True}, stack_id)
+        shown = await self.service.show_stack(
+            {"project_id": None, "is_admin": True, "all_projects": True}, stack_id
+        )
         return {o["output_key"]: o.get("output_value") for o in shown.get("outputs", [])}

@@ -48,10 +48,14 @@ def _order(names: Sequence[str], requires: Mapping[str, Sequence[str]]) -> list[
     return out
 
 
-def create_nodes(defn: StackDefinition, uuids: Mapping[str, str], action: str = Action.CREATE,
-                 ) -> list[NodeSpec]:
-    requires = {n: sorted(r for r in rd.requires if r in defn.resources)
-                for n, rd in defn.resources.items()}
+def create_nodes(
+    defn: StackDefinition,
+    uuids: Mapping[str, str],
+    action: str = Action.CREATE,
+) -> list[NodeSpec]:
+    requires = {
+        n: sorted(r for r in rd.requires if r in defn.resources) for n, rd in defn.resources.items()
+    }
     order = _order(list(defn.resources), requires)
     seq = {name: i for i, name in enumerate(order)}
     return [
@@ -60,8 +64,9 @@ def create_nodes(defn: StackDefinition, uuids: Mapping[str, str], action: str = 
     ]
 
 
-def delete_nodes(rows: Sequence[StoredResource], policies: Mapping[str, str],
-                 action: str = Action.DELETE) -> list[NodeSpec]:
+def delete_nodes(
+    rows: Sequence[StoredResource], policies: Mapping[str, str], action: str = Action.DELETE
+) -> list[NodeSpec]:
     seq = {row.uuid: i for i, row in enumerate(rows)}
     by_name: dict[str, list[StoredResource]] = {}
     for row in rows:
@@ -74,8 +79,13 @@ def delete_nodes(rows: Sequence[StoredResource], policies: Mapping[str, str],
                 if target.uuid != row.uuid:
                     required_by[target.uuid].append(seq[row.uuid])
     return [
-        NodeSpec(seq[row.uuid], row.uuid, action, tuple(sorted(required_by[row.uuid])),
-                 {"deletion_policy": policies.get(row.name, "Delete")})
+        NodeSpec(
+            seq[row.uuid],
+            row.uuid,
+            action,
+            tuple(sorted(required_by[row.uuid])),
+            {"deletion_policy": policies.get(row.name, "Delete")},
+        )
         for row in rows
     ]
 
@@ -89,8 +99,9 @@ def simple_nodes(rows: Sequence[StoredResource], action: str, *, reverse: bool) 
     order = _order(names, requires)
     by_name = {r.name: r for r in rows}
     seq = {name: i for i, name in enumerate(order)}
-    return [NodeSpec(seq[n], by_name[n].uuid, action, tuple(seq[d] for d in requires[n]))
-            for n in order]
+    return [
+        NodeSpec(seq[n], by_name[n].uuid, action, tuple(seq[d] for d in requires[n])) for n in order
+    ]
 
 
 def update_nodes(
@@ -103,8 +114,9 @@ def update_nodes(
     """Nodes to bring ``current`` resources to ``defn``; ``new_uuids`` name added rows."""
     kept = {r.name: r for r in current if r.name in defn.resources}
     removed = [r for r in current if r.name not in defn.resources]
-    requires = {n: sorted(r for r in rd.requires if r in defn.resources)
-                for n, rd in defn.resources.items()}
+    requires = {
+        n: sorted(r for r in rd.requires if r in defn.resources) for n, rd in defn.resources.items()
+    }
     order = _order(list(defn.resources), requires)
     nodes: list[NodeSpec] = []
     forward = {name: i for i, name in enumerate(order)}
@@ -119,13 +131,26 @@ def update_nodes(
     for name in order:
         uuid = kept[name].uuid if name in kept else new_uuids[name]
         action = Action.UPDATE if name in kept else Action.CREATE
-        nodes.append(NodeSpec(forward[name], uuid, action,
-                              tuple(forward[d] for d in requires[name]),
-                              {"template_id": template_id}))
+        nodes.append(
+            NodeSpec(
+                forward[name],
+                uuid,
+                action,
+                tuple(forward[d] for d in requires[name]),
+                {"template_id": template_id},
+            )
+        )
     for name, seq in cleanup.items():
         after = [forward[name], *(forward[u] for u in required_by[name])]
-        nodes.append(NodeSpec(seq, kept[name].uuid, CLEANUP, tuple(sorted(after)),
-                              {"deletion_policy": old_policies.get(name, "Delete")}))
+        nodes.append(
+            NodeSpec(
+                seq,
+                kept[name].uuid,
+                CLEANUP,
+                tuple(sorted(after)),
+                {"deletion_policy": old_policies.get(name, "Delete")},
+            )
+        )
     for row in removed:
         after = set()
         for other in removed:
@@ -134,6 +159,13 @@ def update_nodes(
         for other in current:
             if other.name in kept and row.name in other.requires:
                 after.add(forward[other.name])
-        nodes.append(NodeSpec(delete_seq[row.uuid], row.uuid, Action.DELETE, tuple(sorted(after)),
-                              {"deletion_policy": old_policies.get(row.name, "Delete")}))
+        nodes.append(
+            NodeSpec(
+                delete_seq[row.uuid],
+                row.uuid,
+                Action.DELETE,
+                tuple(sorted(after)),
+                {"deletion_policy": old_policies.get(row.name, "Delete")},
+            )
+        )
     return nodes

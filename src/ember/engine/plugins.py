@@ -57,7 +57,9 @@ class PluginRegistry:
         dynamic = getattr(plugin, "dynamic_attributes", False)
         return TypeInfo(
             attributes=None if dynamic else plugin.attribute_names(),
-            properties=None if getattr(plugin, "any_properties", False) else plugin.properties_schema,
+            properties=None
+            if getattr(plugin, "any_properties", False)
+            else plugin.properties_schema,
         )
 
     def type_names(self) -> Iterable[str]:

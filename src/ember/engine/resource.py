@@ -23,7 +23,7 @@ class ResourceFailure(Exception):
     """A handler failed; the message becomes the resource's status reason."""
 
 
-class UpdateReplace(Exception):  # noqa: N818 (Heat's name)
+class UpdateReplace(Exception):
     """Raised by ``update`` when the change can only be made by replacing the resource."""
 
 
@@ -42,13 +42,24 @@ class AttributeSchema:
 class StackServices(Protocol):
     """What the engine offers plugins that manage nested stacks."""
 
-    async def create_nested(self, ctx: ResourceContext, template: dict[str, Any],
-                            parameters: Mapping[str, Any], files: Mapping[str, str],
-                            timeout_mins: int | None) -> str: ...
+    async def create_nested(
+        self,
+        ctx: ResourceContext,
+        template: dict[str, Any],
+        parameters: Mapping[str, Any],
+        files: Mapping[str, str],
+        timeout_mins: int | None,
+    ) -> str: ...
 
-    async def update_nested(self, ctx: ResourceContext, stack_id: str, template: dict[str, Any],
-                            parameters: Mapping[str, Any], files: Mapping[str, str],
-                            timeout_mins: int | None) -> None: ...
+    async def update_nested(
+        self,
+        ctx: ResourceContext,
+        stack_id: str,
+        template: dict[str, Any],
+        parameters: Mapping[str, Any],
+        files: Mapping[str, str],
+        timeout_mins: int | None,
+    ) -> None: ...
 
     async def delete_nested(self, ctx: ResourceContext, stack_id: str) -> None: ...
 
@@ -90,7 +101,7 @@ class ResourceContext:
         name = f"{self.stack_name}-{self.name}-{tail}"
         if len(name) > max_length:
             keep = max_length - len(tail) - 4
-            name = f"{self.stack_name[:2]}-{name[len(name) - keep - len(tail) - 1:]}"
+            name = f"{self.stack_name[:2]}-{name[len(name) - keep - len(tail) - 1 :]}"
         return name
 
 
@@ -102,7 +113,10 @@ class ResourcePlugin:
     properties_schema: ClassVar[Mapping[str, PropertySchema]] = {}
     attributes_schema: ClassVar[Mapping[str, AttributeSchema]] = {}
     support_status: ClassVar[Mapping[str, Any]] = {
-        "status": "SUPPORTED", "version": None, "message": None, "previous_status": None,
+        "status": "SUPPORTED",
+        "version": None,
+        "message": None,
+        "previous_status": None,
     }
     # Whether ``signal`` is implemented.
     signal_supported: ClassVar[bool] = False
@@ -151,5 +165,6 @@ class ResourcePlugin:
         """Whether the changed properties force a replacement (not all update_allowed)."""
         return any(
             not self.properties_schema[key].update_allowed
-            for key in changed if key in self.properties_schema
+            for key in changed
+            if key in self.properties_schema
         )

@@ -10,6 +10,7 @@ from typing import Any
 from ember.common import errors
 from ember.common.timeutils import utcnow
 from ember.engine import store_stacks
+from ember.engine.batcher import Batcher
 from ember.engine.database import Database
 from ember.engine.definitions import DefinitionCache
 from ember.engine.plugins import PluginRegistry
@@ -51,13 +52,23 @@ def failure_reason(exc: BaseException, name: str) -> str:
 
 
 class NodeRunner:
-    def __init__(self, engine_id: str, db: Database, definitions: DefinitionCache,
-                 plugins: PluginRegistry, services: StackServices | None = None) -> None:
+    def __init__(
+        self,
+        engine_id: str,
+        db: Database,
+        definitions: DefinitionCache,
+        plugins: PluginRegistry,
+        services: StackServices | None = None,
+    ) -> None:
         self.engine_id = engine_id
         self.db = db
         self.definitions = definitions
         self.plugins = plugins
         self.services = services
+        self._starts: Batcher[ClaimedNode, None] = Batcher(db, store_stacks.mark_started, engine_id)
+        self._replacements: Batcher[tuple[ClaimedNode, str], Any] = Batcher(
+            db, store_stacks.begin_replacements
+        )
 
     async def __call__(self, node: ClaimedNode) -> Outcome:
         remaining = None
@@ -75,11 +86,15 @@ class NodeRunner:
             return Outcome(node, success=False, reason=failure_reason(exc, node.resource_name))
 
     def _timed_out(self, node: ClaimedNode) -> Outcome:
-        reason = (f'{node.action} aborted (Task {node.action.lower()} from {node.resource_type} '
-                  f'"{node.resource_name}" Stack "{node.stack_name}" [{node.stack_id}] Timed out)')
+        reason = (
+            f"{node.action} aborted (Task {node.action.lower()} from {node.resource_type} "
+            f'"{node.resource_name}" Stack "{node.stack_name}" [{node.stack_id}] Timed out)'
+        )
         return Outcome(node, success=False, reason=reason, timed_out=True)
 
-    def _plugin_class(self, defn: StackDefinition | None, node: ClaimedNode) -> type[ResourcePlugin]:
+    def _plugin_class(
+        self, defn: StackDefinition | None, node: ClaimedNode
+    ) -> type[ResourcePlugin]:
         type_name = node.resource_type
         if defn is not None and node.resource_name in defn.resources:
             resolved = defn.environment.registry.resolve(type_name, node.resource_name)
@@ -89,13 +104,21 @@ class NodeRunner:
             raise ResourceFailure(f"The Resource Type ({type_name}) could not be found.")
         return plugin
 
-    def _context(self, node: ClaimedNode, defn: StackDefinition | None,
-                 properties: dict[str, Any]) -> ResourceContext:
+    def _context(
+        self, node: ClaimedNode, defn: StackDefinition | None, properties: dict[str, Any]
+    ) -> ResourceContext:
         ctx = ResourceContext(
-            name=node.resource_name, type=node.resource_type, stack_id=node.stack_id,
-            stack_name=node.stack_name, project_id=node.project_id, uuid=node.resource_uuid,
-            properties=properties, physical_id=node.physical_id, data=dict(node.data),
-            old_properties=node.properties, nested_depth=node.nested_depth,
+            name=node.resource_name,
+            type=node.resource_type,
+            stack_id=node.stack_id,
+            stack_name=node.stack_name,
+            project_id=node.project_id,
+            uuid=node.resource_uuid,
+            properties=properties,
+            physical_id=node.physical_id,
+            data=dict(node.data),
+            old_properties=node.properties,
+            nested_depth=node.nested_depth,
             files=defn.template.files if defn else {},
             environment=defn.environment.to_dict() if defn else {},
             services=self.services,
@@ -118,8 +141,11 @@ class NodeRunner:
         plugin_cls = self._plugin_class(defn, node)
         rctx = defn.resolve_context(PeerResources(node.peers))
         path = ("resources", node.resource_name, "properties")
-        properties = apply_schema(plugin_cls.properties_schema, rd.resolved_properties(rctx), path) \
-            if not getattr(plugin_cls, "any_properties", False) else rd.resolved_properties(rctx)
+        properties = (
+            apply_schema(plugin_cls.properties_schema, rd.resolved_properties(rctx), path)
+            if not getattr(plugin_cls, "any_properties", False)
+            else rd.resolved_properties(rctx)
+        )
         metadata = rd.resolved_metadata(rctx)
         ctx = self._context(node, defn, properties)
         ctx.metadata = metadata
@@ -128,28 +154,50 @@ class NodeRunner:
             return await self._update(node, plugin_cls, ctx, defn)
         plugin = plugin_cls(ctx)
         handler = {
-            Action.CREATE: plugin.create, Action.SUSPEND: plugin.suspend,
-            Action.RESUME: plugin.resume, Action.CHECK: plugin.check,
+            Action.CREATE: plugin.create,
+            Action.SUSPEND: plugin.suspend,
+            Action.RESUME: plugin.resume,
+            Action.CHECK: plugin.check,
         }.get(Action(node.action))
         if handler is None:
             raise ResourceFailure(f"Unsupported action {node.action}")
         await handler()
         return self._success(node, plugin, properties, metadata)
 
-    def _success(self, node: ClaimedNode, plugin: ResourcePlugin, properties: dict[str, Any],
-                 metadata: dict[str, Any] | None, **extra: Any) -> Outcome:
+    def _success(
+        self,
+        node: ClaimedNode,
+        plugin: ResourcePlugin,
+        properties: dict[str, Any],
+        metadata: dict[str, Any] | None,
+        **extra: Any,
+    ) -> Outcome:
         ctx = plugin.ctx
-        return Outcome(node, success=True, physical_id=ctx.physical_id, data=ctx.data,
-                       properties=properties, attributes=plugin.attributes(),
-                       reference_id=plugin.reference_id(), metadata=metadata, **extra)
+        return Outcome(
+            node,
+            success=True,
+            physical_id=ctx.physical_id,
+            data=ctx.data,
+            properties=properties,
+            attributes=plugin.attributes(),
+            reference_id=plugin.reference_id(),
+            metadata=metadata,
+            **extra,
+        )
 
-    async def _update(self, node: ClaimedNode, plugin_cls: type[ResourcePlugin],
-                      ctx: ResourceContext, defn: StackDefinition) -> Outcome:
+    async def _update(
+        self,
+        node: ClaimedNode,
+        plugin_cls: type[ResourcePlugin],
+        ctx: ResourceContext,
+        defn: StackDefinition,
+    ) -> Outcome:
         old = node.properties or {}
         new = ctx.properties
         changed = {k: new.get(k) for k in set(old) | set(new) if old.get(k) != new.get(k)}
-        never_created = node.resource_action == Action.INIT or node.physical_id is None and \
-            node.resource_status != Status.COMPLETE
+        never_created = node.resource_action == Action.INIT or (
+            node.physical_id is None and node.resource_status != Status.COMPLETE
+        )
         broken = node.resource_status == Status.FAILED or node.needs_replace
         type_changed = plugin_cls.type_name != self._stored_type(node)
         if not changed and not broken and not type_changed and not never_created:
@@ -158,13 +206,13 @@ class NodeRunner:
         plugin = plugin_cls(ctx)
         replace = broken or type_changed or plugin.needs_replace(changed)
         if never_created and node.physical_id is None:
-            await self.db.run(store_stacks.mark_started, node, self.engine_id)
+            await self._starts.submit(node)
             await plugin.create()
             return self._success(node, plugin, new, ctx.metadata)
         if not replace:
             if "update" in restricted:
                 raise ResourceFailure(f"update is restricted for resource {node.resource_name}.")
-            await self.db.run(store_stacks.mark_started, node, self.engine_id)
+            await self._starts.submit(node)
             try:
                 await plugin.update(changed)
                 return self._success(node, plugin, new, ctx.metadata)
@@ -178,15 +226,15 @@ class NodeRunner:
     def _stored_type(node: ClaimedNode) -> str:
         return node.resource_type
 
-    async def _replace(self, node: ClaimedNode, plugin_cls: type[ResourcePlugin],
-                       ctx: ResourceContext) -> Outcome:
-        if node.resource_status != Status.IN_PROGRESS:
-            await self.db.run(store_stacks.mark_started, node, self.engine_id)
-        reason = (f'The Resource {node.resource_type} "{node.resource_name}" '
-                  f'[{node.physical_id}] Stack "{node.stack_name}" [{node.stack_id}] '
-                  "requires replacement.")
-        new_id, new_uuid, physical_id, data = await self.db.run(
-            store_stacks.begin_replacement, node, reason)
+    async def _replace(
+        self, node: ClaimedNode, plugin_cls: type[ResourcePlugin], ctx: ResourceContext
+    ) -> Outcome:
+        reason = (
+            f'The Resource {node.resource_type} "{node.resource_name}" '
+            f'[{node.physical_id}] Stack "{node.stack_name}" [{node.stack_id}] '
+            "requires replacement."
+        )
+        new_id, new_uuid, physical_id, data = await self._replacements.submit((node, reason))
         ctx.uuid, ctx.physical_id, ctx.data, ctx.old_properties = new_uuid, physical_id, data, None
 
         async def save(c: ResourceContext) -> None:
@@ -197,15 +245,19 @@ class NodeRunner:
         try:
             await plugin.create()
         except (ResourceFailure, errors.EmberError, PropertyError) as exc:
-            return Outcome(node, success=False, reason=failure_reason(exc, node.resource_name),
-                           replacement_id=new_id)
+            return Outcome(
+                node,
+                success=False,
+                reason=failure_reason(exc, node.resource_name),
+                replacement_id=new_id,
+            )
         return self._success(node, plugin, ctx.properties, ctx.metadata, replacement_id=new_id)
 
     async def _delete(self, node: ClaimedNode) -> Outcome:
         if node.action == CLEANUP and node.replaced_by is None:
             return Outcome(node, success=True, silent=True)
         if node.action == CLEANUP:
-            await self.db.run(store_stacks.mark_started, node, self.engine_id)
+            await self._starts.submit(node)
         policy = node.node_data.get("deletion_policy", "Delete")
         created = node.physical_id is not None or node.data
         if created and policy != "Retain":

@@ -42,9 +42,15 @@ def _policies(defn: Any) -> dict[str, str]:
 
 
 class EngineService:
-    def __init__(self, settings: Settings, db: Database, transport: Transport,
-                 plugins: PluginRegistry, definitions: DefinitionCache,
-                 worker: NodeWorker | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        transport: Transport,
+        plugins: PluginRegistry,
+        definitions: DefinitionCache,
+        worker: NodeWorker | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.transport = transport
@@ -54,20 +60,31 @@ class EngineService:
 
     # Create ---------------------------------------------------------------------------
 
-    async def create_stack(self, ctx: Mapping[str, Any], stack_name: str, template: Any,
-                           params: Mapping[str, Any] | None = None,
-                           files: Mapping[str, Any] | None = None, environment: Any = None,
-                           environment_files: list[str] | None = None,
-                           args: Mapping[str, Any] | None = None,
-                           owner: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    async def create_stack(
+        self,
+        ctx: Mapping[str, Any],
+        stack_name: str,
+        template: Any,
+        params: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        environment: Any = None,
+        environment_files: list[str] | None = None,
+        args: Mapping[str, Any] | None = None,
+        owner: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         args = dict(args or {})
         check_stack_name(stack_name)
         project_id = str(ctx["project_id"])
         stack_id = str(uuid.uuid4())
         identity = StackIdentity(stack_name, stack_id, project_id, self.settings.region_name)
         request = build_request(
-            self.settings, self.plugins, identity=identity, template=template,
-            parameters=params, files=files, environment=environment,
+            self.settings,
+            self.plugins,
+            identity=identity,
+            template=template,
+            parameters=params,
+            files=files,
+            environment=environment,
             environment_files=environment_files,
         )
         defn = request.defn
@@ -75,13 +92,17 @@ class EngineService:
         if limit != -1 and len(defn.resources) > limit:
             raise errors.RequestLimitExceeded(
                 "You have reached the maximum resources per stack, please contact your "
-                "cloud administrator.")
+                "cloud administrator."
+            )
         uuids = {name: str(uuid.uuid4()) for name in defn.resources}
         nodes = planner.create_nodes(defn, uuids)
         timeout = args.get("timeout_mins")
         values = {
-            "id": stack_id, "name": stack_name, "project_id": project_id,
-            "username": ctx.get("username"), "stack_user_project_id": project_id,
+            "id": stack_id,
+            "name": stack_name,
+            "project_id": project_id,
+            "username": ctx.get("username"),
+            "stack_user_project_id": project_id,
             "disable_rollback": bool(args.get("disable_rollback", True)),
             "timeout_mins": int(timeout) if timeout else None,
             "user_parameters": dict(params or {}),
@@ -90,24 +111,36 @@ class EngineService:
             "root_stack_id": (owner or {}).get("root_stack_id"),
             "nested_depth": int((owner or {}).get("depth", 0)),
         }
-        resources = [{"uuid": uuids[n], "name": n, "type": rd.type,
-                      "requires": sorted(r for r in rd.requires if r in defn.resources)}
-                     for n, rd in defn.resources.items()]
+        resources = [
+            {
+                "uuid": uuids[n],
+                "name": n,
+                "type": rd.type,
+                "requires": sorted(r for r in rd.requires if r in defn.resources),
+            }
+            for n, rd in defn.resources.items()
+        ]
         raw = (request.template.doc, dict(request.template.files), request.environment.to_dict())
         tags = _tags(args.get("tags"))
         ready = await self.db.run(
-            _create_tx, values=values, raw=raw, tags=tags, resources=resources, nodes=nodes,
+            _create_tx,
+            values=values,
+            raw=raw,
+            tags=tags,
+            resources=resources,
+            nodes=nodes,
             deadline=_deadline(values["timeout_mins"], self.settings.stack_action_timeout),
-            rollback=not values["disable_rollback"], max_stacks=self.settings.max_stacks_per_tenant
-            if not ctx.get("is_admin") else -1,
+            rollback=not values["disable_rollback"],
+            max_stacks=self.settings.max_stacks_per_tenant if not ctx.get("is_admin") else -1,
         )
         await publish_nodes(self.transport, ready)
         return {"stack_id": stack_id, "stack_name": stack_name, "project_id": project_id}
 
     # Delete ---------------------------------------------------------------------------
 
-    async def delete_stack(self, ctx: Mapping[str, Any], stack_identity: str,
-                           stack_id: str | None = None) -> None:
+    async def delete_stack(
+        self, ctx: Mapping[str, Any], stack_identity: str, stack_id: str | None = None
+    ) -> None:
         stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
         if stack.action == Action.DELETE and stack.status == Status.COMPLETE:
             raise store_reads.not_found(stack_identity)
@@ -123,59 +156,83 @@ class EngineService:
         stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity)
         return {"stack_id": stack.id, "stack_name": stack.name, "project_id": stack.project_id}
 
-    async def show_stack(self, ctx: Mapping[str, Any], stack_identity: str,
-                         stack_id: str | None = None, resolve_outputs: bool = True,
-                         ) -> dict[str, Any]:
+    async def show_stack(
+        self,
+        ctx: Mapping[str, Any],
+        stack_identity: str,
+        stack_id: str | None = None,
+        resolve_outputs: bool = True,
+    ) -> dict[str, Any]:
         stack, tags, peers = await self.db.run(_show_tx, _project(ctx), stack_identity, stack_id)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         outputs = None
-        if resolve_outputs and not (stack.action == Action.DELETE
-                                    and stack.status == Status.COMPLETE):
+        if resolve_outputs and not (
+            stack.action == Action.DELETE and stack.status == Status.COMPLETE
+        ):
             rctx = defn.resolve_context(PeerResources(peers))
             outputs = [o.to_api() for o in defn.resolve_outputs(rctx)]
         return views.stack_detail(stack, tags, defn, outputs)
 
     async def list_stacks(self, ctx: Mapping[str, Any], **filters: Any) -> list[dict[str, Any]]:
         stacks, tags = await self.db.run(_list_tx, _project(ctx), filters)
-        return [views.stack_summary(s, tags[s.id], with_project=bool(ctx.get("is_admin")))
-                for s in stacks]
+        return [
+            views.stack_summary(s, tags[s.id], with_project=bool(ctx.get("is_admin")))
+            for s in stacks
+        ]
 
-    async def list_resources(self, ctx: Mapping[str, Any], stack_identity: str,
-                             stack_id: str | None = None, with_detail: bool = False,
-                             ) -> list[dict[str, Any]]:
+    async def list_resources(
+        self,
+        ctx: Mapping[str, Any],
+        stack_identity: str,
+        stack_id: str | None = None,
+        with_detail: bool = False,
+    ) -> list[dict[str, Any]]:
         stack, rows = await self.db.run(_resources_tx, _project(ctx), stack_identity, stack_id)
         required_by: dict[str, list[str]] = {r.name: [] for r in rows}
         for row in rows:
             for dep in row.requires or []:
                 required_by.setdefault(dep, []).append(row.name)
-        return [views.resource_view(r, stack, sorted(set(required_by[r.name])),
-                                    detail=with_detail) for r in rows if r.replaced_by is None]
+        return [
+            views.resource_view(r, stack, sorted(set(required_by[r.name])), detail=with_detail)
+            for r in rows
+            if r.replaced_by is None
+        ]
 
-    async def list_events(self, ctx: Mapping[str, Any], stack_identity: str,
-                          stack_id: str | None = None) -> list[dict[str, Any]]:
-        stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity,
-                                  stack_id, show_deleted=True)
+    async def list_events(
+        self, ctx: Mapping[str, Any], stack_identity: str, stack_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        stack = await self.db.run(
+            store_reads.find_stack, _project(ctx), stack_identity, stack_id, show_deleted=True
+        )
         events = await self.db.run(store_reads.events_of, [stack.id])
         return [views.event_view(e, stack) for e in events]
 
-    async def get_template(self, ctx: Mapping[str, Any], stack_identity: str,
-                           stack_id: str | None = None) -> dict[str, Any]:
+    async def get_template(
+        self, ctx: Mapping[str, Any], stack_identity: str, stack_id: str | None = None
+    ) -> dict[str, Any]:
         stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         return dict(defn.template.doc)
 
     # Update ---------------------------------------------------------------------------
 
-    async def update_stack(self, ctx: Mapping[str, Any], stack_identity: str,
-                           template: Any = None, params: Mapping[str, Any] | None = None,
-                           files: Mapping[str, Any] | None = None, environment: Any = None,
-                           environment_files: list[str] | None = None,
-                           args: Mapping[str, Any] | None = None,
-                           stack_id: str | None = None) -> dict[str, Any]:
+    async def update_stack(
+        self,
+        ctx: Mapping[str, Any],
+        stack_identity: str,
+        template: Any = None,
+        params: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        environment: Any = None,
+        environment_files: list[str] | None = None,
+        args: Mapping[str, Any] | None = None,
+        stack_id: str | None = None,
+    ) -> dict[str, Any]:
         args = dict(args or {})
         stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
         if stack.action in (Action.SUSPEND, Action.DELETE) and not (
-                stack.action == Action.SUSPEND and stack.status == Status.FAILED):
+            stack.action == Action.SUSPEND and stack.status == Status.FAILED
+        ):
             raise errors.NotSupported(feature=f"Updating a stack when it is {stack.action}")
         current = await self.definitions.get(stack.id, stack.raw_template_id)
         existing = bool(args.get("existing"))
@@ -197,11 +254,18 @@ class EngineService:
             files, environment, params = merged_files, env, None
         identity = StackIdentity(stack.name, stack.id, stack.project_id, self.settings.region_name)
         request = build_request(
-            self.settings, self.plugins, identity=identity, template=template, parameters=params,
-            files=files, environment=environment, environment_files=environment_files,
+            self.settings,
+            self.plugins,
+            identity=identity,
+            template=template,
+            parameters=params,
+            files=files,
+            environment=environment,
+            environment_files=environment_files,
         )
-        immutable_changes(request.defn.parameters.schemas, current.parameters,
-                          request.defn.parameters)
+        immutable_changes(
+            request.defn.parameters.schemas, current.parameters, request.defn.parameters
+        )
         timeout = args.get("timeout_mins", stack.timeout_mins)
         disable_rollback = args.get("disable_rollback")
         if disable_rollback is None:
@@ -210,10 +274,17 @@ class EngineService:
         if self.worker is not None and stack.current_traversal:
             self.worker.cancel_traversal(stack.current_traversal)
         ready = await self.db.run(
-            _update_tx, stack_id=stack.id, raw=raw, defn=request.defn,
-            old_policies=_policies(current), deadline=_deadline(
-                int(timeout) if timeout else None, self.settings.stack_action_timeout),
-            disable_rollback=bool(disable_rollback), timeout=timeout, action=Action.UPDATE,
+            _update_tx,
+            stack_id=stack.id,
+            raw=raw,
+            defn=request.defn,
+            old_policies=_policies(current),
+            deadline=_deadline(
+                int(timeout) if timeout else None, self.settings.stack_action_timeout
+            ),
+            disable_rollback=bool(disable_rollback),
+            timeout=timeout,
+            action=Action.UPDATE,
             tags=_tags(args["tags"]) if "tags" in args else None,
         )
         await publish_nodes(self.transport, ready)
@@ -235,13 +306,21 @@ class EngineService:
         else:
             previous = await self.definitions.get(stack.id, stack.prev_raw_template_id)
             current = await self.definitions.get(stack.id, stack.raw_template_id)
-            raw = (previous.template.doc, dict(previous.template.files),
-                   previous.environment.to_dict())
+            raw = (
+                previous.template.doc,
+                dict(previous.template.files),
+                previous.environment.to_dict(),
+            )
             ready = await self.db.run(
-                _update_tx, stack_id=stack.id, raw=raw, defn=previous,
+                _update_tx,
+                stack_id=stack.id,
+                raw=raw,
+                defn=previous,
                 old_policies=_policies(current),
                 deadline=_deadline(stack.timeout_mins, self.settings.stack_action_timeout),
-                disable_rollback=True, timeout=stack.timeout_mins, action=Action.ROLLBACK,
+                disable_rollback=True,
+                timeout=stack.timeout_mins,
+                action=Action.ROLLBACK,
                 tags=None,
             )
         await publish_nodes(self.transport, ready)
@@ -258,16 +337,20 @@ def _tags(raw: Any) -> list[str]:
     tags = [str(t).strip() for t in tags]
     for tag in tags:
         if not tag or len(tag) > 80 or "," in tag:
-            raise errors.InvalidRequest(f'Invalid tag, "{tag}" is longer than 80 characters'
-                                        if len(tag) > 80 else f'Invalid tag "{tag}"')
+            raise errors.InvalidRequest(
+                f'Invalid tag, "{tag}" is longer than 80 characters'
+                if len(tag) > 80
+                else f'Invalid tag "{tag}"'
+            )
     return tags
 
 
 # Units of work ------------------------------------------------------------------------
 
 
-def _finish_empty(session: Session, traversal_id: str, ready: list[NodeKey],
-                  nodes: list[NodeSpec]) -> None:
+def _finish_empty(
+    session: Session, traversal_id: str, ready: list[NodeKey], nodes: list[NodeSpec]
+) -> None:
     """A traversal with no nodes is complete at once."""
     if not nodes:
         trav = session.get(Traversal, traversal_id)
@@ -275,63 +358,112 @@ def _finish_empty(session: Session, traversal_id: str, ready: list[NodeKey],
         store_stacks.finish_traversal(session, trav)
 
 
-def _create_tx(session: Session, *, values: dict[str, Any], raw: tuple[Any, Any, Any],
-               tags: list[str], resources: list[dict[str, Any]], nodes: list[NodeSpec],
-               deadline: dt.datetime, rollback: bool, max_stacks: int) -> list[NodeKey]:
+def _create_tx(
+    session: Session,
+    *,
+    values: dict[str, Any],
+    raw: tuple[Any, Any, Any],
+    tags: list[str],
+    resources: list[dict[str, Any]],
+    nodes: list[NodeSpec],
+    deadline: dt.datetime,
+    rollback: bool,
+    max_stacks: int,
+) -> list[NodeKey]:
     if max_stacks != -1 and values.get("owner_id") is None:
-        count = session.execute(select(func.count()).select_from(Stack).where(
-            Stack.project_id == values["project_id"], Stack.deleted_at.is_(None),
-            Stack.owner_id.is_(None))).scalar_one()
+        count = session.execute(
+            select(func.count())
+            .select_from(Stack)
+            .where(
+                Stack.project_id == values["project_id"],
+                Stack.deleted_at.is_(None),
+                Stack.owner_id.is_(None),
+            )
+        ).scalar_one()
         if count >= max_stacks:
             raise errors.RequestLimitExceeded(
                 "You have reached the maximum stacks per tenant, please contact your cloud "
-                "administrator.")
-    stack = store_stacks.create_stack(session, values=values, raw_template=raw, tags=tags,
-                                      resources=resources)
+                "administrator."
+            )
+    stack = store_stacks.create_stack(
+        session, values=values, raw_template=raw, tags=tags, resources=resources
+    )
     traversal_id, ready = store_nodes.start_traversal(
-        session, stack_id=stack.id, action=Action.CREATE, nodes=nodes, deadline=deadline,
+        session,
+        stack_id=stack.id,
+        action=Action.CREATE,
+        nodes=nodes,
+        deadline=deadline,
         data={"stack_action": Action.CREATE, "rollback_on_failure": rollback},
     )
     _finish_empty(session, traversal_id, ready, nodes)
     return ready
 
 
-def _delete_tx(session: Session, stack_id: str, policies: dict[str, str], action: str,
-               ) -> list[NodeKey]:
+def _delete_tx(
+    session: Session,
+    stack_id: str,
+    policies: dict[str, str],
+    action: str,
+) -> list[NodeKey]:
     stack = session.get(Stack, stack_id, with_for_update=True)
     assert stack is not None
     rows = store_reads.current_resources(session, stack_id)
-    stored = [planner.StoredResource(r.uuid, r.name, r.type, tuple(r.requires or ()))
-              for r in rows]
+    stored = [planner.StoredResource(r.uuid, r.name, r.type, tuple(r.requires or ())) for r in rows]
     nodes = planner.delete_nodes(stored, policies, Action.DELETE)
     stack_action = Action.ROLLBACK if action == Action.ROLLBACK else Action.DELETE
-    store_stacks.set_stack_state(session, stack, stack_action, Status.IN_PROGRESS,
-                                 f"Stack {stack_action} started")
+    store_stacks.set_stack_state(
+        session, stack, stack_action, Status.IN_PROGRESS, f"Stack {stack_action} started"
+    )
     traversal_id, ready = store_nodes.start_traversal(
-        session, stack_id=stack_id, action=stack_action, nodes=nodes, deadline=None,
+        session,
+        stack_id=stack_id,
+        action=stack_action,
+        nodes=nodes,
+        deadline=None,
         data={"stack_action": stack_action, "delete_stack": action == Action.DELETE},
     )
     _finish_empty(session, traversal_id, ready, nodes)
     return ready
 
 
-def _update_tx(session: Session, *, stack_id: str, raw: tuple[Any, Any, Any], defn: Any,
-               old_policies: dict[str, str], deadline: dt.datetime, disable_rollback: bool,
-               timeout: Any, action: str, tags: list[str] | None) -> list[NodeKey]:
+def _update_tx(
+    session: Session,
+    *,
+    stack_id: str,
+    raw: tuple[Any, Any, Any],
+    defn: Any,
+    old_policies: dict[str, str],
+    deadline: dt.datetime,
+    disable_rollback: bool,
+    timeout: Any,
+    action: str,
+    tags: list[str] | None,
+) -> list[NodeKey]:
     stack = session.get(Stack, stack_id, with_for_update=True)
     assert stack is not None
     raw_id = store_stacks.new_raw_template(session, *raw)
     rows = [r for r in store_reads.current_resources(session, stack_id) if r.replaced_by is None]
-    stored = [planner.StoredResource(r.uuid, r.name, r.type, tuple(r.requires or ()))
-              for r in rows]
+    stored = [planner.StoredResource(r.uuid, r.name, r.type, tuple(r.requires or ())) for r in rows]
     kept = {r.name for r in rows}
     new_uuids = {name: str(uuid.uuid4()) for name in defn.resources if name not in kept}
-    requires = {n: sorted(r for r in rd.requires if r in defn.resources)
-                for n, rd in defn.resources.items()}
-    store_stacks.add_resources(session, stack, [
-        {"uuid": new_uuids[n], "name": n, "type": defn.resources[n].type, "requires": requires[n]}
-        for n in new_uuids
-    ], None)
+    requires = {
+        n: sorted(r for r in rd.requires if r in defn.resources) for n, rd in defn.resources.items()
+    }
+    store_stacks.add_resources(
+        session,
+        stack,
+        [
+            {
+                "uuid": new_uuids[n],
+                "name": n,
+                "type": defn.resources[n].type,
+                "requires": requires[n],
+            }
+            for n in new_uuids
+        ],
+        None,
+    )
     for row in rows:
         if row.name in defn.resources:
             row.requires = requires[row.name]
@@ -341,30 +473,48 @@ def _update_tx(session: Session, *, stack_id: str, raw: tuple[Any, Any, Any], de
         stack.prev_raw_template_id = stack.raw_template_id
     stack.disable_rollback = disable_rollback
     stack.timeout_mins = int(timeout) if timeout else None
-    store_stacks.set_stack_state(session, stack, action, Status.IN_PROGRESS,
-                                 f"Stack {action} started")
+    store_stacks.set_stack_state(
+        session, stack, action, Status.IN_PROGRESS, f"Stack {action} started"
+    )
     if tags is not None:
         session.execute(StackTag.__table__.delete().where(StackTag.stack_id == stack_id))
         for tag in tags:
             session.add(StackTag(stack_id=stack_id, tag=tag))
     traversal_id, ready = store_nodes.start_traversal(
-        session, stack_id=stack_id, action=action, nodes=nodes, deadline=deadline,
-        data={"stack_action": action, "rollback_on_failure": not disable_rollback
-              and action == Action.UPDATE, "raw_template_id": raw_id},
+        session,
+        stack_id=stack_id,
+        action=action,
+        nodes=nodes,
+        deadline=deadline,
+        data={
+            "stack_action": action,
+            "rollback_on_failure": not disable_rollback and action == Action.UPDATE,
+            "raw_template_id": raw_id,
+        },
     )
     _finish_empty(session, traversal_id, ready, nodes)
     return ready
 
 
-def _show_tx(session: Session, project_id: str | None, identity: str, stack_id: str | None,
-             ) -> tuple[Stack, list[str], dict[str, Any]]:
+def _show_tx(
+    session: Session,
+    project_id: str | None,
+    identity: str,
+    stack_id: str | None,
+) -> tuple[Stack, list[str], dict[str, Any]]:
     stack = store_reads.find_stack(session, project_id, identity, stack_id, show_deleted=True)
-    return stack, store_reads.tags_of(session, [stack.id])[stack.id], \
-        store_reads.peers_of(session, stack.id)
+    return (
+        stack,
+        store_reads.tags_of(session, [stack.id])[stack.id],
+        store_reads.peers_of(session, stack.id),
+    )
 
 
-def _list_tx(session: Session, project_id: str | None, filters: dict[str, Any],
-             ) -> tuple[list[Stack], dict[str, list[str]]]:
+def _list_tx(
+    session: Session,
+    project_id: str | None,
+    filters: dict[str, Any],
+) -> tuple[list[Stack], dict[str, list[str]]]:
     query = select(Stack).where(Stack.owner_id.is_(None))
     if project_id is not None:
         query = query.where(Stack.project_id == project_id)
@@ -374,8 +524,9 @@ def _list_tx(session: Session, project_id: str | None, filters: dict[str, Any],
     return stacks, store_reads.tags_of(session, [s.id for s in stacks])
 
 
-def _resources_tx(session: Session, project_id: str | None, identity: str,
-                  stack_id: str | None) -> tuple[Stack, list[Resource]]:
+def _resources_tx(
+    session: Session, project_id: str | None, identity: str, stack_id: str | None
+) -> tuple[Stack, list[Resource]]:
     stack = store_reads.find_stack(session, project_id, identity, stack_id)
     return stack, store_reads.current_resources(session, stack.id)
 

@@ -58,15 +58,22 @@ def build_request(
     tmpl = Template.load(template, files, max_size=settings.max_template_size)
     if environment_files:
         param_types = {n: s.type for n, s in tmpl.parameter_schemas().items()}
-        env = merge_environment_files(environment_files, files, param_types=param_types,
-                                      max_size=settings.max_template_size)
+        env = merge_environment_files(
+            environment_files, files, param_types=param_types, max_size=settings.max_template_size
+        )
     else:
         env = Environment.parse(environment, max_size=settings.max_json_body_size)
     env = env.with_parameters(parameters or {})
     defn = define(
-        tmpl, env, identity=identity, catalog=plugins, require_parameters=require_parameters,
-        limits=Limits(max_nested_depth=settings.max_nested_stack_depth,
-                      max_template_size=settings.max_template_size),
+        tmpl,
+        env,
+        identity=identity,
+        catalog=plugins,
+        require_parameters=require_parameters,
+        limits=Limits(
+            max_nested_depth=settings.max_nested_stack_depth,
+            max_template_size=settings.max_template_size,
+        ),
     )
     defn.diags.raise_if_errors()
     return StackRequest(tmpl, env, defn)

@@ -42,20 +42,39 @@ def start_traversal(
         # The newer traversal wins: the old one stops propagating.
         session.execute(
             update(Traversal)
-            .where(Traversal.id == old, Traversal.state.in_([TraversalState.RUNNING,
-                                                              TraversalState.FAILED]))
+            .where(
+                Traversal.id == old,
+                Traversal.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
+            )
             .values(state=TraversalState.SUPERSEDED)
         )
-    session.add(Traversal(id=traversal_id, stack_id=stack_id, action=action,
-                          state=TraversalState.RUNNING, remaining=len(nodes), failed=0,
-                          deadline=deadline, data=data))
+    session.add(
+        Traversal(
+            id=traversal_id,
+            stack_id=stack_id,
+            action=action,
+            state=TraversalState.RUNNING,
+            remaining=len(nodes),
+            failed=0,
+            deadline=deadline,
+            data=data,
+        )
+    )
     session.flush()
-    session.execute(update(Stack).where(Stack.id == stack_id)
-                    .values(current_traversal=traversal_id))
-    ids = dict(session.execute(
-        select(Resource.uuid, Resource.id).where(
-            Resource.uuid.in_({n.resource_uuid for n in nodes}))
-    ).all()) if nodes else {}
+    session.execute(
+        update(Stack).where(Stack.id == stack_id).values(current_traversal=traversal_id)
+    )
+    ids = (
+        dict(
+            session.execute(
+                select(Resource.uuid, Resource.id).where(
+                    Resource.uuid.in_({n.resource_uuid for n in nodes})
+                )
+            ).all()
+        )
+        if nodes
+        else {}
+    )
     dependents: dict[int, list[int]] = defaultdict(list)
     for node in nodes:
         for req in node.requires:
@@ -88,10 +107,16 @@ def claim(session: Session, engine_id: str, keys: Sequence[NodeKey]) -> list[Cla
     now = utcnow()
     session.execute(
         update(TraversalNode)
-        .where(tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(pairs),
-               TraversalNode.state == NodeState.READY)
-        .values(state=NodeState.CLAIMED, engine_id=engine_id, claimed_at=now,
-                attempts=TraversalNode.attempts + 1)
+        .where(
+            tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(pairs),
+            TraversalNode.state == NodeState.READY,
+        )
+        .values(
+            state=NodeState.CLAIMED,
+            engine_id=engine_id,
+            claimed_at=now,
+            attempts=TraversalNode.attempts + 1,
+        )
         .execution_options(synchronize_session=False)
     )
     rows = session.execute(
@@ -99,9 +124,11 @@ def claim(session: Session, engine_id: str, keys: Sequence[NodeKey]) -> list[Cla
         .join(Traversal, Traversal.id == TraversalNode.traversal_id)
         .join(Resource, Resource.id == TraversalNode.resource_id)
         .join(Stack, Stack.id == Traversal.stack_id)
-        .where(tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(pairs),
-               TraversalNode.state == NodeState.CLAIMED,
-               TraversalNode.engine_id == engine_id)
+        .where(
+            tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(pairs),
+            TraversalNode.state == NodeState.CLAIMED,
+            TraversalNode.engine_id == engine_id,
+        )
     ).all()
     claimed: list[ClaimedNode] = []
     stale: list[TraversalNode] = []
@@ -109,19 +136,36 @@ def claim(session: Session, engine_id: str, keys: Sequence[NodeKey]) -> list[Cla
         if trav.state != TraversalState.RUNNING:
             stale.append(node)
             continue
-        claimed.append(ClaimedNode(
-            key=NodeKey(node.traversal_id, node.seq), action=node.action, node_data=node.data,
-            traversal_action=trav.action, deadline=trav.deadline, stack_id=stack.id,
-            stack_name=stack.name, project_id=stack.project_id,
-            raw_template_id=trav.data.get("raw_template_id", stack.raw_template_id),
-            nested_depth=stack.nested_depth, resource_id=res.id, resource_uuid=res.uuid,
-            resource_name=res.name, resource_type=res.type,
-            physical_id=res.physical_resource_id, resource_action=res.action,
-            resource_status=res.status, properties=res.properties, attributes=res.attributes,
-            data={}, attempts=node.attempts, requires=list(res.requires or []),
-            reference_id=res.reference_id, metadata=res.metadata_,
-            replaced_by=res.replaced_by, needs_replace=res.needs_replace,
-        ))
+        claimed.append(
+            ClaimedNode(
+                key=NodeKey(node.traversal_id, node.seq),
+                action=node.action,
+                node_data=node.data,
+                traversal_action=trav.action,
+                deadline=trav.deadline,
+                stack_id=stack.id,
+                stack_name=stack.name,
+                project_id=stack.project_id,
+                raw_template_id=trav.data.get("raw_template_id", stack.raw_template_id),
+                nested_depth=stack.nested_depth,
+                resource_id=res.id,
+                resource_uuid=res.uuid,
+                resource_name=res.name,
+                resource_type=res.type,
+                physical_id=res.physical_resource_id,
+                resource_action=res.action,
+                resource_status=res.status,
+                properties=res.properties,
+                attributes=res.attributes,
+                data={},
+                attempts=node.attempts,
+                requires=list(res.requires or []),
+                reference_id=res.reference_id,
+                metadata=res.metadata_,
+                replaced_by=res.replaced_by,
+                needs_replace=res.needs_replace,
+            )
+        )
     if stale:
         _cancel_claimed(session, stale)
     if claimed:
@@ -138,8 +182,11 @@ def _cancel_claimed(session: Session, nodes: Iterable[TraversalNode]) -> None:
         node.state = NodeState.CANCELLED
         by_traversal[node.traversal_id] += 1
     for traversal_id, count in by_traversal.items():
-        session.execute(update(Traversal).where(Traversal.id == traversal_id)
-                        .values(remaining=Traversal.remaining - count))
+        session.execute(
+            update(Traversal)
+            .where(Traversal.id == traversal_id)
+            .values(remaining=Traversal.remaining - count)
+        )
 
 
 def complete(session: Session, engine_id: str, outcomes: Sequence[Outcome]) -> Completion:
@@ -183,28 +230,36 @@ def _finish_nodes(session: Session, engine_id: str, outcomes: Sequence[Outcome])
         if pairs:
             session.execute(
                 update(TraversalNode)
-                .where(tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(pairs),
-                       TraversalNode.state == NodeState.CLAIMED,
-                       TraversalNode.engine_id == engine_id)
+                .where(
+                    tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(pairs),
+                    TraversalNode.state == NodeState.CLAIMED,
+                    TraversalNode.engine_id == engine_id,
+                )
                 .values(state=state)
                 .execution_options(synchronize_session=False)
             )
     keys = [(o.node.key.traversal_id, o.node.key.seq) for o in outcomes]
     owned = session.execute(
-        select(TraversalNode.traversal_id, TraversalNode.seq)
-        .where(tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(keys),
-               TraversalNode.engine_id == engine_id,
-               TraversalNode.state.in_([NodeState.DONE, NodeState.FAILED]))
+        select(TraversalNode.traversal_id, TraversalNode.seq).where(
+            tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(keys),
+            TraversalNode.engine_id == engine_id,
+            TraversalNode.state.in_([NodeState.DONE, NodeState.FAILED]),
+        )
     ).all()
     return {NodeKey(t, s) for t, s in owned}
 
 
 def _count_down(session: Session, traversal_id: str, batch: Sequence[Outcome]) -> list[NodeKey]:
     seqs = [o.node.key.seq for o in batch]
-    rows = session.execute(
-        select(TraversalNode.dependents)
-        .where(TraversalNode.traversal_id == traversal_id, TraversalNode.seq.in_(seqs))
-    ).scalars().all()
+    rows = (
+        session.execute(
+            select(TraversalNode.dependents).where(
+                TraversalNode.traversal_id == traversal_id, TraversalNode.seq.in_(seqs)
+            )
+        )
+        .scalars()
+        .all()
+    )
     decrements: dict[int, int] = defaultdict(int)
     for dependents in rows:
         for seq in dependents:
@@ -221,14 +276,18 @@ def _count_down(session: Session, traversal_id: str, batch: Sequence[Outcome]) -
             .values(pending=TraversalNode.pending - amount)
             .execution_options(synchronize_session=False)
         )
-    ready = session.execute(
-        select(TraversalNode.seq).where(
-            TraversalNode.traversal_id == traversal_id,
-            TraversalNode.seq.in_(sorted(decrements)),
-            TraversalNode.state == NodeState.WAITING,
-            TraversalNode.pending <= 0,
+    ready = (
+        session.execute(
+            select(TraversalNode.seq).where(
+                TraversalNode.traversal_id == traversal_id,
+                TraversalNode.seq.in_(sorted(decrements)),
+                TraversalNode.state == NodeState.WAITING,
+                TraversalNode.pending <= 0,
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if ready:
         session.execute(
             update(TraversalNode)
@@ -242,38 +301,47 @@ def _count_down(session: Session, traversal_id: str, batch: Sequence[Outcome]) -
 def _cancel_unstarted(session: Session, traversal_id: str) -> int:
     result = session.execute(
         update(TraversalNode)
-        .where(TraversalNode.traversal_id == traversal_id,
-               TraversalNode.state.in_([NodeState.WAITING, NodeState.READY]))
+        .where(
+            TraversalNode.traversal_id == traversal_id,
+            TraversalNode.state.in_([NodeState.WAITING, NodeState.READY]),
+        )
         .values(state=NodeState.CANCELLED)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
 
 
-def recoverable(session: Session, live_engines: Sequence[str], *, all_ready: bool
-                ) -> list[NodeKey]:
+def recoverable(session: Session, live_engines: Sequence[str], *, all_ready: bool) -> list[NodeKey]:
     """Release nodes claimed by engines that stopped. Returns them, or with ``all_ready``
     every READY node of a running traversal (an in-process queue starts empty)."""
     stranded = session.execute(
         select(TraversalNode.traversal_id, TraversalNode.seq, Traversal.state)
         .join(Traversal, Traversal.id == TraversalNode.traversal_id)
-        .where(TraversalNode.state == NodeState.CLAIMED,
-               TraversalNode.engine_id.not_in(list(live_engines)))
+        .where(
+            TraversalNode.state == NodeState.CLAIMED,
+            TraversalNode.engine_id.not_in(list(live_engines)),
+        )
     ).all()
     released = [NodeKey(t, s) for t, s, state in stranded if state == TraversalState.RUNNING]
     if released:
         session.execute(
             update(TraversalNode)
-            .where(tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(
-                [(k.traversal_id, k.seq) for k in released]))
+            .where(
+                tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(
+                    [(k.traversal_id, k.seq) for k in released]
+                )
+            )
             .values(state=NodeState.READY, engine_id=None)
             .execution_options(synchronize_session=False)
         )
     # Nodes of stopped traversals will never run: count them finished.
     dead = [(t, s) for t, s, state in stranded if state != TraversalState.RUNNING]
     if dead:
-        nodes = session.execute(select(TraversalNode).where(
-            tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(dead))).scalars()
+        nodes = session.execute(
+            select(TraversalNode).where(
+                tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(dead)
+            )
+        ).scalars()
         _cancel_claimed(session, nodes)
         store_stacks.fail_abandoned(session, dead)
     if not all_ready:
@@ -291,19 +359,27 @@ def stalled_traversals(session: Session) -> list[str]:
     """Traversals whose nodes are all finished but which were never closed (a crash between
     the last node and the close cannot happen in one transaction, but a cancelled node
     count can reach zero without an outcome)."""
-    return list(session.execute(
-        select(Traversal.id).where(
-            Traversal.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
-            Traversal.remaining <= 0)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Traversal.id).where(
+                Traversal.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
+                Traversal.remaining <= 0,
+            )
+        ).scalars()
+    )
 
 
 def unfinished_count(session: Session, traversal_id: str) -> int:
-    return int(session.execute(
-        select(func.count()).select_from(TraversalNode).where(
-            TraversalNode.traversal_id == traversal_id,
-            TraversalNode.state.in_([NodeState.WAITING, NodeState.READY, NodeState.CLAIMED]))
-    ).scalar_one())
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(TraversalNode)
+            .where(
+                TraversalNode.traversal_id == traversal_id,
+                TraversalNode.state.in_([NodeState.WAITING, NodeState.READY, NodeState.CLAIMED]),
+            )
+        ).scalar_one()
+    )
 
 
 __all__ = ["Status", "claim", "complete", "recoverable", "start_traversal"]

@@ -19,8 +19,14 @@ def not_found(name: str) -> errors.EntityNotFound:
     return errors.EntityNotFound(entity="Stack", name=name)
 
 
-def find_stack(session: Session, project_id: str | None, identity: str,
-               stack_id: str | None = None, *, show_deleted: bool = False) -> Stack:
+def find_stack(
+    session: Session,
+    project_id: str | None,
+    identity: str,
+    stack_id: str | None = None,
+    *,
+    show_deleted: bool = False,
+) -> Stack:
     """By name, UUID or ARN (and, when both are given, name and id must agree)."""
     match = ARN.match(identity)
     if match:
@@ -42,8 +48,15 @@ def find_stack(session: Session, project_id: str | None, identity: str,
         named = named.where(Stack.deleted_at.is_(None))
     stack = session.execute(named.order_by(Stack.created_at.desc())).scalars().first()
     if stack is None:
-        stack = session.execute(query.where(Stack.name == identity, Stack.deleted_at.is_(None))
-                                .order_by(Stack.created_at.desc())).scalars().first()
+        stack = (
+            session.execute(
+                query.where(Stack.name == identity, Stack.deleted_at.is_(None)).order_by(
+                    Stack.created_at.desc()
+                )
+            )
+            .scalars()
+            .first()
+        )
     if stack is None:
         raise not_found(identity)
     return stack
@@ -53,7 +66,8 @@ def tags_of(session: Session, stack_ids: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {sid: [] for sid in stack_ids}
     if stack_ids:
         for sid, tag in session.execute(
-            select(StackTag.stack_id, StackTag.tag).where(StackTag.stack_id.in_(stack_ids))
+            select(StackTag.stack_id, StackTag.tag)
+            .where(StackTag.stack_id.in_(stack_ids))
             .order_by(StackTag.id)
         ):
             out[sid].append(tag)
@@ -61,9 +75,11 @@ def tags_of(session: Session, stack_ids: list[str]) -> dict[str, list[str]]:
 
 
 def current_resources(session: Session, stack_id: str) -> list[Resource]:
-    return list(session.execute(
-        select(Resource).where(Resource.stack_id == stack_id).order_by(Resource.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Resource).where(Resource.stack_id == stack_id).order_by(Resource.id)
+        ).scalars()
+    )
 
 
 def peers_of(session: Session, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
@@ -76,12 +92,16 @@ def peers_of(session: Session, stack_id: str) -> dict[str, tuple[Any, dict[str, 
 
 
 def nested_stacks(session: Session, parent_id: str) -> list[Stack]:
-    return list(session.execute(
-        select(Stack).where(Stack.owner_id == parent_id, Stack.deleted_at.is_(None))
-    ).scalars())
+    return list(
+        session.execute(
+            select(Stack).where(Stack.owner_id == parent_id, Stack.deleted_at.is_(None))
+        ).scalars()
+    )
 
 
 def events_of(session: Session, stack_ids: list[str]) -> list[Event]:
-    return list(session.execute(
-        select(Event).where(Event.stack_id.in_(stack_ids)).order_by(Event.id)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Event).where(Event.stack_id.in_(stack_ids)).order_by(Event.id)
+        ).scalars()
+    )

@@ -31,28 +31,38 @@ def stack_summary(stack: Stack, tags: list[str], *, with_project: bool = False) 
     return out
 
 
-def stack_detail(stack: Stack, tags: list[str], defn: StackDefinition,
-                 outputs: list[dict[str, Any]] | None) -> dict[str, Any]:
+def stack_detail(
+    stack: Stack, tags: list[str], defn: StackDefinition, outputs: list[dict[str, Any]] | None
+) -> dict[str, Any]:
     out = stack_summary(stack, tags)
-    out.update({
-        "description": defn.description,
-        "template_description": defn.description,
-        "parameters": defn.parameters.shown(),
-        "timeout_mins": stack.timeout_mins,
-        "disable_rollback": stack.disable_rollback,
-        "capabilities": [],
-        "notification_topics": [],
-        "tags": tags,
-    })
+    out.update(
+        {
+            "description": defn.description,
+            "template_description": defn.description,
+            "parameters": defn.parameters.shown(),
+            "timeout_mins": stack.timeout_mins,
+            "disable_rollback": stack.disable_rollback,
+            "capabilities": [],
+            "notification_topics": [],
+            "tags": tags,
+        }
+    )
     if outputs is not None:
         out["outputs"] = outputs
     return out
 
 
-def resource_view(res: Resource, stack: Stack, required_by: list[str], *,
-                  detail: bool = False, attributes: dict[str, Any] | None = None,
-                  description: str = "", nested_stack_id: str | None = None,
-                  parent_resource: str | None = None) -> dict[str, Any]:
+def resource_view(
+    res: Resource,
+    stack: Stack,
+    required_by: list[str],
+    *,
+    detail: bool = False,
+    attributes: dict[str, Any] | None = None,
+    description: str = "",
+    nested_stack_id: str | None = None,
+    parent_resource: str | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "resource_name": res.name,
         "logical_resource_id": res.name,

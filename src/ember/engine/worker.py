@@ -32,8 +32,16 @@ async def publish_nodes(transport: Transport, keys: list[NodeKey]) -> None:
 
 
 class NodeWorker:
-    def __init__(self, engine_id: str, db: Database, transport: Transport, runner: Runner,
-                 on_completion: CompletionHook, *, concurrency: int = 256) -> None:
+    def __init__(
+        self,
+        engine_id: str,
+        db: Database,
+        transport: Transport,
+        runner: Runner,
+        on_completion: CompletionHook,
+        *,
+        concurrency: int = 256,
+    ) -> None:
         self.engine_id = engine_id
         self.db = db
         self.transport = transport

@@ -52,31 +52,53 @@ class RandomString(ResourcePlugin):
     )
     properties_schema = {
         "length": PropertySchema(
-            "integer", "Length of the string to generate.", default=32,
+            "integer",
+            "Length of the string to generate.",
+            default=32,
             constraints=(Range(min=1, max=512),),
         ),
         "character_classes": PropertySchema(
             "list",
             "A list of character class and their constraints to generate the random string from.",
             default=[{"class": "lettersdigits", "min": 1}],
-            schema=PropertySchema("map", schema={
-                "class": PropertySchema("string", "A character class.", default="lettersdigits",
-                                        constraints=(AllowedValues(values=tuple(CLASSES)),)),
-                "min": PropertySchema("integer", "The minimum number of characters from this "
-                                      "character class.", default=1,
-                                      constraints=(Range(min=1, max=512),)),
-            }),
+            schema=PropertySchema(
+                "map",
+                schema={
+                    "class": PropertySchema(
+                        "string",
+                        "A character class.",
+                        default="lettersdigits",
+                        constraints=(AllowedValues(values=tuple(CLASSES)),),
+                    ),
+                    "min": PropertySchema(
+                        "integer",
+                        "The minimum number of characters from this character class.",
+                        default=1,
+                        constraints=(Range(min=1, max=512),),
+                    ),
+                },
+            ),
         ),
         "character_sequences": PropertySchema(
-            "list", "A list of character sequences and their constraints.", default=[],
-            schema=PropertySchema("map", schema={
-                "sequence": PropertySchema("string", "A character sequence.", required=True),
-                "min": PropertySchema("integer", "The minimum number of characters from this "
-                                      "sequence.", default=1, constraints=(Range(min=1, max=512),)),
-            }),
+            "list",
+            "A list of character sequences and their constraints.",
+            default=[],
+            schema=PropertySchema(
+                "map",
+                schema={
+                    "sequence": PropertySchema("string", "A character sequence.", required=True),
+                    "min": PropertySchema(
+                        "integer",
+                        "The minimum number of characters from this sequence.",
+                        default=1,
+                        constraints=(Range(min=1, max=512),),
+                    ),
+                },
+            ),
         ),
         "salt": PropertySchema(
-            "string", "Value which can be set or changed on stack update to trigger the "
+            "string",
+            "Value which can be set or changed on stack update to trigger the "
             "resource for replacement with a new random string.",
         ),
     }

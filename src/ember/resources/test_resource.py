@@ -20,37 +20,63 @@ class TestResource(ResourcePlugin):
     type_name = "OS::Heat::TestResource"
     description = "A resource which stores the string value that was provided."
     properties_schema = {
-        "value": PropertySchema("string", "The input string to be stored.",
-                                default="test_string", update_allowed=True),
-        "update_replace": PropertySchema("boolean", "Whether the resource should be replaced "
-                                         "when the value changes.", default=False,
-                                         update_allowed=True),
-        "update_replace_value": PropertySchema("string", "Some value that can be stored but "
-                                               "can not be updated."),
-        "fail": PropertySchema("boolean", "Value which can be set to fail the resource "
-                               "operation to test failure scenarios.", default=False,
-                               update_allowed=True),
-        "client_name": PropertySchema("string", "Client to poll.", default="",
-                                      update_allowed=True),
-        "entity_name": PropertySchema("string", "Client entity to poll.", default="",
-                                      update_allowed=True),
-        "wait_secs": PropertySchema("number", "Seconds to wait after an action (-1 is "
-                                    "infinite).", default=0, update_allowed=True),
-        "action_wait_secs": PropertySchema("map", "Options for simulating waiting.",
-                                           update_allowed=True, schema={
-                                               "create": PropertySchema("number"),
-                                               "update": PropertySchema("number"),
-                                               "delete": PropertySchema("number"),
-                                           }),
-        "attr_wait_secs": PropertySchema("number", "Number value for timeout during resolving "
-                                         "output value.", default=0, update_allowed=True),
-        "constraint_prop_secs": PropertySchema("number", "Number value for delay during "
-                                               "resolve constraint.", default=0,
-                                               update_allowed=True),
+        "value": PropertySchema(
+            "string", "The input string to be stored.", default="test_string", update_allowed=True
+        ),
+        "update_replace": PropertySchema(
+            "boolean",
+            "Whether the resource should be replaced when the value changes.",
+            default=False,
+            update_allowed=True,
+        ),
+        "update_replace_value": PropertySchema(
+            "string", "Some value that can be stored but can not be updated."
+        ),
+        "fail": PropertySchema(
+            "boolean",
+            "Value which can be set to fail the resource operation to test failure scenarios.",
+            default=False,
+            update_allowed=True,
+        ),
+        "client_name": PropertySchema("string", "Client to poll.", default="", update_allowed=True),
+        "entity_name": PropertySchema(
+            "string", "Client entity to poll.", default="", update_allowed=True
+        ),
+        "wait_secs": PropertySchema(
+            "number",
+            "Seconds to wait after an action (-1 is infinite).",
+            default=0,
+            update_allowed=True,
+        ),
+        "action_wait_secs": PropertySchema(
+            "map",
+            "Options for simulating waiting.",
+            update_allowed=True,
+            schema={
+                "create": PropertySchema("number"),
+                "update": PropertySchema("number"),
+                "delete": PropertySchema("number"),
+            },
+        ),
+        "attr_wait_secs": PropertySchema(
+            "number",
+            "Number value for timeout during resolving output value.",
+            default=0,
+            update_allowed=True,
+        ),
+        "constraint_prop_secs": PropertySchema(
+            "number",
+            "Number value for delay during resolve constraint.",
+            default=0,
+            update_allowed=True,
+        ),
     }
-    attributes_schema = {"output": AttributeSchema("The string that was stored. This value "
-                                                   "is also available by referencing the "
-                                                   "resource.", "string")}
+    attributes_schema = {
+        "output": AttributeSchema(
+            "The string that was stored. This value is also available by referencing the resource.",
+            "string",
+        )
+    }
 
     async def _wait_and_maybe_fail(self, action: str) -> None:
         props = self.ctx.properties

@@ -108,7 +108,8 @@ class ParameterSchema:
 
     @property
     def has_default(self) -> bool:
-        return self.default is not _MISSING
+        # Heat treats ``default: null`` as no default at all.
+        return self.default is not _MISSING and self.default is not None
 
     def value(self, raw: Any, custom: Mapping[str, c.CustomCheck] | None = None) -> Any:
         """Coerce and check a value; raise ``ValueError`` naming the parameter."""
@@ -144,6 +145,7 @@ def pseudo_values(kind: str, identity: StackIdentity) -> dict[str, Any]:
         return {
             "AWS::StackName": identity.stack_name,
             "AWS::StackId": identity.arn,
+            # Heat hard-wires ap-southeast-1; Ember reports the configured region.
             "AWS::Region": identity.region,
         }
     return {
@@ -166,6 +168,7 @@ class Parameters(Mapping[str, Any]):
         require_all: bool = True,
         custom_constraints: Mapping[str, c.CustomCheck] | None = None,
         defaults: Mapping[str, Any] | None = None,
+        section: str = "parameters",
     ) -> None:
         self.schemas = schemas
         self.user_values = dict(values)
@@ -179,10 +182,10 @@ class Parameters(Mapping[str, Any]):
                     errors.UnknownUserParameter,
                 )
         for name, schema in schemas.items():
-            path: Path = ("parameters", name)
-            if name in values:
+            path: Path = (section, name)
+            if values.get(name) is not None:
                 raw = values[name]
-            elif name in defaults:
+            elif defaults.get(name) is not None:
                 raw = defaults[name]
             elif schema.has_default:
                 raw = schema.default

@@ -1,0 +1,76 @@
+"""``heat-all``: engines, in-process transport and (as they land) the APIs in one process.
+
+    python -m ember.cmd.all [--config-file /etc/heat/heat.conf]
+
+With no configuration it keeps its state in ``ember.sqlite`` in the current directory and
+creates or upgrades the schema itself. SIGTERM and SIGINT stop it cleanly: running resource
+actions are left to be carried on at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from ember.cmd.config import ConfigError, load_settings
+from ember.common.settings import Settings
+from ember.db import migration
+from ember.engine.app import Engine
+from ember.engine.database import Database
+from ember.engine.plugins import PluginRegistry
+from ember.rpc.inproc import InProcTransport
+
+LOG = logging.getLogger("ember.heat-all")
+
+
+def prepare_database(settings: Settings) -> None:
+    """The embedded SQLite database is created and upgraded on start; a server database
+    must be brought up to date by ``heat-manage db_sync``, as in Heat."""
+    if settings.database_url.startswith("sqlite"):
+        migration.db_sync(settings.database_url)
+        return
+    if migration.current(settings.database_url) != migration.head():
+        raise SystemExit("heat-all: the database schema is not current; run heat-manage db_sync")
+
+
+async def run(settings: Settings) -> None:
+    prepare_database(settings)
+    db = Database(settings.database_url)
+    transport = InProcTransport()
+    plugins = PluginRegistry.from_entry_points()
+    engines = [Engine(settings, db, transport, plugins)
+               for _ in range(max(1, settings.num_engine_workers))]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    for engine in engines:
+        await engine.start()
+    LOG.info("heat-all running: %d engine worker(s), database %s", len(engines),
+             db.engine.url.render_as_string(hide_password=True))
+    print("heat-all ready", flush=True)
+    await stop.wait()
+    LOG.info("heat-all stopping")
+    for engine in engines:
+        await engine.stop()
+    await transport.close()
+    db.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(argv, prog="heat-all")
+    except ConfigError as exc:
+        print(f"heat-all: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
