@@ -13,6 +13,7 @@ from ember.template.functions.base import (
     ParseContext,
     ResolutionError,
     ResolveContext,
+    functions_in,
     parse,
     resolve,
 )
@@ -105,14 +106,20 @@ class Conditions(Mapping[str, bool]):
         except ResolutionError as exc:
             raise FunctionError(exc.detail) from None
 
-    def evaluate_argument(self, arg: Any) -> bool | None:
-        """For ``if`` while parsing: a function's own argument is already parsed."""
+    def evaluate_argument(self, arg: Any, path: Path = ()) -> bool | None:
+        """For ``if`` while parsing: a function's own argument is already parsed; an inline
+        condition function (a map) is parsed here with the condition functions."""
         if (
             isinstance(arg, Function)
             and type(arg) not in self._version.condition_functions.values()
         ):
             return None  # e.g. get_attr: cannot be known before resources exist
-        return self.evaluate(arg, ())
+        if isinstance(arg, dict):
+            allowed = tuple(self._version.condition_functions.values())
+            for fn in functions_in(arg):  # parsed already, with the resource functions
+                if not isinstance(fn, allowed):
+                    raise FunctionError(f'The function "{fn.name}" is invalid in this context')
+        return self.evaluate(arg, path)
 
     def values(self) -> dict[str, bool]:  # type: ignore[override]
         return dict(self._values)

@@ -81,8 +81,8 @@ class Diagnostics:
             return
         first = self._items[0]
         message = "\n".join(self.messages())
-        if first.kind is errors.StackValidationFailed or len(self._items) > 1:
+        if first.kind is errors.StackValidationFailed:
             raise errors.StackValidationFailed(message, diagnostics=self._items)
-        exc = first.kind(str(first))
+        exc = first.kind(message if len(self._items) > 1 else str(first))
         exc.diagnostics = tuple(self._items)  # type: ignore[attr-defined]
         raise exc

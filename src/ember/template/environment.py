@@ -144,7 +144,8 @@ def _merge_value(strategy: str, ptype: str | None, old: Any, new: Any) -> Any:
         old_list = old.split(",") if isinstance(old, str) else list(old)
         new_list = new.split(",") if isinstance(new, str) else list(new)
         return ",".join(str(v) for v in [*old_list, *new_list])
-    if ptype == "number":
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (old, new))
+    if ptype == "number" or (ptype is None and numbers):
         total = float(old) + float(new)
         return int(total) if total.is_integer() else total
     if ptype == "boolean":

@@ -97,9 +97,15 @@ def parse_text(text: str | bytes, *, what: str = "template", max_size: int | Non
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise TemplateLoadError(f"The {what} is not valid UTF-8 text.") from exc
-    if max_size is not None and len(text.encode("utf-8")) > max_size:
+    if not isinstance(text, str):  # e.g. a JSON list where a document was expected
+        raise TemplateLoadError(f"The {what} is not a JSON object or YAML mapping.")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # lone surrogates, e.g. from a JSON "\ud800" escape
+        raise TemplateLoadError(f"The {what} is not valid UTF-8 text.") from exc
+    if max_size is not None and size > max_size:
         raise errors.RequestLimitExceeded(
-            f"{what.capitalize()} size ({len(text.encode('utf-8'))} bytes) exceeds maximum "
+            f"{what.capitalize()} size ({size} bytes) exceeds maximum "
             f"allowed size ({max_size} bytes)."
         )
     stripped = text.lstrip()

@@ -103,12 +103,14 @@ def _build(
     return c.CustomConstraint(name=value, description=desc)
 
 
-def _check_default(schema: ParameterSchema, path: Path, diags: Diagnostics) -> None:
+def _check_default(
+    schema: ParameterSchema, path: Path, diags: Diagnostics, key: str = "default"
+) -> None:
     if schema.has_default and schema.default is not None:
         try:
             schema.value(schema.default, None)
         except ValueError as exc:
-            diags.add((*path, "default"), str(exc))
+            diags.add((*path, key), str(exc))
 
 
 def parse_hot(
@@ -187,7 +189,7 @@ def parse_cfn(
         if raw_type is None:
             diags.add(path, f"Missing parameter type for parameter: {name}")
             continue
-        ptype = CFN_TYPES.get(raw_type)
+        ptype = CFN_TYPES.get(raw_type) if isinstance(raw_type, str) else None
         if ptype is None:
             diags.add((*path, "Type"), f"Invalid type ({raw_type})")
             continue
@@ -238,7 +240,7 @@ def parse_cfn(
             constraint_description=None if desc is None else str(desc),
             **({"default": spec["Default"]} if "Default" in spec else {}),
         )
-        _check_default(schema, path, diags)
+        _check_default(schema, path, diags, "Default")
         schemas[schema.name] = schema
     return schemas
 

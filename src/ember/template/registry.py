@@ -15,6 +15,7 @@ HOOK_TYPES = ("pre-create", "pre-update", "pre-delete", "post-create", "post-upd
 RESTRICTED_ACTIONS = ("update", "replace")
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".template", ".json")
 _SPECIAL_KEYS = ("hooks", "restricted_actions")
+_MAX_ALIAS_STEPS = 64
 
 
 def is_template_name(name: str) -> bool:
@@ -177,6 +178,10 @@ class ResourceRegistry:
             if target in chain:
                 raise RegistryError(
                     "Circular alias in resource_registry: " + " -> ".join([*chain, target])
+                )
+            if len(chain) > _MAX_ALIAS_STEPS:  # a wildcard mapping that keeps matching its output
+                raise RegistryError(
+                    "Circular alias in resource_registry: " + " -> ".join(chain[:4]) + " -> ..."
                 )
             chain.append(target)
             current = target

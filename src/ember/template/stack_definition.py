@@ -24,6 +24,7 @@ from ember.template.definitions import (
 from ember.template.diagnostics import Diagnostics, Path
 from ember.template.environment import Environment
 from ember.template.functions.base import (
+    OMIT,
     Function,
     FunctionError,
     ParseContext,
@@ -184,6 +185,7 @@ def build(
         require_all=require_parameters,
         custom_constraints=custom_constraints,
         defaults=environment.parameter_defaults,
+        section=template.section_key("parameters"),
     )
     defn = StackDefinition(template, environment, identity, parameters, diags)
     defn.parameter_groups = template.parameter_groups(diags)
@@ -219,6 +221,11 @@ def _condition_enabled(raw: Any, conditions: Conditions, path: Path, diags: Diag
         message = str(exc) if isinstance(exc, FunctionError) else f'Invalid condition name "{raw}"'
         diags.add(path, message)
         return True
+
+
+def _present(parsed: Any) -> Any:
+    """A whole section that a two-argument ``if`` removed is as if not written."""
+    return None if parsed is OMIT else parsed
 
 
 def _static_value(snippet: Any, defn: StackDefinition, path: Path) -> Any:
@@ -260,13 +267,17 @@ def _build_resources(defn: StackDefinition, conditions: Conditions, pctx: ParseC
         if not isinstance(rtype, str) or not rtype:
             diags.add((*path, keys["type"]), f"Resource {name} type must be a non-empty string")
             continue
-        properties = parse(spec.get(keys["properties"]), pctx, (*path, keys["properties"]))
+        properties = _present(
+            parse(spec.get(keys["properties"]), pctx, (*path, keys["properties"]))
+        )
         if properties is not None and not isinstance(properties, (dict, Function)):
             diags.add((*path, keys["properties"]), "Properties must be a map")
-        metadata = parse(spec.get(keys["metadata"]), pctx, (*path, keys["metadata"]))
+        metadata = _present(parse(spec.get(keys["metadata"]), pctx, (*path, keys["metadata"])))
         if metadata is not None and not isinstance(metadata, (dict, Function)):
             diags.add((*path, keys["metadata"]), "Metadata must be a map")
-        update_policy = parse(spec.get(keys["update_policy"]), pctx, (*path, keys["update_policy"]))
+        update_policy = _present(
+            parse(spec.get(keys["update_policy"]), pctx, (*path, keys["update_policy"]))
+        )
         if update_policy is not None and not isinstance(update_policy, (dict, Function)):
             diags.add((*path, keys["update_policy"]), "update_policy must be a map")
         depends = spec.get(keys["depends_on"]) or []
@@ -341,7 +352,7 @@ def _build_outputs(defn: StackDefinition, conditions: Conditions, pctx: ParseCon
         description = spec.get(keys["description"])
         defn.outputs[name] = OutputDefinition(
             name=name,
-            value=parse(spec[keys["value"]], pctx, (*path, keys["value"])),
+            value=_present(parse(spec[keys["value"]], pctx, (*path, keys["value"]))),
             description="No description given" if description is None else str(description),
         )
 

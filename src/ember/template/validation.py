@@ -15,7 +15,7 @@ from ember.common import errors
 from ember.template import constraints as c
 from ember.template.diagnostics import Path
 from ember.template.environment import Environment
-from ember.template.functions.base import ValidationContext, validate
+from ember.template.functions.base import OMIT, ValidationContext, resolve, validate
 from ember.template.parameters import HOT_TO_CFN_TYPE, StackIdentity
 from ember.template.properties import check_static
 from ember.template.registry import RegistryError, ResolvedType
@@ -184,9 +184,13 @@ def _parameter_view(defn: StackDefinition, name: str) -> dict[str, Any]:
         "Label": schema.label or name,
         "NoEcho": "true" if schema.hidden else "false",
     }
-    if schema.has_default:
+    # Heat shows a parameter_defaults value in place of the template's default.
+    env_default = defn.environment.parameter_defaults.get(name)
+    if env_default is not None:
+        view["Default"] = env_default
+    elif schema.has_default:
         view["Default"] = schema.default
-    if name in defn.parameters.user_values:
+    if defn.parameters.user_values.get(name) is not None:
         view["Value"] = defn.parameters.user_values[name]
     if schema.tags:
         view["Tags"] = list(schema.tags)
@@ -238,10 +242,26 @@ def validate_response(defn: StackDefinition, *, show_nested: bool = False) -> di
         result["ParameterGroups"] = defn.parameter_groups
     if show_nested and defn.nested:
         result["NestedParameters"] = {
-            name: {
-                **validate_response(nested, show_nested=True),
-                "Type": defn.resources[name].type,
-            }
-            for name, nested in defn.nested.items()
+            name: _nested_view(defn, name, nested) for name, nested in defn.nested.items()
         }
     return result
+
+
+def _nested_view(defn: StackDefinition, name: str, nested: StackDefinition) -> dict[str, Any]:
+    """A template resource's entry: no Environment, and what the parent passes in its
+    properties shown as each nested parameter's ``Value``."""
+    view = validate_response(nested, show_nested=True)
+    del view["Environment"]
+    properties = defn.resources[name].properties
+    ctx = defn.resolve_context()
+    for pname, pview in view["Parameters"].items():
+        if not isinstance(properties, dict) or pname not in properties:
+            continue
+        try:
+            value = resolve(properties[pname], ctx)
+        except errors.EmberError:
+            continue
+        if value is not None and value is not OMIT:
+            pview["Value"] = value
+    view["Type"] = defn.resources[name].type
+    return view

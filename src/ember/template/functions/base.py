@@ -107,7 +107,7 @@ class ParseContext:
     parameter_names: frozenset[str] = frozenset()
     # Evaluates a condition argument while parsing so ``if`` can pick its branch; returns
     # None when the value cannot be known yet.
-    evaluate_condition: Callable[[Any], bool | None] | None = None
+    evaluate_condition: Callable[[Any, Path], bool | None] | None = None
 
 
 class Function:
@@ -169,6 +169,23 @@ class Removed(Function):
         )
 
 
+class Invalid(Function):
+    """A call whose arguments were rejected while parsing (the problem is already recorded).
+
+    It stands in for the call so that dependencies, validation and resolution never run the
+    function's own code on arguments it refused; computing it reports the same problem.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, name: str, args: Any, path: Path, error: str) -> None:
+        super().__init__(name, args, path)
+        self.error = error
+
+    def result(self, ctx: ResolveContext) -> Any:
+        raise FunctionError(self.error)
+
+
 def parse(snippet: Any, ctx: ParseContext, path: Path = ()) -> Any:
     """Turn function calls in a snippet into ``Function`` objects, recording problems."""
     if isinstance(snippet, dict):
@@ -182,11 +199,14 @@ def parse(snippet: Any, ctx: ParseContext, path: Path = ()) -> Any:
                     fn.check(ctx)
                 except FunctionError as exc:
                     ctx.diags.add((*path, key), str(exc))
-                    return fn
+                    return Invalid(key, args, path, str(exc))
                 return fn.expand(ctx)
-        return {k: parse(v, ctx, (*path, k)) for k, v in snippet.items()}
+        # An item whose value a two-argument ``if`` removed is left out, as if not written.
+        parsed = ((k, parse(v, ctx, (*path, k))) for k, v in snippet.items())
+        return {k: v for k, v in parsed if v is not OMIT}
     if isinstance(snippet, list):
-        return [parse(v, ctx, (*path, i)) for i, v in enumerate(snippet)]
+        items = (parse(v, ctx, (*path, i)) for i, v in enumerate(snippet))
+        return [v for v in items if v is not OMIT]
     return snippet
 
 

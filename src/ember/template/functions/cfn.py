@@ -107,6 +107,8 @@ class Select(Function):
 
     def result(self, ctx: ResolveContext) -> Any:
         index, collection = resolve(self.args, ctx)
+        if collection == "":  # what other functions give while a value is not yet known
+            return ""
         if isinstance(collection, str):  # may be serialised JSON
             try:
                 collection = json.loads(collection)
@@ -250,7 +252,7 @@ class CfnResourceFacade(Function):
     }
 
     def check(self, ctx: ParseContext) -> None:
-        if self.args not in self.KEYS:
+        if not isinstance(self.args, str) or self.args not in self.KEYS:
             raise FunctionError(
                 f'Incorrect arguments to "{self.name}" should be: {", ".join(self.KEYS)}'
             )

@@ -116,7 +116,7 @@ class If(Function):
 
     def check(self, ctx: ParseContext) -> None:
         args_list(self, 2 if self.optional_false else 3, 3)
-        if not isinstance(self.args[0], (str, bool, Function)):
+        if not isinstance(self.args[0], (str, bool, Function, dict)):
             raise FunctionError(
                 f'The condition of "{self.name}" must be a condition name, boolean or '
                 "condition function."
@@ -128,7 +128,7 @@ class If(Function):
         if ctx.evaluate_condition is None:
             return self
         try:
-            chosen = ctx.evaluate_condition(self.args[0])
+            chosen = ctx.evaluate_condition(self.args[0], (*self.error_path(), 0))
         except FunctionError as exc:
             ctx.diags.add(self.error_path(), str(exc))
             return self

@@ -112,6 +112,11 @@ class Repeat(Function):
         if permutations:
             combos = itertools.product(*lists)
         else:
+            if any(isinstance(for_each[key], dict) for key in keys):
+                raise FunctionError(
+                    f'The values of the "for_each" argument to "{self.name}" must be lists '
+                    "when permutations is false."
+                )
             if len({len(lst) for lst in lists}) > 1:
                 raise FunctionError(
                     f'Each "for_each" list of "{self.name}" must have the same length '

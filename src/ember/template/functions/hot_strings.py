@@ -21,15 +21,25 @@ from ember.template.functions.base import (
 DIGEST_ALGORITHMS = tuple(sorted(a for a in hashlib.algorithms_guaranteed if "shake" not in a))
 
 
-def _replace_all(text: str, mapping: dict[str, str]) -> str:
-    """Replace every key, longest first, never touching text a replacement inserted."""
-    keys = sorted(mapping, key=len, reverse=True)
+def _longest_first(keys: Any) -> list[str]:
+    """Longest first; keys of equal length in lexical order, as Heat does."""
+    return sorted(sorted(keys), key=len, reverse=True)
+
+
+def _replace_all(text: str, mapping: dict[str, str], found: set[str] | None = None) -> str:
+    """Replace every key, longest first, never touching text a replacement inserted.
+
+    ``found`` collects the keys that were actually replaced somewhere."""
+    keys = _longest_first(mapping)
 
     def go(part: str, remaining: list[str]) -> str:
         if not remaining:
             return part
         key, rest = remaining[0], remaining[1:]
-        return mapping[key].join(go(piece, rest) for piece in part.split(key))
+        pieces = part.split(key)
+        if found is not None and len(pieces) > 1:
+            found.add(key)
+        return mapping[key].join(go(piece, rest) for piece in pieces)
 
     return go(text, [k for k in keys if k])
 
@@ -65,12 +75,14 @@ class Replace(Function):
                     f'"{self.name}" has an undefined or empty value for param {key}'
                 )
             return ""
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (str, int, float)):
+        if isinstance(value, (str, int, float)):  # bool too: Heat gives "True"/"False"
             text = str(value)
         elif self.json_values and isinstance(value, (dict, list)):
-            text = json.dumps(value)
+            if self.very_strict and not value:
+                raise FunctionError(
+                    f'"{self.name}" has an undefined or empty value for param {key}'
+                )
+            text = json.dumps(value, sort_keys=True)
         else:
             allowed = (
                 "strings, numbers, maps or lists" if self.json_values else "strings or numbers"
@@ -90,13 +102,15 @@ class Replace(Function):
         if not isinstance(params, dict):
             raise FunctionError(f'"params" parameter of "{self.name}" must be a map.')
         mapping = {str(k): self._value(str(k), v) for k, v in params.items()}
+        found: set[str] = set()
+        text = _replace_all(tmpl, mapping, found)
         if self.strict:
-            missing = sorted(k for k in mapping if k not in tmpl)
+            missing = _longest_first(k for k in mapping if k not in found)
             if missing:
                 raise FunctionError(
                     "The following params were not found in the template: " + ",".join(missing)
                 )
-        return _replace_all(tmpl, mapping)
+        return text
 
 
 class ReplaceJson(Replace):
@@ -142,7 +156,7 @@ class Join(Function):
         if isinstance(item, str):
             return item
         if self.several_lists and isinstance(item, (dict, list)):
-            return json.dumps(item)
+            return json.dumps(item, sort_keys=True)
         want = "string, map or list" if self.several_lists else "strings"
         raise FunctionError(f"Items to join must be {want}, not {type_name(item)}")
 
@@ -232,6 +246,19 @@ class MakeURL(Function):
         unknown = sorted(str(k) for k in self.args if k not in self.KEYS)
         if unknown:
             raise FunctionError(f'Unknown arguments to "{self.name}": {", ".join(unknown)}')
+        port = self.args.get("port")
+        if port is not None and port != "" and not isinstance(port, Function):
+            self._port(port)  # a literal port is checked before anything is created, as in Heat
+
+    @staticmethod
+    def _port(port: Any) -> int:
+        try:
+            port_num = int(port)
+        except (TypeError, ValueError):
+            raise FunctionError(f'Invalid URL port "{port}"') from None
+        if not 1 <= port_num <= 65535:
+            raise FunctionError(f"Invalid URL port {port_num}")
+        return port_num
 
     def result(self, ctx: ResolveContext) -> Any:
         args = resolve(self.args, ctx)
@@ -257,16 +284,13 @@ class MakeURL(Function):
                 netloc += ":" + urlparse.quote(password, safe="")
             netloc += "@"
         host = text("host")
+        if host.startswith("[") and host.endswith("]"):  # an IPv6 address already bracketed
+            host = host[1:-1]
+        host = urlparse.quote(host, safe=":")
         netloc += f"[{host}]" if ":" in host else host
         port = args.get("port")
         if port is not None and port != "":
-            try:
-                port_num = int(port)
-            except (TypeError, ValueError):
-                raise FunctionError(f'Invalid URL port "{port}"') from None
-            if not 1 <= port_num <= 65535:
-                raise FunctionError(f"Invalid URL port {port_num}")
-            netloc += f":{port_num}"
+            netloc += f":{self._port(port)}"
         query = args.get("query") or {}
         if not isinstance(query, dict):
             raise FunctionError(f'"query" of "{self.name}" must be a map.')
