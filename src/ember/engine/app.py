@@ -13,6 +13,7 @@ from ember.engine.database import Database
 from ember.engine.definitions import DefinitionCache
 from ember.engine.liveness import Liveness
 from ember.engine.nested import NestedStacks
+from ember.engine.ops_actions import CANCEL_TOPIC
 from ember.engine.plugins import PluginRegistry
 from ember.engine.runner import NodeRunner
 from ember.engine.service import EngineService
@@ -61,6 +62,10 @@ class Engine:
         self.worker.start()
         await self.liveness.start()
         await self.transport.serve(ENGINE_TOPIC, self.dispatch)
+        await self.transport.subscribe(CANCEL_TOPIC, self._cancel)
+
+    async def _cancel(self, message: dict[str, Any]) -> None:
+        self.worker.cancel_traversal(str(message.get("traversal_id")))
 
     async def stop(self) -> None:
         await self.worker.stop()

@@ -27,6 +27,7 @@ from ember.template import PropertyError, StackDefinition, apply_schema
 
 LOG = logging.getLogger(__name__)
 CLEANUP = "CLEANUP"
+HOOK_POLL_SECONDS = 0.2
 
 
 class PeerResources:
@@ -116,7 +117,7 @@ class NodeRunner:
             uuid=node.resource_uuid,
             properties=properties,
             physical_id=node.physical_id,
-            data=dict(node.data),
+            data={k: v for k, v in node.data.items() if not k.startswith("hook:")},
             old_properties=node.properties,
             nested_depth=node.nested_depth,
             files=defn.template.files if defn else {},
@@ -131,10 +132,31 @@ class NodeRunner:
         ctx._checkpoint = save
         return ctx
 
+    async def _hook(self, node: ClaimedNode, defn: StackDefinition, when: str) -> None:
+        """Wait at a pre-/post- breakpoint set in the environment until it is cleared."""
+        action = Action.DELETE if node.action == CLEANUP else node.action
+        hook = f"{when}-{action.lower()}"
+        if hook not in defn.environment.registry.hooks(node.resource_name):
+            return
+        while await self.db.run(store_stacks.hook_wait, node, hook, action) == "waiting":
+            await asyncio.sleep(HOOK_POLL_SECONDS)
+
     async def _run(self, node: ClaimedNode) -> Outcome:
+        defn = await self.definitions.get(node.stack_id, node.raw_template_id)
+        if node.action in (Action.CREATE, Action.UPDATE, Action.DELETE):
+            await self._hook(node, defn, "pre")
+        outcome = await self._act(node, defn)
+        if (
+            outcome.success
+            and not outcome.silent
+            and node.action in (Action.CREATE, Action.UPDATE, Action.DELETE)
+        ):
+            await self._hook(node, defn, "post")
+        return outcome
+
+    async def _act(self, node: ClaimedNode, defn: StackDefinition) -> Outcome:
         if node.action in (Action.DELETE, CLEANUP):
             return await self._delete(node)
-        defn = await self.definitions.get(node.stack_id, node.raw_template_id)
         rd = defn.resources.get(node.resource_name)
         if rd is None:
             raise ResourceFailure(f"Resource {node.resource_name} is not in the template")

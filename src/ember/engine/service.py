@@ -20,6 +20,7 @@ from ember.common.timeutils import utcnow
 from ember.db.models import Resource, Stack, StackTag, Traversal
 from ember.engine import planner, store_nodes, store_reads, store_stacks, views
 from ember.engine.database import Database
+from ember.engine.ops_actions import ActionOps
 from ember.engine.definitions import DefinitionCache
 from ember.engine.plugins import PluginRegistry
 from ember.engine.records import NodeKey, NodeSpec
@@ -41,7 +42,7 @@ def _policies(defn: Any) -> dict[str, str]:
     return {name: rd.deletion_policy for name, rd in defn.resources.items()}
 
 
-class EngineService:
+class EngineService(ActionOps):
     def __init__(
         self,
         settings: Settings,

@@ -361,7 +361,7 @@ def stack_failed(session: Session, trav: Traversal, first: Outcome) -> None:
 def finish_traversal(session: Session, trav: Traversal) -> bool:
     """Close a traversal whose nodes are all finished. True when a rollback should start."""
     stack = session.get(Stack, trav.stack_id)
-    if trav.state == TraversalState.SUPERSEDED or stack is None:
+    if trav.state in (TraversalState.SUPERSEDED, TraversalState.CANCELLED) or stack is None:
         return False
     if stack.current_traversal != trav.id:
         trav.state = TraversalState.SUPERSEDED
@@ -534,3 +534,34 @@ def fail_abandoned(session: Session, nodes: Sequence[tuple[str, int]]) -> None:
                 status_reason=f"Engine went down during resource {node.action}",
             )
         )
+
+
+def hook_wait(session: Session, node: ClaimedNode, hook: str, action: str) -> str | None:
+    """Pause at a breakpoint: mark it waiting (once) and report its state."""
+    key = "hook:" + hook
+    state = session.execute(
+        select(ResourceData.value).where(
+            ResourceData.resource_id == node.resource_id, ResourceData.key == key
+        )
+    ).scalar()
+    if state is None:
+        reason = f"{action} paused until Hook {hook} is cleared"
+        save_data(session, node.resource_id, {key: "waiting"})
+        root = _roots(session, [node.stack_id]).get(node.stack_id)
+        session.execute(
+            update(Resource)
+            .where(Resource.id == node.resource_id)
+            .values(action=action, status=Status.IN_PROGRESS, status_reason=reason)
+        )
+        insert_events(
+            session,
+            [resource_event(node, root, action, Status.IN_PROGRESS, reason, node.physical_id)],
+        )
+        return "waiting"
+    if state == "cleared":
+        session.execute(
+            delete(ResourceData).where(
+                ResourceData.resource_id == node.resource_id, ResourceData.key == key
+            )
+        )
+    return state

@@ -24,6 +24,7 @@ class InProcTransport:
     def __init__(self) -> None:
         self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = defaultdict(asyncio.Queue)
         self._handlers: dict[str, Handler] = {}
+        self._subscribers: dict[str, list[Any]] = defaultdict(list)
 
     async def start(self) -> None:
         return None
@@ -60,6 +61,13 @@ class InProcTransport:
         except Exception as exc:
             raise rpc_errors.deserialize(rpc_errors.serialize(exc)) from None
         return json.loads(json.dumps(result))
+
+    async def broadcast(self, topic: str, message: dict[str, Any]) -> None:
+        for handler in list(self._subscribers[topic]):
+            await handler(json.loads(json.dumps(message)))
+
+    async def subscribe(self, topic: str, handler: Any) -> None:
+        self._subscribers[topic].append(handler)
 
     async def healthy(self) -> bool:
         return True

@@ -33,4 +33,10 @@ class Transport(Protocol):
     async def serve(self, topic: str, handler: Handler) -> None:
         """Answer calls on ``topic`` with ``handler``."""
 
+    async def broadcast(self, topic: str, message: dict[str, Any]) -> None:
+        """Deliver to every subscriber of ``topic`` (every engine): cancel requests."""
+
+    async def subscribe(self, topic: str, handler: Callable[[dict[str, Any]], Awaitable[None]]
+                        ) -> None: ...
+
     async def healthy(self) -> bool: ...
