@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ember.engine.records import NodeSpec
 from ember.engine.states import Action
@@ -52,14 +53,22 @@ def create_nodes(
     defn: StackDefinition,
     uuids: Mapping[str, str],
     action: str = Action.CREATE,
+    node_data: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[NodeSpec]:
     requires = {
         n: sorted(r for r in rd.requires if r in defn.resources) for n, rd in defn.resources.items()
     }
     order = _order(list(defn.resources), requires)
     seq = {name: i for i, name in enumerate(order)}
+    node_data = node_data or {}
     return [
-        NodeSpec(seq[name], uuids[name], action, tuple(seq[d] for d in requires[name]))
+        NodeSpec(
+            seq[name],
+            uuids[name],
+            action,
+            tuple(seq[d] for d in requires[name]),
+            dict(node_data.get(name, {})),
+        )
         for name in order
     ]
 
@@ -110,6 +119,7 @@ def update_nodes(
     new_uuids: Mapping[str, str],
     old_policies: Mapping[str, str],
     template_id: int,
+    node_data: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[NodeSpec]:
     """Nodes to bring ``current`` resources to ``defn``; ``new_uuids`` name added rows."""
     kept = {r.name: r for r in current if r.name in defn.resources}
@@ -137,7 +147,7 @@ def update_nodes(
                 uuid,
                 action,
                 tuple(forward[d] for d in requires[name]),
-                {"template_id": template_id},
+                {"template_id": template_id, **(node_data or {}).get(name, {})},
             )
         )
     for name, seq in cleanup.items():

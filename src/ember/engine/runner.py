@@ -23,10 +23,11 @@ from ember.engine.resource import (
     UpdateReplace,
 )
 from ember.engine.states import Action, Status
-from ember.template import PropertyError, StackDefinition, apply_schema
+from ember.template import PropertyError, StackDefinition, apply_schema, resolve
 
 LOG = logging.getLogger(__name__)
 CLEANUP = "CLEANUP"
+EXTERNAL_KEY = "external_id"
 HOOK_POLL_SECONDS = 0.2
 
 
@@ -175,6 +176,22 @@ class NodeRunner:
         if node.action == Action.UPDATE:
             return await self._update(node, plugin_cls, ctx, defn)
         plugin = plugin_cls(ctx)
+        if node.action == Action.ADOPT:
+            adopt = node.node_data.get("adopt") or {}
+            ctx.physical_id = adopt.get("resource_id") or ctx.physical_id
+            ctx.data.update(adopt.get("resource_data") or {})
+            return self._success(node, plugin, properties, metadata)
+        if node.action == Action.CREATE:
+            restore = node.node_data.get("restore")
+            if restore:
+                ctx.data.update(restore.get("resource_data") or {})
+            if rd.external_id is not None:
+                # An existing resource is taken over: nothing is created (or deleted later).
+                external = resolve(rd.external_id, rctx)
+                ctx.physical_id = str(external)
+                ctx.data[EXTERNAL_KEY] = str(external)
+                await plugin.check()
+                return self._success(node, plugin, properties, metadata)
         handler = {
             Action.CREATE: plugin.create,
             Action.SUSPEND: plugin.suspend,
@@ -221,6 +238,11 @@ class NodeRunner:
             node.physical_id is None and node.resource_status != Status.COMPLETE
         )
         broken = node.resource_status == Status.FAILED or node.needs_replace
+        restore = (node.node_data.get("restore") or {}).get("resource_data")
+        if restore is not None and restore != {
+            k: v for k, v in node.data.items() if not k.startswith("hook:")
+        }:
+            broken = True  # restoring a snapshot brings back the recorded resource
         type_changed = plugin_cls.type_name != self._stored_type(node)
         if not changed and not broken and not type_changed and not never_created:
             return Outcome(node, success=True, silent=True)
@@ -258,6 +280,9 @@ class NodeRunner:
         )
         new_id, new_uuid, physical_id, data = await self._replacements.submit((node, reason))
         ctx.uuid, ctx.physical_id, ctx.data, ctx.old_properties = new_uuid, physical_id, data, None
+        restore = (node.node_data.get("restore") or {}).get("resource_data")
+        if restore and physical_id is None:
+            ctx.data.update(restore)
 
         async def save(c: ResourceContext) -> None:
             await self.db.run(store_stacks.checkpoint, new_id, c.physical_id, c.data)
@@ -282,7 +307,7 @@ class NodeRunner:
             await self._starts.submit(node)
         policy = node.node_data.get("deletion_policy", "Delete")
         created = node.physical_id is not None or node.data
-        if created and policy != "Retain":
+        if created and policy != "Retain" and EXTERNAL_KEY not in node.data:
             plugin_cls = self.plugins.get(node.resource_type)
             if plugin_cls is None:
                 defn = await self.definitions.get(node.stack_id, node.raw_template_id)

@@ -7,6 +7,7 @@ and publishes the nodes that are ready; workers (here or in any other engine) do
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -20,8 +21,9 @@ from ember.common.timeutils import utcnow
 from ember.db.models import Resource, Stack, StackTag, Traversal
 from ember.engine import planner, store_nodes, store_reads, store_stacks, views
 from ember.engine.database import Database
-from ember.engine.ops_actions import ActionOps
 from ember.engine.definitions import DefinitionCache
+from ember.engine.ops_actions import ActionOps
+from ember.engine.ops_snapshots import SnapshotOps, adopt_data_for, parse_adopt_data
 from ember.engine.plugins import PluginRegistry
 from ember.engine.records import NodeKey, NodeSpec
 from ember.engine.runner import PeerResources
@@ -33,7 +35,7 @@ from ember.template import StackIdentity
 from ember.template.parameters import immutable_changes
 
 
-def _deadline(timeout_mins: int | None, default_seconds: int) -> dt.datetime:
+def _deadline(timeout_mins: float | None, default_seconds: int) -> dt.datetime:
     seconds = timeout_mins * 60 if timeout_mins else default_seconds
     return utcnow() + dt.timedelta(seconds=seconds)
 
@@ -42,7 +44,7 @@ def _policies(defn: Any) -> dict[str, str]:
     return {name: rd.deletion_policy for name, rd in defn.resources.items()}
 
 
-class EngineService(ActionOps):
+class EngineService(ActionOps, SnapshotOps):
     def __init__(
         self,
         settings: Settings,
@@ -76,6 +78,17 @@ class EngineService(ActionOps):
         args = dict(args or {})
         check_stack_name(stack_name)
         project_id = str(ctx["project_id"])
+        action = Action.CREATE
+        node_data: dict[str, dict[str, Any]] = {}
+        if args.get("adopt_stack_data") is not None:
+            if not self.settings.enable_stack_adopt:
+                raise errors.NotSupported(feature="Stack Adopt")
+            adopt = parse_adopt_data(args["adopt_stack_data"])
+            template = template if template is not None else adopt.get("template")
+            files = files if files is not None else adopt.get("files")
+            environment = environment if environment is not None else adopt.get("environment")
+            node_data = {n: {"adopt": d} for n, d in adopt_data_for(adopt).items()}
+            action = Action.ADOPT
         stack_id = str(uuid.uuid4())
         identity = StackIdentity(stack_name, stack_id, project_id, self.settings.region_name)
         request = build_request(
@@ -96,7 +109,7 @@ class EngineService(ActionOps):
                 "cloud administrator."
             )
         uuids = {name: str(uuid.uuid4()) for name in defn.resources}
-        nodes = planner.create_nodes(defn, uuids)
+        nodes = planner.create_nodes(defn, uuids, action, node_data)
         timeout = args.get("timeout_mins")
         values = {
             "id": stack_id,
@@ -105,7 +118,7 @@ class EngineService(ActionOps):
             "username": ctx.get("username"),
             "stack_user_project_id": project_id,
             "disable_rollback": bool(args.get("disable_rollback", True)),
-            "timeout_mins": int(timeout) if timeout else None,
+            "timeout_mins": math.ceil(float(timeout)) if timeout else None,
             "user_parameters": dict(params or {}),
             "owner_id": (owner or {}).get("stack_id"),
             "owner_resource": (owner or {}).get("resource_name"),
@@ -130,9 +143,13 @@ class EngineService(ActionOps):
             tags=tags,
             resources=resources,
             nodes=nodes,
-            deadline=_deadline(values["timeout_mins"], self.settings.stack_action_timeout),
+            deadline=_deadline(
+                float(timeout) if timeout else None, self.settings.stack_action_timeout
+            ),
             rollback=not values["disable_rollback"],
             max_stacks=self.settings.max_stacks_per_tenant if not ctx.get("is_admin") else -1,
+            action=action,
+            tree_limit=limit,
         )
         await publish_nodes(self.transport, ready)
         return {"stack_id": stack_id, "stack_name": stack_name, "project_id": project_id}
@@ -281,12 +298,13 @@ class EngineService(ActionOps):
             defn=request.defn,
             old_policies=_policies(current),
             deadline=_deadline(
-                int(timeout) if timeout else None, self.settings.stack_action_timeout
+                float(timeout) if timeout else None, self.settings.stack_action_timeout
             ),
             disable_rollback=bool(disable_rollback),
             timeout=timeout,
-            action=Action.UPDATE,
+            action=args.get("action", Action.UPDATE),
             tags=_tags(args["tags"]) if "tags" in args else None,
+            node_data={n: {"restore": d} for n, d in (args.get("restore") or {}).items()},
         )
         await publish_nodes(self.transport, ready)
         return {"stack_id": stack.id, "stack_name": stack.name, "project_id": stack.project_id}
@@ -370,7 +388,20 @@ def _create_tx(
     deadline: dt.datetime,
     rollback: bool,
     max_stacks: int,
+    action: str = Action.CREATE,
+    tree_limit: int = -1,
 ) -> list[NodeKey]:
+    root = values.get("root_stack_id")
+    if tree_limit != -1 and root is not None:
+        # The limit counts resources over the whole tree of nested stacks.
+        in_tree = session.execute(
+            select(func.count()).select_from(Resource).where(Resource.root_stack_id == root)
+        ).scalar_one()
+        if in_tree + len(resources) > tree_limit:
+            raise errors.RequestLimitExceeded(
+                "You have reached the maximum resources per stack, please contact your "
+                "cloud administrator."
+            )
     if max_stacks != -1 and values.get("owner_id") is None:
         count = session.execute(
             select(func.count())
@@ -387,15 +418,15 @@ def _create_tx(
                 "administrator."
             )
     stack = store_stacks.create_stack(
-        session, values=values, raw_template=raw, tags=tags, resources=resources
+        session, values=values, raw_template=raw, tags=tags, resources=resources, action=action
     )
     traversal_id, ready = store_nodes.start_traversal(
         session,
         stack_id=stack.id,
-        action=Action.CREATE,
+        action=action,
         nodes=nodes,
         deadline=deadline,
-        data={"stack_action": Action.CREATE, "rollback_on_failure": rollback},
+        data={"stack_action": action, "rollback_on_failure": rollback},
     )
     _finish_empty(session, traversal_id, ready, nodes)
     return ready
@@ -440,6 +471,7 @@ def _update_tx(
     timeout: Any,
     action: str,
     tags: list[str] | None,
+    node_data: dict[str, dict[str, Any]] | None = None,
 ) -> list[NodeKey]:
     stack = session.get(Stack, stack_id, with_for_update=True)
     assert stack is not None
@@ -469,11 +501,11 @@ def _update_tx(
         if row.name in defn.resources:
             row.requires = requires[row.name]
             row.type = defn.resources[row.name].type
-    nodes = planner.update_nodes(defn, stored, new_uuids, old_policies, raw_id)
+    nodes = planner.update_nodes(defn, stored, new_uuids, old_policies, raw_id, node_data)
     if action == Action.UPDATE:
         stack.prev_raw_template_id = stack.raw_template_id
     stack.disable_rollback = disable_rollback
-    stack.timeout_mins = int(timeout) if timeout else None
+    stack.timeout_mins = math.ceil(float(timeout)) if timeout else None
     store_stacks.set_stack_state(
         session, stack, action, Status.IN_PROGRESS, f"Stack {action} started"
     )
@@ -503,7 +535,7 @@ def _show_tx(
     identity: str,
     stack_id: str | None,
 ) -> tuple[Stack, list[str], dict[str, Any]]:
-    stack = store_reads.find_stack(session, project_id, identity, stack_id, show_deleted=True)
+    stack = store_reads.find_stack(session, project_id, identity, stack_id, show_deleted=False)
     return (
         stack,
         store_reads.tags_of(session, [stack.id])[stack.id],

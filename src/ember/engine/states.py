@@ -17,6 +17,7 @@ class Action(StrEnum):
     SNAPSHOT = "SNAPSHOT"
     CHECK = "CHECK"
     RESTORE = "RESTORE"
+    ABANDON = "ABANDON"
 
 
 class Status(StrEnum):
