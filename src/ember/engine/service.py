@@ -23,6 +23,7 @@ from ember.engine import planner, store_nodes, store_reads, store_stacks, views
 from ember.engine.database import Database
 from ember.engine.definitions import DefinitionCache
 from ember.engine.ops_actions import ActionOps
+from ember.engine.ops_preview import PreviewOps
 from ember.engine.ops_snapshots import SnapshotOps, adopt_data_for, parse_adopt_data
 from ember.engine.plugins import PluginRegistry
 from ember.engine.records import NodeKey, NodeSpec
@@ -44,7 +45,7 @@ def _policies(defn: Any) -> dict[str, str]:
     return {name: rd.deletion_policy for name, rd in defn.resources.items()}
 
 
-class EngineService(ActionOps, SnapshotOps):
+class EngineService(ActionOps, SnapshotOps, PreviewOps):
     def __init__(
         self,
         settings: Settings,
@@ -312,6 +313,9 @@ class EngineService(ActionOps, SnapshotOps):
     # Completion hooks -----------------------------------------------------------------
 
     async def on_completion(self, completion: Any) -> None:
+        if completion.finished:
+            await self.db.run(store_stacks.purge_events, completion.finished,
+                              self.settings.max_events_per_stack)
         for stack_id in completion.rollbacks:
             await self._rollback(stack_id)
 
