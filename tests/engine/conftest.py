@@ -30,12 +30,20 @@ class EngineEnv:
     transport: InProcTransport
     ctx: dict[str, Any]
 
+    service: Any = None
+
     @property
     def engine(self) -> Engine:
         return self.engines[0]
 
+    @property
+    def engine_service(self) -> Any:
+        """The engine operations, for tests that record work without running it."""
+        return self.service if self.service is not None else self.engines[0].service
+
     async def wait(self, stack: str, action: str, timeout: float = 30.0) -> dict[str, Any]:
         """Poll until the stack's ``action`` has finished; return the stack."""
+
         async def poll() -> dict[str, Any]:
             while True:
                 shown = await self.client.show_stack(self.ctx, stack, resolve_outputs=False)
@@ -46,8 +54,7 @@ class EngineEnv:
 
         return await asyncio.wait_for(poll(), timeout)
 
-    async def create(self, name: str, template: dict[str, Any], **kwargs: Any
-                     ) -> dict[str, Any]:
+    async def create(self, name: str, template: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         created = await self.client.create_stack(self.ctx, name, template, **kwargs)
         return await self.wait(created["stack_id"], "CREATE")
 
@@ -60,7 +67,10 @@ async def start_env(url: str, *, engines: int = 1, **settings: Any) -> EngineEnv
     running = [Engine(config, db, transport) for _ in range(engines)]
     for engine in running:
         await engine.start()
-    return EngineEnv(EngineClient(transport), running, db, transport, dict(CTX))
+    env = EngineEnv(EngineClient(transport), running, db, transport, dict(CTX))
+    if not running:  # no workers here: operations are only recorded
+        env.service = Engine(config, db, transport).service
+    return env
 
 
 async def stop_env(env: EngineEnv) -> None:
@@ -88,8 +98,9 @@ async def env_any(database_url: str) -> AsyncIterator[EngineEnv]:
 def flat(count: int, length: int = 16, kind: str = "OS::Heat::RandomString") -> dict[str, Any]:
     return {
         "heat_template_version": "2018-08-31",
-        "resources": {f"r{i}": {"type": kind, "properties": {"length": length}}
-                      for i in range(count)},
+        "resources": {
+            f"r{i}": {"type": kind, "properties": {"length": length}} for i in range(count)
+        },
     }
 
 

@@ -41,16 +41,20 @@ async def run(settings: Settings) -> None:
     db = Database(settings.database_url)
     transport = InProcTransport()
     plugins = PluginRegistry.from_entry_points()
-    engines = [Engine(settings, db, transport, plugins)
-               for _ in range(max(1, settings.num_engine_workers))]
+    engines = [
+        Engine(settings, db, transport, plugins) for _ in range(max(1, settings.num_engine_workers))
+    ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     for engine in engines:
         await engine.start()
-    LOG.info("heat-all running: %d engine worker(s), database %s", len(engines),
-             db.engine.url.render_as_string(hide_password=True))
+    LOG.info(
+        "heat-all running: %d engine worker(s), database %s",
+        len(engines),
+        db.engine.url.render_as_string(hide_password=True),
+    )
     print("heat-all ready", flush=True)
     await stop.wait()
     LOG.info("heat-all stopping")
@@ -62,7 +66,9 @@ async def run(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = load_settings(argv, prog="heat-all")
     except ConfigError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,29 @@ if TYPE_CHECKING:
     from ember.engine.service import EngineService
 
 POLL_SECONDS = 0.5
+# A failed stack's reason, as the runner and store write it:
+# "Resource CREATE failed: ValueError: resources.0: Test Resource failed 0".
+_FAILED_REASON = re.compile(
+    r"^Resource [A-Z]+ failed: (?P<type>[A-Za-z_][\w.]*): (?P<path>resources[.\[][^:]*): "
+    r"(?P<message>.*)$",
+    re.DOTALL,
+)
+
+
+class NestedStackFailed(ResourceFailure):
+    """A nested stack failed: keeps the failing resource's error type and its path inside
+    the nested stack, so the owner's reason reads like Heat's
+    ``ValueError: resources.group.resources[0]: Test Resource failed 0``."""
+
+    def __init__(self, reason: str) -> None:
+        match = _FAILED_REASON.match(reason)
+        self.error_type: str | None = None
+        self.nested_path = ""
+        if match:
+            self.error_type = match.group("type")
+            self.nested_path = match.group("path")
+            reason = match.group("message")
+        super().__init__(reason)
 
 
 def _state(session: Session, stack_id: str) -> tuple[str, str, str, bool] | None:
@@ -67,10 +91,12 @@ class NestedStacks:
             got_action, status, reason, deleted = state
             if action == Action.DELETE and deleted:
                 return
+            if deleted:
+                raise ResourceFailure("The nested stack has gone")
             if got_action == action and status == Status.COMPLETE:
                 return
             if got_action in (action, Action.ROLLBACK) and status == Status.FAILED:
-                raise ResourceFailure(reason)
+                raise NestedStackFailed(reason)
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), POLL_SECONDS)
@@ -88,26 +114,27 @@ class NestedStacks:
         environment: Mapping[str, Any] | None = None,
     ) -> str:
         if ctx.physical_id is None:
+            limit = self.service.settings.max_nested_stack_depth
+            if ctx.nested_depth >= limit:
+                raise errors.RequestLimitExceeded(f"Recursion depth exceeds {limit}.")
             root = await self.db.run(_root_of, ctx.stack_id)
             name = ctx.physical_name()
-            try:
-                created = await self.service.create_stack(
-                    self._ctx(ctx),
-                    name,
-                    template,
-                    params=dict(parameters),
-                    files=dict(files),
-                    environment=dict(environment or {}),
-                    args={"timeout_mins": timeout_mins, "disable_rollback": True},
-                    owner={
-                        "stack_id": ctx.stack_id,
-                        "resource_name": ctx.name,
-                        "root_stack_id": root,
-                        "depth": ctx.nested_depth + 1,
-                    },
-                )
-            except errors.EmberError as exc:
-                raise ResourceFailure(exc.message) from None
+            # Errors in the nested definition keep their type (StackValidationFailed, ...).
+            created = await self.service.create_stack(
+                self._ctx(ctx),
+                name,
+                template,
+                params=dict(parameters),
+                files=dict(files),
+                environment=dict(environment or {}),
+                args={"timeout_mins": timeout_mins, "disable_rollback": True},
+                owner={
+                    "stack_id": ctx.stack_id,
+                    "resource_name": ctx.name,
+                    "root_stack_id": root,
+                    "depth": ctx.nested_depth + 1,
+                },
+            )
             ctx.physical_id = created["stack_id"]
             await ctx.checkpoint()
         await self._wait(ctx.physical_id, Action.CREATE)
@@ -123,19 +150,16 @@ class NestedStacks:
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
     ) -> None:
-        try:
-            await self.service.update_stack(
-                self._ctx(ctx),
-                stack_id,
-                template,
-                params=dict(parameters),
-                files=dict(files),
-                environment=dict(environment or {}),
-                args={"timeout_mins": timeout_mins},
-                stack_id=None,
-            )
-        except errors.EmberError as exc:
-            raise ResourceFailure(exc.message) from None
+        await self.service.update_stack(
+            self._ctx(ctx),
+            stack_id,
+            template,
+            params=dict(parameters),
+            files=dict(files),
+            environment=dict(environment or {}),
+            args={"timeout_mins": timeout_mins},
+            stack_id=None,
+        )
         await self._wait(stack_id, Action.UPDATE)
 
     async def delete_nested(self, ctx: ResourceContext, stack_id: str) -> None:
@@ -149,8 +173,9 @@ class NestedStacks:
         await self._wait(stack_id, Action.DELETE)
 
     async def nested_action(self, ctx: ResourceContext, stack_id: str, action: str) -> None:
-        await self.service.stack_action(self._ctx(ctx), stack_id, action)
-        await self._wait(stack_id, action)
+        """``action`` is SUSPEND, RESUME or CHECK (either case)."""
+        await self.service.stack_action(self._ctx(ctx), stack_id, action.lower())
+        await self._wait(stack_id, action.upper())
 
     async def nested_outputs(self, stack_id: str) -> dict[str, Any]:
         shown = await self.service.show_stack(

@@ -314,8 +314,9 @@ class EngineService(ActionOps, SnapshotOps, PreviewOps):
 
     async def on_completion(self, completion: Any) -> None:
         if completion.finished:
-            await self.db.run(store_stacks.purge_events, completion.finished,
-                              self.settings.max_events_per_stack)
+            await self.db.run(
+                store_stacks.purge_events, completion.finished, self.settings.max_events_per_stack
+            )
         for stack_id in completion.rollbacks:
             await self._rollback(stack_id)
 

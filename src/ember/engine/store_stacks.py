@@ -571,15 +571,23 @@ def purge_events(session: Session, traversal_ids: Sequence[str], keep: int) -> i
     """Keep only the newest ``keep`` events of each stack these traversals belong to."""
     if keep < 0 or not traversal_ids:
         return 0
-    stack_ids = set(session.execute(
-        select(Traversal.stack_id).where(Traversal.id.in_(list(traversal_ids)))).scalars())
+    stack_ids = set(
+        session.execute(
+            select(Traversal.stack_id).where(Traversal.id.in_(list(traversal_ids)))
+        ).scalars()
+    )
     removed = 0
     for stack_id in stack_ids:
         boundary = session.execute(
-            select(Event.id).where(Event.stack_id == stack_id)
-            .order_by(Event.id.desc()).offset(keep).limit(1)).scalar()
+            select(Event.id)
+            .where(Event.stack_id == stack_id)
+            .order_by(Event.id.desc())
+            .offset(keep)
+            .limit(1)
+        ).scalar()
         if boundary is not None:
-            result = session.execute(delete(Event).where(Event.stack_id == stack_id,
-                                                         Event.id <= boundary))
+            result = session.execute(
+                delete(Event).where(Event.stack_id == stack_id, Event.id <= boundary)
+            )
             removed += int(result.rowcount or 0)
     return removed

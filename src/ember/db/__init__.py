@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, migrations, and the units of work the engine runs."""

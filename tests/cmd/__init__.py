@@ -1,0 +1,1 @@
+"""Command-line tests: heat.conf reading and heat-manage."""

@@ -1,0 +1,1 @@
+"""Persistence tests: engines, migrations, purge, on SQLite, MariaDB and PostgreSQL."""
