@@ -23,133 +23,267 @@ class EngineClient:
         return await self.transport.call(ENGINE_TOPIC, method, kwargs, self.timeout)
 
     # Stacks
-    async def create_stack(self, ctx: Ctx, stack_name: str, template: Any,
-                           params: dict[str, Any] | None = None,
-                           files: dict[str, Any] | None = None, environment: Any = None,
-                           environment_files: list[str] | None = None,
-                           args: dict[str, Any] | None = None) -> dict[str, Any]:
-        return await self._call("create_stack", ctx=ctx, stack_name=stack_name,
-                                template=template, params=params, files=files,
-                                environment=environment, environment_files=environment_files,
-                                args=args)
+    async def create_stack(
+        self,
+        ctx: Ctx,
+        stack_name: str,
+        template: Any,
+        params: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
+        environment: Any = None,
+        environment_files: list[str] | None = None,
+        args: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return await self._call(
+            "create_stack",
+            ctx=ctx,
+            stack_name=stack_name,
+            template=template,
+            params=params,
+            files=files,
+            environment=environment,
+            environment_files=environment_files,
+            args=args,
+        )
 
-    async def preview_stack(self, ctx: Ctx, stack_name: str, template: Any,
-                            params: dict[str, Any] | None = None,
-                            files: dict[str, Any] | None = None, environment: Any = None,
-                            environment_files: list[str] | None = None,
-                            args: dict[str, Any] | None = None) -> dict[str, Any]:
-        return await self._call("preview_stack", ctx=ctx, stack_name=stack_name,
-                                template=template, params=params, files=files,
-                                environment=environment, environment_files=environment_files,
-                                args=args)
+    async def preview_stack(
+        self,
+        ctx: Ctx,
+        stack_name: str,
+        template: Any,
+        params: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
+        environment: Any = None,
+        environment_files: list[str] | None = None,
+        args: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return await self._call(
+            "preview_stack",
+            ctx=ctx,
+            stack_name=stack_name,
+            template=template,
+            params=params,
+            files=files,
+            environment=environment,
+            environment_files=environment_files,
+            args=args,
+        )
 
-    async def update_stack(self, ctx: Ctx, stack_identity: str, template: Any = None,
-                           params: dict[str, Any] | None = None,
-                           files: dict[str, Any] | None = None, environment: Any = None,
-                           environment_files: list[str] | None = None,
-                           args: dict[str, Any] | None = None,
-                           stack_id: str | None = None) -> dict[str, Any]:
-        return await self._call("update_stack", ctx=ctx, stack_identity=stack_identity,
-                                template=template, params=params, files=files,
-                                environment=environment, environment_files=environment_files,
-                                args=args, stack_id=stack_id)
+    async def update_stack(
+        self,
+        ctx: Ctx,
+        stack_identity: str,
+        template: Any = None,
+        params: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
+        environment: Any = None,
+        environment_files: list[str] | None = None,
+        args: dict[str, Any] | None = None,
+        stack_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await self._call(
+            "update_stack",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            template=template,
+            params=params,
+            files=files,
+            environment=environment,
+            environment_files=environment_files,
+            args=args,
+            stack_id=stack_id,
+        )
 
-    async def preview_update_stack(self, ctx: Ctx, stack_identity: str, template: Any = None,
-                                   params: dict[str, Any] | None = None,
-                                   files: dict[str, Any] | None = None, environment: Any = None,
-                                   environment_files: list[str] | None = None,
-                                   args: dict[str, Any] | None = None,
-                                   stack_id: str | None = None) -> dict[str, Any]:
-        return await self._call("preview_update_stack", ctx=ctx, stack_identity=stack_identity,
-                                template=template, params=params, files=files,
-                                environment=environment, environment_files=environment_files,
-                                args=args, stack_id=stack_id)
+    async def preview_update_stack(
+        self,
+        ctx: Ctx,
+        stack_identity: str,
+        template: Any = None,
+        params: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
+        environment: Any = None,
+        environment_files: list[str] | None = None,
+        args: dict[str, Any] | None = None,
+        stack_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await self._call(
+            "preview_update_stack",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            template=template,
+            params=params,
+            files=files,
+            environment=environment,
+            environment_files=environment_files,
+            args=args,
+            stack_id=stack_id,
+        )
 
-    async def delete_stack(self, ctx: Ctx, stack_identity: str,
-                           stack_id: str | None = None) -> None:
-        await self._call("delete_stack", ctx=ctx, stack_identity=stack_identity,
-                         stack_id=stack_id)
+    async def delete_stack(
+        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None
+    ) -> None:
+        await self._call("delete_stack", ctx=ctx, stack_identity=stack_identity, stack_id=stack_id)
 
     async def identify_stack(self, ctx: Ctx, stack_identity: str) -> dict[str, Any]:
         return await self._call("identify_stack", ctx=ctx, stack_identity=stack_identity)
 
-    async def show_stack(self, ctx: Ctx, stack_identity: str, stack_id: str | None = None,
-                         resolve_outputs: bool = True) -> dict[str, Any]:
-        return await self._call("show_stack", ctx=ctx, stack_identity=stack_identity,
-                                stack_id=stack_id, resolve_outputs=resolve_outputs)
+    async def show_stack(
+        self,
+        ctx: Ctx,
+        stack_identity: str,
+        stack_id: str | None = None,
+        resolve_outputs: bool = True,
+    ) -> dict[str, Any]:
+        return await self._call(
+            "show_stack",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            stack_id=stack_id,
+            resolve_outputs=resolve_outputs,
+        )
 
     async def list_stacks(self, ctx: Ctx, **filters: Any) -> list[dict[str, Any]]:
         return await self._call("list_stacks", ctx=ctx, **filters)
 
-    async def get_template(self, ctx: Ctx, stack_identity: str,
-                           stack_id: str | None = None) -> dict[str, Any]:
-        return await self._call("get_template", ctx=ctx, stack_identity=stack_identity,
-                                stack_id=stack_id)
+    async def get_template(
+        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "get_template", ctx=ctx, stack_identity=stack_identity, stack_id=stack_id
+        )
 
-    async def stack_action(self, ctx: Ctx, stack_identity: str, action: str,
-                           stack_id: str | None = None) -> None:
+    async def stack_action(
+        self, ctx: Ctx, stack_identity: str, action: str, stack_id: str | None = None
+    ) -> None:
         """suspend, resume, check, cancel_update or cancel_without_rollback."""
-        await self._call("stack_action", ctx=ctx, stack_identity=stack_identity,
-                         action=action, stack_id=stack_id)
+        await self._call(
+            "stack_action", ctx=ctx, stack_identity=stack_identity, action=action, stack_id=stack_id
+        )
 
     # Resources and events
-    async def list_resources(self, ctx: Ctx, stack_identity: str, stack_id: str | None = None,
-                             with_detail: bool = False) -> list[dict[str, Any]]:
-        return await self._call("list_resources", ctx=ctx, stack_identity=stack_identity,
-                                stack_id=stack_id, with_detail=with_detail)
+    async def list_resources(
+        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None, with_detail: bool = False
+    ) -> list[dict[str, Any]]:
+        return await self._call(
+            "list_resources",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            stack_id=stack_id,
+            with_detail=with_detail,
+        )
 
-    async def show_resource(self, ctx: Ctx, stack_identity: str, resource_name: str,
-                            stack_id: str | None = None) -> dict[str, Any]:
-        return await self._call("show_resource", ctx=ctx, stack_identity=stack_identity,
-                                resource_name=resource_name, stack_id=stack_id)
+    async def show_resource(
+        self, ctx: Ctx, stack_identity: str, resource_name: str, stack_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "show_resource",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            resource_name=resource_name,
+            stack_id=stack_id,
+        )
 
-    async def signal_resource(self, ctx: Ctx, stack_identity: str, resource_name: str,
-                              details: Any = None, stack_id: str | None = None) -> None:
-        await self._call("signal_resource", ctx=ctx, stack_identity=stack_identity,
-                         resource_name=resource_name, details=details, stack_id=stack_id)
+    async def signal_resource(
+        self,
+        ctx: Ctx,
+        stack_identity: str,
+        resource_name: str,
+        details: Any = None,
+        stack_id: str | None = None,
+    ) -> None:
+        await self._call(
+            "signal_resource",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            resource_name=resource_name,
+            details=details,
+            stack_id=stack_id,
+        )
 
-    async def mark_unhealthy(self, ctx: Ctx, stack_identity: str, resource_name: str,
-                             mark_unhealthy: bool, reason: str = "",
-                             stack_id: str | None = None) -> None:
-        await self._call("mark_unhealthy", ctx=ctx, stack_identity=stack_identity,
-                         resource_name=resource_name, mark_unhealthy=mark_unhealthy,
-                         reason=reason, stack_id=stack_id)
+    async def mark_unhealthy(
+        self,
+        ctx: Ctx,
+        stack_identity: str,
+        resource_name: str,
+        mark_unhealthy: bool,
+        reason: str = "",
+        stack_id: str | None = None,
+    ) -> None:
+        await self._call(
+            "mark_unhealthy",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            resource_name=resource_name,
+            mark_unhealthy=mark_unhealthy,
+            reason=reason,
+            stack_id=stack_id,
+        )
 
-    async def list_events(self, ctx: Ctx, stack_identity: str,
-                          stack_id: str | None = None) -> list[dict[str, Any]]:
-        return await self._call("list_events", ctx=ctx, stack_identity=stack_identity,
-                                stack_id=stack_id)
+    async def list_events(
+        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await self._call(
+            "list_events", ctx=ctx, stack_identity=stack_identity, stack_id=stack_id
+        )
 
     # Abandon, adopt, snapshots
-    async def abandon_stack(self, ctx: Ctx, stack_identity: str, stack_id: str | None = None,
-                            abandon: bool = True) -> dict[str, Any]:
-        return await self._call("abandon_stack", ctx=ctx, stack_identity=stack_identity,
-                                stack_id=stack_id, abandon=abandon)
+    async def abandon_stack(
+        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None, abandon: bool = True
+    ) -> dict[str, Any]:
+        return await self._call(
+            "abandon_stack",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            stack_id=stack_id,
+            abandon=abandon,
+        )
 
-    async def snapshot_stack(self, ctx: Ctx, stack_identity: str, name: str | None = None,
-                             stack_id: str | None = None) -> dict[str, Any]:
-        return await self._call("snapshot_stack", ctx=ctx, stack_identity=stack_identity,
-                                name=name, stack_id=stack_id)
+    async def snapshot_stack(
+        self, ctx: Ctx, stack_identity: str, name: str | None = None, stack_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "snapshot_stack", ctx=ctx, stack_identity=stack_identity, name=name, stack_id=stack_id
+        )
 
-    async def list_snapshots(self, ctx: Ctx, stack_identity: str,
-                             stack_id: str | None = None) -> list[dict[str, Any]]:
-        return await self._call("list_snapshots", ctx=ctx, stack_identity=stack_identity,
-                                stack_id=stack_id)
+    async def list_snapshots(
+        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await self._call(
+            "list_snapshots", ctx=ctx, stack_identity=stack_identity, stack_id=stack_id
+        )
 
-    async def show_snapshot(self, ctx: Ctx, stack_identity: str, snapshot_id: str,
-                            stack_id: str | None = None) -> dict[str, Any]:
-        return await self._call("show_snapshot", ctx=ctx, stack_identity=stack_identity,
-                                snapshot_id=snapshot_id, stack_id=stack_id)
+    async def show_snapshot(
+        self, ctx: Ctx, stack_identity: str, snapshot_id: str, stack_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "show_snapshot",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            snapshot_id=snapshot_id,
+            stack_id=stack_id,
+        )
 
-    async def delete_snapshot(self, ctx: Ctx, stack_identity: str, snapshot_id: str,
-                              stack_id: str | None = None) -> None:
-        await self._call("delete_snapshot", ctx=ctx, stack_identity=stack_identity,
-                         snapshot_id=snapshot_id, stack_id=stack_id)
+    async def delete_snapshot(
+        self, ctx: Ctx, stack_identity: str, snapshot_id: str, stack_id: str | None = None
+    ) -> None:
+        await self._call(
+            "delete_snapshot",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            snapshot_id=snapshot_id,
+            stack_id=stack_id,
+        )
 
-    async def restore_snapshot(self, ctx: Ctx, stack_identity: str, snapshot_id: str,
-                               stack_id: str | None = None) -> None:
-        await self._call("restore_snapshot", ctx=ctx, stack_identity=stack_identity,
-                         snapshot_id=snapshot_id, stack_id=stack_id)
+    async def restore_snapshot(
+        self, ctx: Ctx, stack_identity: str, snapshot_id: str, stack_id: str | None = None
+    ) -> None:
+        await self._call(
+            "restore_snapshot",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            snapshot_id=snapshot_id,
+            stack_id=stack_id,
+        )
 
     # Service
     async def list_services(self, ctx: Ctx) -> list[dict[str, Any]]:

@@ -36,7 +36,8 @@ class Transport(Protocol):
     async def broadcast(self, topic: str, message: dict[str, Any]) -> None:
         """Deliver to every subscriber of ``topic`` (every engine): cancel requests."""
 
-    async def subscribe(self, topic: str, handler: Callable[[dict[str, Any]], Awaitable[None]]
-                        ) -> None: ...
+    async def subscribe(
+        self, topic: str, handler: Callable[[dict[str, Any]], Awaitable[None]]
+    ) -> None: ...
 
     async def healthy(self) -> bool: ...
