@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 0.5
 # A failed stack's reason, as the runner and store write it:
-# "Resource CREATE failed: ValueError: resources.0: Test Resource failed 0".
+# "Resource CREATE failed: ValueError: resources[0]: Test Resource failed 0".
 _FAILED_REASON = re.compile(
     r"^Resource [A-Z]+ failed: (?P<type>[A-Za-z_][\w.]*): (?P<path>resources[.\[][^:]*): "
     r"(?P<message>.*)$",
@@ -182,3 +182,9 @@ class NestedStacks:
             {"project_id": None, "is_admin": True, "all_projects": True}, stack_id
         )
         return {o["output_key"]: o.get("output_value") for o in shown.get("outputs", [])}
+
+    async def nested_template(self, stack_id: str) -> dict[str, Any]:
+        """The nested stack's current template (what its resources are defined as)."""
+        return await self.service.get_template(
+            {"project_id": None, "is_admin": True, "all_projects": True}, stack_id
+        )

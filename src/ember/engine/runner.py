@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,10 +48,28 @@ class PeerResources:
         return dict(self.peers.get(name, (None, {}))[1])
 
 
+def heat_path(parts: list[str]) -> str:
+    """Heat's way of writing a path: ``resources.group.resources[0]``."""
+    out = ""
+    for part in parts:
+        if part.isdigit():
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+_PATH_PART = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
+
+
 def failure_reason(exc: BaseException, name: str) -> str:
     kind = getattr(exc, "error_type", None) or type(exc).__name__
     message = exc.message if isinstance(exc, errors.EmberError) else str(exc)
-    return f"{kind}: resources.{name}: {message}"
+    # A nested stack's failure says where in the nested stack it happened.
+    inner = getattr(exc, "nested_path", "") or ""
+    parts = ["resources", name]
+    parts += [index or part for index, part in _PATH_PART.findall(inner)]
+    return f"{kind}: {heat_path(parts)}: {message}"
 
 
 class NodeRunner:
@@ -237,17 +256,35 @@ class NodeRunner:
         never_created = node.resource_action == Action.INIT or (
             node.physical_id is None and node.resource_status != Status.COMPLETE
         )
-        broken = node.resource_status == Status.FAILED or node.needs_replace
+        failed = node.resource_status == Status.FAILED
+        # Types owning a nested stack bring a failed one up to date in place (as Heat's
+        # StackResource does) instead of replacing it.
+        repair = (
+            failed
+            and node.physical_id is not None
+            and getattr(plugin_cls, "update_failed_in_place", False)
+        )
+        broken = (failed and not repair) or node.needs_replace
         restore = (node.node_data.get("restore") or {}).get("resource_data")
         if restore is not None and restore != {
             k: v for k, v in node.data.items() if not k.startswith("hook:")
         }:
             broken = True  # restoring a snapshot brings back the recorded resource
-        type_changed = plugin_cls.type_name != self._stored_type(node)
-        if not changed and not broken and not type_changed and not never_created:
+        type_changed = plugin_cls.type_name != self._stored_type(defn, node)
+        plugin = plugin_cls(ctx)
+        # What a nested stack is made of (template files, environment) can change while
+        # the properties stay the same.
+        definition_changed = getattr(plugin, "definition_changed", None)
+        if (
+            not changed
+            and not broken
+            and not repair
+            and not type_changed
+            and not never_created
+            and not (definition_changed is not None and definition_changed())
+        ):
             return Outcome(node, success=True, silent=True)
         restricted = defn.environment.registry.restricted_actions(node.resource_name)
-        plugin = plugin_cls(ctx)
         replace = broken or type_changed or plugin.needs_replace(changed)
         if never_created and node.physical_id is None:
             await self._starts.submit(node)
@@ -266,9 +303,13 @@ class NodeRunner:
             raise ResourceFailure(f"replace is restricted for resource {node.resource_name}.")
         return await self._replace(node, plugin_cls, ctx)
 
-    @staticmethod
-    def _stored_type(node: ClaimedNode) -> str:
-        return node.resource_type
+    def _stored_type(self, defn: StackDefinition, node: ClaimedNode) -> str:
+        """The plugin type of the stored resource, through the registry: template resources
+        and aliases compare by what they resolve to, not by the name written."""
+        try:
+            return self._plugin_class(defn, node).type_name
+        except ResourceFailure:
+            return node.resource_type
 
     async def _replace(
         self, node: ClaimedNode, plugin_cls: type[ResourcePlugin], ctx: ResourceContext

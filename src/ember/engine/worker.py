@@ -21,6 +21,7 @@ from ember.rpc.transport import Delivery, Transport
 LOG = logging.getLogger(__name__)
 WORK_TOPIC = "engine"
 MAX_BATCH = 500
+RETRY_SECONDS = 1.0
 
 Runner = Callable[[ClaimedNode], Awaitable[Outcome]]
 CompletionHook = Callable[[Completion], Awaitable[None]]
@@ -50,6 +51,7 @@ class NodeWorker:
         self._intake: asyncio.Queue[Delivery] = asyncio.Queue()
         self._done: asyncio.Queue[tuple[Outcome, Delivery]] = asyncio.Queue()
         self._slots = asyncio.Semaphore(concurrency)
+        self._credit = asyncio.Semaphore(concurrency)
         self._tasks: list[asyncio.Task[Any]] = []
         self._running: set[asyncio.Task[Any]] = set()
         self.by_traversal: dict[str, set[asyncio.Task[Any]]] = {}
@@ -78,8 +80,17 @@ class NodeWorker:
         return len(tasks)
 
     async def _receive(self) -> None:
-        async for delivery in self.transport.consume(WORK_TOPIC):
+        # Credit-based flow control, like RabbitMQ's prefetch: an engine holds at most
+        # ``concurrency`` unfinished messages, so several engines share a large stack.
+        deliveries = self.transport.consume(WORK_TOPIC).__aiter__()
+        while True:
+            await self._credit.acquire()
+            delivery = await deliveries.__anext__()
             self._intake.put_nowait(delivery)
+
+    async def _settle(self, delivery: Delivery) -> None:
+        await delivery.ack()
+        self._credit.release()
 
     @staticmethod
     def _drain(queue: asyncio.Queue[Any], first: Any) -> list[Any]:
@@ -100,11 +111,14 @@ class NodeWorker:
                     keys[NodeKey.from_message(delivery.message)] = delivery
                 except (KeyError, TypeError, ValueError):
                     LOG.warning("dropping malformed work message %r", delivery.message)
-                    await delivery.ack()
+                    await self._settle(delivery)
             try:
                 claimed = await self.db.run(store_nodes.claim, self.engine_id, list(keys))
             except Exception:
-                LOG.exception("claiming %d nodes failed; they will be recovered", len(keys))
+                LOG.exception("claiming %d nodes failed; trying again", len(keys))
+                await asyncio.sleep(RETRY_SECONDS)
+                for delivery in keys.values():
+                    self._intake.put_nowait(delivery)
                 continue
             for node in claimed:
                 delivery = keys.pop(node.key)
@@ -113,7 +127,7 @@ class NodeWorker:
                 self.by_traversal.setdefault(node.key.traversal_id, set()).add(task)
                 task.add_done_callback(self._forget(node.key.traversal_id))
             for delivery in keys.values():  # taken by another engine, or no longer needed
-                await delivery.ack()
+                await self._settle(delivery)
 
     def _forget(self, traversal_id: str) -> Callable[[asyncio.Task[Any]], None]:
         def done(task: asyncio.Task[Any]) -> None:
@@ -146,10 +160,13 @@ class NodeWorker:
             try:
                 completion = await self.db.run(store_nodes.complete, self.engine_id, outcomes)
             except Exception:
-                LOG.exception("recording %d outcomes failed; nodes will be recovered", len(batch))
+                LOG.exception("recording %d outcomes failed; trying again", len(batch))
+                await asyncio.sleep(RETRY_SECONDS)
+                for item in batch:
+                    self._done.put_nowait(item)
                 continue
             await publish_nodes(self.transport, completion.ready)
             for _, delivery in batch:
-                await delivery.ack()
+                await self._settle(delivery)
             if completion.finished or completion.rollbacks:
                 await self.on_completion(completion)
