@@ -26,3 +26,4 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/template_bench.py --output bench/results/template.json
+	$(BIN)/python bench/engine_bench.py --output bench/results/engine.json

@@ -34,7 +34,7 @@ class Settings:
     region_name: str = "RegionOne"
     num_engine_workers: int = 1
     # Concurrent resource actions one engine worker runs.
-    executor_batch_size: int = 64
+    executor_batch_size: int = 500
     max_resources_per_stack: int = 1000
     max_template_size: int = 524_288
     max_nested_stack_depth: int = 5

@@ -182,7 +182,9 @@ class EngineService(ActionOps, SnapshotOps, PreviewOps):
         stack_id: str | None = None,
         resolve_outputs: bool = True,
     ) -> dict[str, Any]:
-        stack, tags, peers = await self.db.run(_show_tx, _project(ctx), stack_identity, stack_id)
+        stack, tags, peers = await self.db.run(
+            _show_tx, _project(ctx), stack_identity, stack_id, resolve_outputs
+        )
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         outputs = None
         if resolve_outputs and not (
@@ -539,12 +541,13 @@ def _show_tx(
     project_id: str | None,
     identity: str,
     stack_id: str | None,
+    with_peers: bool,
 ) -> tuple[Stack, list[str], dict[str, Any]]:
     stack = store_reads.find_stack(session, project_id, identity, stack_id, show_deleted=False)
     return (
         stack,
         store_reads.tags_of(session, [stack.id])[stack.id],
-        store_reads.peers_of(session, stack.id),
+        store_reads.peers_of(session, stack.id) if with_peers else {},
     )
 
 

@@ -125,7 +125,7 @@ class Select(Function):
         if isinstance(collection, list):
             try:
                 position = int(index)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise FunctionError(f'"{self.name}" index must be an integer for a list') from None
             return collection[position] if 0 <= position < len(collection) else ""
         raise FunctionError(

@@ -25,7 +25,7 @@ def select_path(value: Any, path: list[Any], *, missing: Any) -> Any:
                 value = value[int(key)]
             else:
                 return missing
-        except (KeyError, IndexError, ValueError, TypeError):
+        except (KeyError, IndexError, ValueError, TypeError, OverflowError):
             return missing
     return value
 

@@ -204,7 +204,7 @@ class StrSplit(Function):
             return parts
         try:
             index = int(args[2])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise FunctionError(f'Index to "{self.name}" must be an integer.') from None
         if not 0 <= index < len(parts):
             raise FunctionError(
@@ -254,7 +254,7 @@ class MakeURL(Function):
     def _port(port: Any) -> int:
         try:
             port_num = int(port)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise FunctionError(f'Invalid URL port "{port}"') from None
         if not 1 <= port_num <= 65535:
             raise FunctionError(f"Invalid URL port {port_num}")

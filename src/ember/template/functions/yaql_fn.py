@@ -68,8 +68,8 @@ class Yaql(Function):
         statement = self._parse(args["expression"], ctx.yaql_limit_iterators, ctx.yaql_memory_quota)
         try:
             value = statement.evaluate({"data": args.get("data", {})}, yaql.create_context())
-        except (yaql_exc.YaqlException, KeyError, IndexError, TypeError, ValueError) as exc:
-            raise FunctionError(f"{type(exc).__name__}: {exc}") from None
         except MemoryError:
             raise FunctionError("The expression used too much memory.") from None
+        except Exception as exc:  # yaql's library raises anything: re.error, ZeroDivisionError...
+            raise FunctionError(f"{type(exc).__name__}: {exc}") from None
         return _plain(value)
