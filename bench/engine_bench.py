@@ -21,6 +21,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ember.common.settings import Settings
+from ember.db import migration
+from ember.engine.app import Engine
+from ember.engine.database import Database
+from ember.rpc.client import EngineClient
+from ember.rpc.inproc import InProcTransport
+
 CTX = {"project_id": "bench", "username": "bench", "is_admin": False}
 
 
@@ -54,13 +61,6 @@ async def _wait(client: Any, stack_id: str, action: str) -> str:
 
 
 async def run_case(kind: str, size: int, workers: int) -> dict[str, Any]:
-    from ember.common.settings import Settings
-    from ember.db import migration
-    from ember.engine.app import Engine
-    from ember.engine.database import Database
-    from ember.rpc.client import EngineClient
-    from ember.rpc.inproc import InProcTransport
-
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'ember.sqlite'}"
         migration.db_sync(url)
