@@ -13,9 +13,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# The all-in-one entry point. Until heat-all lands this validates the example template.
+# The all-in-one service on the embedded default: SQLite file ember.sqlite, in-process
+# messaging. Stop it with Ctrl-C (SIGINT) or SIGTERM.
 run: install
-	$(BIN)/ember template validate examples/hello.yaml
+	$(BIN)/heat-all
 
 lint: install
 	$(BIN)/ruff check src tests bench
