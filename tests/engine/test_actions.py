@@ -1,0 +1,131 @@
+"""Suspend, resume, check, cancel, mark unhealthy, signals, hooks and services."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from ember.common import errors
+from tests.engine.conftest import EngineEnv, flat
+
+
+def tr_template(**props: Any) -> dict[str, Any]:
+    return {
+        "heat_template_version": "2018-08-31",
+        "resources": {"t": {"type": "OS::Heat::TestResource", "properties": props}},
+    }
+
+
+async def test_suspend_resume_check(env: EngineEnv) -> None:
+    await env.create("s", flat(4))
+    for action, final in (("suspend", "SUSPEND"), ("resume", "RESUME"), ("check", "CHECK")):
+        await env.client.stack_action(env.ctx, "s", action)
+        stack = await env.wait("s", final)
+        assert stack["stack_status"] == f"{final}_COMPLETE"
+        assert stack["stack_status_reason"] == f"Stack {final} completed successfully"
+        resources = await env.client.list_resources(env.ctx, "s")
+        assert {r["resource_status"] for r in resources} == {f"{final}_COMPLETE"}
+
+
+async def test_resume_needs_a_suspended_stack(env: EngineEnv) -> None:
+    await env.create("s", flat(1))
+    with pytest.raises(errors.NotSupported):
+        await env.client.stack_action(env.ctx, "s", "resume")
+    with pytest.raises(errors.InvalidRequest, match="Invalid action nope"):
+        await env.client.stack_action(env.ctx, "s", "nope")
+
+
+async def test_cancel_without_rollback_stops_a_create(env: EngineEnv) -> None:
+    created = await env.client.create_stack(env.ctx, "c", tr_template(wait_secs=30))
+    await asyncio.sleep(0.3)
+    await env.client.stack_action(env.ctx, "c", "cancel_without_rollback")
+    stack = await env.wait(created["stack_id"], "CREATE", timeout=5)
+    assert stack["stack_status"] == "CREATE_FAILED"
+    assert stack["stack_status_reason"] == "Stack CREATE cancelled"
+    resource = await env.client.show_resource(env.ctx, "c", "t")
+    assert resource["resource_status"] == "CREATE_FAILED"
+
+
+async def test_cancel_update_rolls_back(env: EngineEnv) -> None:
+    await env.create("u", tr_template(value="one"))
+    await env.client.update_stack(env.ctx, "u", tr_template(value="two", wait_secs=30))
+    await asyncio.sleep(0.3)
+    await env.client.stack_action(env.ctx, "u", "cancel_update")
+    stack = await env.wait("u", "ROLLBACK", timeout=10)
+    assert stack["stack_status"] == "ROLLBACK_COMPLETE"
+    resource = await env.client.show_resource(env.ctx, "u", "t")
+    assert resource["attributes"]["output"] == "one"
+
+
+async def test_cancel_is_refused_when_nothing_runs(env: EngineEnv) -> None:
+    await env.create("done", flat(1))
+    with pytest.raises(
+        errors.NotSupported,
+        match="Cancelling update when stack is CREATE_COMPLETE is not supported",
+    ):
+        await env.client.stack_action(env.ctx, "done", "cancel_update")
+
+
+async def test_mark_unhealthy_then_update_replaces(env: EngineEnv) -> None:
+    await env.create("m", tr_template(value="v"))
+    before = await env.client.show_resource(env.ctx, "m", "t")
+    await env.client.mark_unhealthy(env.ctx, "m", "t", True, "broken disk")
+    marked = await env.client.show_resource(env.ctx, "m", "t")
+    assert marked["resource_status"] == "CHECK_FAILED"
+    assert marked["resource_status_reason"] == "broken disk"
+    await env.client.update_stack(env.ctx, "m", tr_template(value="v"))
+    await env.wait("m", "UPDATE")
+    after = await env.client.show_resource(env.ctx, "m", "t")
+    assert after["physical_resource_id"] != before["physical_resource_id"]
+    assert after["resource_status"] == "CREATE_COMPLETE"
+
+
+async def test_mark_healthy_again(env: EngineEnv) -> None:
+    await env.create("m", tr_template())
+    await env.client.mark_unhealthy(env.ctx, "m", "t", True, "x")
+    await env.client.mark_unhealthy(env.ctx, "m", "t", False, "fixed")
+    shown = await env.client.show_resource(env.ctx, "m", "t")
+    assert (shown["resource_status"], shown["resource_status_reason"]) == (
+        "CHECK_COMPLETE",
+        "fixed",
+    )
+
+
+async def test_signal_to_a_type_without_signals_is_refused(env: EngineEnv) -> None:
+    await env.create("sig", tr_template())
+    with pytest.raises(errors.InvalidRequest, match="signal is not supported for resource."):
+        await env.client.signal_resource(env.ctx, "sig", "t", {"x": 1})
+
+
+async def test_pre_create_hook_waits_until_cleared(env: EngineEnv) -> None:
+    hooks = {"resource_registry": {"resources": {"t": {"hooks": "pre-create"}}}}
+    created = await env.client.create_stack(env.ctx, "h", tr_template(), environment=hooks)
+    for _ in range(100):
+        shown = await env.client.show_resource(env.ctx, "h", "t")
+        if "paused" in shown["resource_status_reason"]:
+            break
+        await asyncio.sleep(0.05)
+    assert shown["resource_status"] == "CREATE_IN_PROGRESS"
+    assert shown["resource_status_reason"] == "CREATE paused until Hook pre-create is cleared"
+    await asyncio.sleep(0.3)
+    stack = await env.client.show_stack(env.ctx, created["stack_id"], resolve_outputs=False)
+    assert stack["stack_status"] == "CREATE_IN_PROGRESS"
+    await env.client.signal_resource(env.ctx, "h", "t", {"unset_hook": "pre-create"})
+    stack = await env.wait(created["stack_id"], "CREATE")
+    assert stack["stack_status"] == "CREATE_COMPLETE"
+    reasons = [e["resource_status_reason"] for e in await env.client.list_events(env.ctx, "h")]
+    assert "Hook pre-create is cleared" in reasons
+
+
+async def test_clearing_an_inactive_hook_is_an_error(env: EngineEnv) -> None:
+    await env.create("nh", tr_template())
+    with pytest.raises(errors.InvalidRequest, match="hook is not active"):
+        await env.client.signal_resource(env.ctx, "nh", "t", {"unset_hook": "pre-create"})
+
+
+async def test_services_list_this_engine(env: EngineEnv) -> None:
+    services = await env.client.list_services(env.ctx)
+    assert [s["engine_id"] for s in services] == [env.engine.engine_id]
+    assert services[0]["status"] == "up" and services[0]["binary"] == "heat-engine"
