@@ -101,6 +101,7 @@ class EngineService(ActionOps, SnapshotOps, PreviewOps):
             files=files,
             environment=environment,
             environment_files=environment_files,
+            depth=int((owner or {}).get("depth", 0)),
         )
         defn = request.defn
         limit = self.settings.max_resources_per_stack
@@ -283,6 +284,7 @@ class EngineService(ActionOps, SnapshotOps, PreviewOps):
             files=files,
             environment=environment,
             environment_files=environment_files,
+            depth=stack.nested_depth,
         )
         immutable_changes(
             request.defn.parameters.schemas, current.parameters, request.defn.parameters

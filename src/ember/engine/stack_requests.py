@@ -50,6 +50,7 @@ def build_request(
     environment: Any,
     environment_files: list[str] | None,
     require_parameters: bool = True,
+    depth: int = 0,
 ) -> StackRequest:
     """Load, merge and check everything a request gives; raise with every problem found."""
     files = {str(k): v if isinstance(v, str) else str(v) for k, v in (files or {}).items()}
@@ -70,6 +71,7 @@ def build_request(
         identity=identity,
         catalog=plugins,
         require_parameters=require_parameters,
+        depth=depth,
         limits=Limits(
             max_nested_depth=settings.max_nested_stack_depth,
             max_template_size=settings.max_template_size,
