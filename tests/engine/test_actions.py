@@ -95,7 +95,7 @@ async def test_mark_healthy_again(env: EngineEnv) -> None:
 
 async def test_signal_to_a_type_without_signals_is_refused(env: EngineEnv) -> None:
     await env.create("sig", tr_template())
-    with pytest.raises(errors.InvalidRequest, match="signal is not supported for resource."):
+    with pytest.raises(errors.InvalidRequest, match=r"signal is not supported for resource\."):
         await env.client.signal_resource(env.ctx, "sig", "t", {"x": 1})
 
 
