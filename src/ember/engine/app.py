@@ -65,7 +65,9 @@ class Engine:
         await self.transport.subscribe(CANCEL_TOPIC, self._cancel)
 
     async def _cancel(self, message: dict[str, Any]) -> None:
-        self.worker.cancel_traversal(str(message.get("traversal_id")))
+        self.worker.cancel_traversal(
+            str(message.get("traversal_id")), superseded=bool(message.get("superseded"))
+        )
 
     async def stop(self) -> None:
         await self.worker.stop()

@@ -42,7 +42,7 @@ class NestedStackFailed(ResourceFailure):
 
     def __init__(self, reason: str) -> None:
         match = _FAILED_REASON.match(reason)
-        self.error_type: str | None = None
+        self.error_type = "ResourceFailure"  # e.g. "Timed out", "Stack CREATE cancelled"
         self.nested_path = ""
         if match:
             self.error_type = match.group("type")

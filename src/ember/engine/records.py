@@ -85,6 +85,12 @@ class Outcome:
     silent: bool = False
     # Replacement: the new row the outcome belongs to; the node's row is marked replaced.
     replacement_id: int | None = None
+    # The resource row is left as it was (a refused or superseded action); ``event`` says
+    # whether the refusal is shown.
+    keep_state: bool = False
+    event: bool = True
+    # The stack's failure reason when it differs from Heat's usual "<TYPE>: resources.x: ..."
+    stack_reason: str | None = None
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Mapping
@@ -106,18 +107,27 @@ class NodeRunner:
         except (ResourceFailure, errors.EmberError, PropertyError, UpdateReplace) as exc:
             return Outcome(node, success=False, reason=failure_reason(exc, node.resource_name))
 
+    def _class_name(self, node: ClaimedNode) -> str:
+        """Heat names a resource in messages by its plugin class (``TestResource``)."""
+        plugin = self.plugins.get(node.resource_type)
+        return plugin.__name__ if plugin is not None else node.resource_type
+
     def _timed_out(self, node: ClaimedNode) -> Outcome:
         reason = (
-            f"{node.action} aborted (Task {node.action.lower()} from {node.resource_type} "
+            f"{node.action} aborted (Task {node.action.lower()} from {self._class_name(node)} "
             f'"{node.resource_name}" Stack "{node.stack_name}" [{node.stack_id}] Timed out)'
         )
         return Outcome(node, success=False, reason=reason, timed_out=True)
 
     def _plugin_class(
-        self, defn: StackDefinition | None, node: ClaimedNode
+        self, defn: StackDefinition | None, node: ClaimedNode, *, stored: bool = False
     ) -> type[ResourcePlugin]:
+        """The plugin for the type in the definition (or, with ``stored``, for the type the
+        resource was made as), through the environment's registry."""
         type_name = node.resource_type
         if defn is not None and node.resource_name in defn.resources:
+            if not stored:
+                type_name = defn.resources[node.resource_name].type
             resolved = defn.environment.registry.resolve(type_name, node.resource_name)
             type_name = "OS::Heat::TemplateResource" if resolved.is_template else resolved.name
         plugin = self.plugins.get(type_name)
@@ -285,14 +295,17 @@ class NodeRunner:
         ):
             return Outcome(node, success=True, silent=True)
         restricted = defn.environment.registry.restricted_actions(node.resource_name)
-        replace = broken or type_changed or plugin.needs_replace(changed)
+        # A failed create recorded no properties, so which changed is unknown; repairing
+        # applies them all to the nested stack.
+        known = {} if repair and node.properties is None else changed
+        replace = broken or type_changed or plugin.needs_replace(known)
         if never_created and node.physical_id is None:
             await self._starts.submit(node)
             await plugin.create()
             return self._success(node, plugin, new, ctx.metadata)
         if not replace:
             if "update" in restricted:
-                raise ResourceFailure(f"update is restricted for resource {node.resource_name}.")
+                return self._restricted(node, "update")
             await self._starts.submit(node)
             try:
                 await plugin.update(changed)
@@ -300,26 +313,44 @@ class NodeRunner:
             except UpdateReplace:
                 pass
         if "replace" in restricted:
-            raise ResourceFailure(f"replace is restricted for resource {node.resource_name}.")
-        return await self._replace(node, plugin_cls, ctx)
+            return self._restricted(node, "replace")
+        return await self._replace(node, plugin_cls, ctx, defn.resources[node.resource_name].type)
+
+    @staticmethod
+    def _restricted(node: ClaimedNode, action: str) -> Outcome:
+        """Heat's ResourceActionRestricted: the update fails, the resource keeps its state."""
+        return Outcome(
+            node,
+            success=False,
+            keep_state=True,
+            reason=f"{action} is restricted for resource.",
+            stack_reason=f"ResourceActionRestricted: resources.{node.resource_name}: "
+            f"{action} is restricted for resource.",
+        )
 
     def _stored_type(self, defn: StackDefinition, node: ClaimedNode) -> str:
         """The plugin type of the stored resource, through the registry: template resources
         and aliases compare by what they resolve to, not by the name written."""
         try:
-            return self._plugin_class(defn, node).type_name
+            return self._plugin_class(defn, node, stored=True).type_name
         except ResourceFailure:
             return node.resource_type
 
     async def _replace(
-        self, node: ClaimedNode, plugin_cls: type[ResourcePlugin], ctx: ResourceContext
+        self,
+        node: ClaimedNode,
+        plugin_cls: type[ResourcePlugin],
+        ctx: ResourceContext,
+        new_type: str,
     ) -> Outcome:
         reason = (
-            f'The Resource {node.resource_type} "{node.resource_name}" '
+            f'The Resource {self._class_name(node)} "{node.resource_name}" '
             f'[{node.physical_id}] Stack "{node.stack_name}" [{node.stack_id}] '
             "requires replacement."
         )
-        new_id, new_uuid, physical_id, data = await self._replacements.submit((node, reason))
+        new_id, new_uuid, physical_id, data = await self._replacements.submit(
+            (node, reason, new_type)
+        )
         ctx.uuid, ctx.physical_id, ctx.data, ctx.old_properties = new_uuid, physical_id, data, None
         restore = (node.node_data.get("restore") or {}).get("resource_data")
         if restore and physical_id is None:
@@ -333,11 +364,16 @@ class NodeRunner:
         try:
             await plugin.create()
         except (ResourceFailure, errors.EmberError, PropertyError) as exc:
+            # The original stays the stack's resource (so a rollback keeps it); what the
+            # failed replacement made is removed.
+            with contextlib.suppress(Exception):
+                await plugin.delete()
             return Outcome(
                 node,
                 success=False,
                 reason=failure_reason(exc, node.resource_name),
                 replacement_id=new_id,
+                physical_id=ctx.physical_id or "",
             )
         return self._success(node, plugin, ctx.properties, ctx.metadata, replacement_id=new_id)
 
@@ -352,7 +388,7 @@ class NodeRunner:
             plugin_cls = self.plugins.get(node.resource_type)
             if plugin_cls is None:
                 defn = await self.definitions.get(node.stack_id, node.raw_template_id)
-                plugin_cls = self._plugin_class(defn, node)
+                plugin_cls = self._plugin_class(defn, node, stored=True)
             ctx = self._context(node, None, node.properties or {})
             await plugin_cls(ctx).delete()
         return Outcome(node, success=True, remove=True)

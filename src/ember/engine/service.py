@@ -22,8 +22,9 @@ from ember.db.models import Resource, Stack, StackTag, Traversal
 from ember.engine import planner, store_nodes, store_reads, store_stacks, views
 from ember.engine.database import Database
 from ember.engine.definitions import DefinitionCache
-from ember.engine.ops_actions import ActionOps
+from ember.engine.ops_actions import CANCEL_TOPIC, ActionOps
 from ember.engine.ops_preview import PreviewOps
+from ember.engine.ops_queries import QueryOps
 from ember.engine.ops_snapshots import SnapshotOps, adopt_data_for, parse_adopt_data
 from ember.engine.plugins import PluginRegistry
 from ember.engine.records import NodeKey, NodeSpec
@@ -45,7 +46,7 @@ def _policies(defn: Any) -> dict[str, str]:
     return {name: rd.deletion_policy for name, rd in defn.resources.items()}
 
 
-class EngineService(ActionOps, SnapshotOps, PreviewOps):
+class EngineService(QueryOps, ActionOps, SnapshotOps, PreviewOps):
     def __init__(
         self,
         settings: Settings,
@@ -165,8 +166,12 @@ class EngineService(ActionOps, SnapshotOps, PreviewOps):
         if stack.action == Action.DELETE and stack.status == Status.COMPLETE:
             raise store_reads.not_found(stack_identity)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
-        if self.worker is not None and stack.current_traversal:
-            self.worker.cancel_traversal(stack.current_traversal)
+        if stack.current_traversal:
+            # The newer traversal wins; resources caught mid-action keep their state and
+            # the new traversal takes them from there.
+            await self.transport.broadcast(
+                CANCEL_TOPIC, {"traversal_id": stack.current_traversal, "superseded": True}
+            )
         ready = await self.db.run(_delete_tx, stack.id, _policies(defn), Action.DELETE)
         await publish_nodes(self.transport, ready)
 
@@ -194,40 +199,6 @@ class EngineService(ActionOps, SnapshotOps, PreviewOps):
             rctx = defn.resolve_context(PeerResources(peers))
             outputs = [o.to_api() for o in defn.resolve_outputs(rctx)]
         return views.stack_detail(stack, tags, defn, outputs)
-
-    async def list_stacks(self, ctx: Mapping[str, Any], **filters: Any) -> list[dict[str, Any]]:
-        stacks, tags = await self.db.run(_list_tx, _project(ctx), filters)
-        return [
-            views.stack_summary(s, tags[s.id], with_project=bool(ctx.get("is_admin")))
-            for s in stacks
-        ]
-
-    async def list_resources(
-        self,
-        ctx: Mapping[str, Any],
-        stack_identity: str,
-        stack_id: str | None = None,
-        with_detail: bool = False,
-    ) -> list[dict[str, Any]]:
-        stack, rows = await self.db.run(_resources_tx, _project(ctx), stack_identity, stack_id)
-        required_by: dict[str, list[str]] = {r.name: [] for r in rows}
-        for row in rows:
-            for dep in row.requires or []:
-                required_by.setdefault(dep, []).append(row.name)
-        return [
-            views.resource_view(r, stack, sorted(set(required_by[r.name])), detail=with_detail)
-            for r in rows
-            if r.replaced_by is None
-        ]
-
-    async def list_events(
-        self, ctx: Mapping[str, Any], stack_identity: str, stack_id: str | None = None
-    ) -> list[dict[str, Any]]:
-        stack = await self.db.run(
-            store_reads.find_stack, _project(ctx), stack_identity, stack_id, show_deleted=True
-        )
-        events = await self.db.run(store_reads.events_of, [stack.id])
-        return [views.event_view(e, stack) for e in events]
 
     async def get_template(
         self, ctx: Mapping[str, Any], stack_identity: str, stack_id: str | None = None
@@ -286,6 +257,12 @@ class EngineService(ActionOps, SnapshotOps, PreviewOps):
             environment_files=environment_files,
             depth=stack.nested_depth,
         )
+        limit = self.settings.max_resources_per_stack
+        if limit != -1 and len(request.defn.resources) > limit:
+            raise errors.RequestLimitExceeded(
+                "You have reached the maximum resources per stack, please contact your "
+                "cloud administrator."
+            )
         immutable_changes(
             request.defn.parameters.schemas, current.parameters, request.defn.parameters
         )
@@ -294,8 +271,12 @@ class EngineService(ActionOps, SnapshotOps, PreviewOps):
         if disable_rollback is None:
             disable_rollback = stack.disable_rollback
         raw = (request.template.doc, dict(request.template.files), request.environment.to_dict())
-        if self.worker is not None and stack.current_traversal:
-            self.worker.cancel_traversal(stack.current_traversal)
+        if stack.current_traversal:
+            # The newer traversal wins; resources caught mid-action keep their state and
+            # the new traversal takes them from there.
+            await self.transport.broadcast(
+                CANCEL_TOPIC, {"traversal_id": stack.current_traversal, "superseded": True}
+            )
         ready = await self.db.run(
             _update_tx,
             stack_id=stack.id,
@@ -509,7 +490,6 @@ def _update_tx(
     for row in rows:
         if row.name in defn.resources:
             row.requires = requires[row.name]
-            row.type = defn.resources[row.name].type
     nodes = planner.update_nodes(defn, stored, new_uuids, old_policies, raw_id, node_data)
     if action == Action.UPDATE:
         stack.prev_raw_template_id = stack.raw_template_id
@@ -551,27 +531,6 @@ def _show_tx(
         store_reads.tags_of(session, [stack.id])[stack.id],
         store_reads.peers_of(session, stack.id) if with_peers else {},
     )
-
-
-def _list_tx(
-    session: Session,
-    project_id: str | None,
-    filters: dict[str, Any],
-) -> tuple[list[Stack], dict[str, list[str]]]:
-    query = select(Stack).where(Stack.owner_id.is_(None))
-    if project_id is not None:
-        query = query.where(Stack.project_id == project_id)
-    if not filters.get("show_deleted"):
-        query = query.where(Stack.deleted_at.is_(None))
-    stacks = list(session.execute(query.order_by(Stack.created_at.desc(), Stack.id)).scalars())
-    return stacks, store_reads.tags_of(session, [s.id for s in stacks])
-
-
-def _resources_tx(
-    session: Session, project_id: str | None, identity: str, stack_id: str | None
-) -> tuple[Stack, list[Resource]]:
-    stack = store_reads.find_stack(session, project_id, identity, stack_id)
-    return stack, store_reads.current_resources(session, stack.id)
 
 
 __all__ = ["EngineService", "TraversalState"]

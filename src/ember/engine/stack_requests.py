@@ -25,7 +25,7 @@ STACK_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
 
 def check_stack_name(name: Any) -> str:
     if not isinstance(name, str) or not STACK_NAME.match(name):
-        raise errors.InvalidRequest(
+        raise errors.StackValidationFailed(
             f'Invalid stack name {name} must contain only alphanumeric or "_-." characters, '
             "must start with alpha and must be 255 characters or less."
         )

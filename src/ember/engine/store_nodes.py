@@ -35,9 +35,9 @@ def start_traversal(
     """Write a traversal and its nodes; make it the stack's current one. Returns the ready
     nodes (none when the graph is empty: the caller finishes such traversals at once)."""
     traversal_id = str(uuid.uuid4())
-    old = session.execute(
-        select(Stack.current_traversal).where(Stack.id == stack_id).with_for_update()
-    ).scalar_one()
+    stack = session.get(Stack, stack_id, with_for_update=True)
+    assert stack is not None
+    old = stack.current_traversal
     if old is not None:
         # The newer traversal wins: the old one stops propagating.
         session.execute(
@@ -60,10 +60,8 @@ def start_traversal(
             data=data,
         )
     )
+    stack.current_traversal = traversal_id
     session.flush()
-    session.execute(
-        update(Stack).where(Stack.id == stack_id).values(current_traversal=traversal_id)
-    )
     ids = (
         dict(
             session.execute(

@@ -242,6 +242,10 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
     roots = _roots(session, {o.node.stack_id for o in outcomes})
     events = []
     removed = [o.node.resource_id for o in outcomes if o.success and o.remove]
+    # A failed replacement leaves the original as the stack's resource.
+    removed += [
+        o.replacement_id for o in outcomes if not o.success and o.replacement_id is not None
+    ]
     now = utcnow()
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     replaced: list[dict[str, Any]] = []
@@ -254,45 +258,37 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
                 groups.setdefault(tuple(sorted(row)), []).append(row)
             continue
         status = Status.COMPLETE if o.success else Status.FAILED
+        if o.keep_state:
+            if o.event:
+                events.append(
+                    resource_event(
+                        node,
+                        roots.get(node.stack_id),
+                        node.action,
+                        status,
+                        o.reason,
+                        node.physical_id,
+                    )
+                )
+            continue
         action = Action.CREATE if o.replacement_id is not None else node.action
         if node.action == "CLEANUP":
             action = Action.DELETE
+        shown_id = (
+            o.physical_id if o.replacement_id is not None else (o.physical_id or node.physical_id)
+        )
         events.append(
-            resource_event(
-                node,
-                roots.get(node.stack_id),
-                action,
-                status,
-                o.reason,
-                o.physical_id or node.physical_id,
-            )
+            resource_event(node, roots.get(node.stack_id), action, status, o.reason, shown_id)
         )
         if o.success and o.remove:
+            continue
+        if not o.success and o.replacement_id is not None:
             continue
         target = node.resource_id
         if o.replacement_id is not None:
             target = o.replacement_id
             replaced.append({"id": node.resource_id, "replaced_by": o.replacement_id})
-        values: dict[str, Any] = {
-            "id": target,
-            "action": action,
-            "status": status,
-            "status_reason": o.reason,
-            "engine_id": None,
-            "updated_at": now,
-        }
-        if o.physical_id is not None:
-            values["physical_resource_id"] = o.physical_id
-        if o.properties is not None:
-            values["properties"] = o.properties
-        if o.attributes is not None:
-            values["attributes"] = o.attributes
-        if o.reference_id is not None:
-            values["reference_id"] = o.reference_id
-        if o.metadata is not None:
-            values["metadata_"] = o.metadata
-        if "template_id" in node.node_data and o.success:
-            values["template_id"] = node.node_data["template_id"]
+        values = _row_values(o, target, action, status, now)
         groups.setdefault(tuple(sorted(values)), []).append(values)
         if o.data:
             data[target] = o.data
@@ -305,6 +301,31 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
         session.execute(delete(ResourceData).where(ResourceData.resource_id.in_(removed)))
         session.execute(delete(Resource).where(Resource.id.in_(removed)))
     insert_events(session, events)
+
+
+def _row_values(o: Outcome, target: int, action: str, status: str, now: Any) -> dict[str, Any]:
+    """The resource row columns an outcome sets (only those it knows)."""
+    values: dict[str, Any] = {
+        "id": target,
+        "action": action,
+        "status": status,
+        "status_reason": o.reason,
+        "engine_id": None,
+        "updated_at": now,
+    }
+    if o.physical_id is not None:
+        values["physical_resource_id"] = o.physical_id
+    if o.properties is not None:
+        values["properties"] = o.properties
+    if o.attributes is not None:
+        values["attributes"] = o.attributes
+    if o.reference_id is not None:
+        values["reference_id"] = o.reference_id
+    if o.metadata is not None:
+        values["metadata_"] = o.metadata
+    if "template_id" in o.node.node_data and o.success:
+        values["template_id"] = o.node.node_data["template_id"]
+    return values
 
 
 def save_data(session: Session, resource_id: int, data: dict[str, str]) -> None:
@@ -352,9 +373,8 @@ def stack_failed(session: Session, trav: Traversal, first: Outcome) -> None:
     if stack is None or stack.current_traversal != trav.id:
         return
     action = trav.data.get("stack_action", trav.action)
-    reason = (
-        "Timed out" if first.timed_out else (f"Resource {first.node.action} failed: {first.reason}")
-    )
+    detail = first.stack_reason or first.reason
+    reason = "Timed out" if first.timed_out else f"Resource {first.node.action} failed: {detail}"
     set_stack_state(session, stack, action, Status.FAILED, reason)
 
 
@@ -431,14 +451,14 @@ def checkpoint(
 
 def begin_replacements(
     session: Session,
-    items: Sequence[tuple[ClaimedNode, str]],
+    items: Sequence[tuple[ClaimedNode, str, str]],
 ) -> list[tuple[int, str, str | None, dict[str, str]]]:
     """The new rows that replace the nodes' resources (reused when resuming): the old row
     shows UPDATE_IN_PROGRESS then UPDATE_COMPLETE "requires replacement", the new one
     CREATE_IN_PROGRESS."""
     if not items:
         return []
-    nodes = [node for node, _ in items]
+    nodes = [node for node, _, _ in items]
     ids = [n.resource_id for n in nodes]
     resuming = {}
     for row in session.execute(
@@ -450,7 +470,7 @@ def begin_replacements(
     roots = _roots(session, {n.stack_id for n in nodes})
     now = utcnow()
     events, old_rows, new_rows = [], [], []
-    for node, reason in items:
+    for node, reason, new_type in items:
         if node.resource_id in resuming:
             continue
         root = roots.get(node.stack_id)
@@ -483,7 +503,7 @@ def begin_replacements(
                 "stack_id": node.stack_id,
                 "root_stack_id": root,
                 "name": node.resource_name,
-                "type": node.resource_type,
+                "type": new_type,
                 "action": Action.CREATE,
                 "status": Status.IN_PROGRESS,
                 "status_reason": "state changed",
@@ -503,7 +523,7 @@ def begin_replacements(
             resuming[row.replaces] = row
     insert_events(session, events)
     out = []
-    for node, _ in items:
+    for node, _, _ in items:
         row = resuming[node.resource_id]
         data = (
             {}

@@ -86,7 +86,9 @@ def resource_view(
     return out
 
 
-def event_view(event: Event, stack: Stack, *, detail: bool = False) -> dict[str, Any]:
+def event_view(
+    event: Event, stack: Stack, *, detail: bool = False, nested: bool = False
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": event.uuid,
         "event_time": isotime(event.created_at),
@@ -97,7 +99,7 @@ def event_view(event: Event, stack: Stack, *, detail: bool = False) -> dict[str,
         "resource_status_reason": event.resource_status_reason or "",
         "stack_id": stack.id,
         "stack_name": stack.name,
-        "root_stack_id": event.root_stack_id,
+        "root_stack_id": event.root_stack_id if nested else None,
     }
     if detail:
         out["resource_type"] = event.resource_type

@@ -56,6 +56,7 @@ class NodeWorker:
         self._running: set[asyncio.Task[Any]] = set()
         self.by_traversal: dict[str, set[asyncio.Task[Any]]] = {}
         self._stopping = False
+        self._superseded: set[str] = set()
 
     def start(self) -> None:
         self._tasks = [
@@ -72,8 +73,11 @@ class NodeWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    def cancel_traversal(self, traversal_id: str) -> int:
-        """Stop this engine's running nodes of a traversal (cancel, delete, newer update)."""
+    def cancel_traversal(self, traversal_id: str, *, superseded: bool = False) -> int:
+        """Stop this engine's running nodes of a traversal: cancelled by the user (the
+        resources fail) or superseded by a newer one (they keep their state)."""
+        if superseded:
+            self._superseded.add(traversal_id)
         tasks = self.by_traversal.get(traversal_id, set())
         for task in tasks:
             task.cancel()
@@ -137,6 +141,7 @@ class NodeWorker:
                 tasks.discard(task)
                 if not tasks:
                     del self.by_traversal[traversal_id]
+                    self._superseded.discard(traversal_id)
 
         return done
 
@@ -147,7 +152,16 @@ class NodeWorker:
         except asyncio.CancelledError:
             if self._stopping:
                 raise  # left claimed: recovered once this engine is known to be gone
-            outcome = Outcome(node, success=False, reason=f"{node.action} cancelled")
+            if node.key.traversal_id in self._superseded:
+                outcome = Outcome(
+                    node,
+                    success=False,
+                    keep_state=True,
+                    event=False,
+                    reason=f"{node.action} superseded",
+                )
+            else:
+                outcome = Outcome(node, success=False, reason=f"{node.action} cancelled")
         except Exception as exc:  # a plugin bug must not lose the node
             LOG.exception("resource %s failed unexpectedly", node.resource_name)
             outcome = Outcome(node, success=False, reason=f"{type(exc).__name__}: {exc}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -170,7 +171,9 @@ class AllowedPattern(Constraint):
 
     def __post_init__(self) -> None:
         try:
-            object.__setattr__(self, "_regex", re.compile(self.pattern))
+            with warnings.catch_warnings():  # e.g. FutureWarning "Possible nested set"
+                warnings.simplefilter("ignore")
+                object.__setattr__(self, "_regex", re.compile(self.pattern))
         except re.error as exc:
             raise ConstraintError(f'Invalid allowed_pattern "{self.pattern}": {exc}') from None
 

@@ -29,12 +29,11 @@ class Template:
         max_size: int | None = loader.DEFAULT_MAX_SIZE,
     ) -> Template:
         """Load YAML/JSON text (or a parsed mapping) and detect its version."""
-        doc = (
-            source
-            if isinstance(source, Mapping)
-            else loader.load_mapping(source, max_size=max_size)
+        # A parsed mapping (a JSON request body) gets the same depth limit as text.
+        doc = loader.load_mapping(
+            dict(source) if isinstance(source, Mapping) else source, max_size=max_size
         )
-        return cls(dict(doc), files)
+        return cls(doc, files)
 
     @property
     def kind(self) -> str:
