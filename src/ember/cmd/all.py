@@ -10,17 +10,22 @@ actions are left to be carried on at the next start.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from ember.api.rest.app import create_app
+from ember.api.rest.server import check_noauth, server
 from ember.cmd.config import ConfigError, load_settings
 from ember.common.settings import Settings
 from ember.db import migration
 from ember.engine.app import Engine
 from ember.engine.database import Database
 from ember.engine.plugins import PluginRegistry
+from ember.rpc.client import EngineClient
 from ember.rpc.inproc import InProcTransport
 
 LOG = logging.getLogger("ember.heat-all")
@@ -50,18 +55,41 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     for engine in engines:
         await engine.start()
+    api = _rest_api(settings, db, transport)
     LOG.info(
         "heat-all running: %d engine worker(s), database %s",
         len(engines),
         db.engine.url.render_as_string(hide_password=True),
     )
     print("heat-all ready", flush=True)
+    serving = asyncio.create_task(api.serve())
     await stop.wait()
     LOG.info("heat-all stopping")
+    api.should_exit = True
+    await serving
     for engine in engines:
         await engine.stop()
     await transport.close()
     db.close()
+
+
+def _rest_api(settings: Settings, db: Database, transport: InProcTransport) -> Any:
+    # heat-all with no flavor configured is the local, trusted embedded default.
+    flavor = settings.paste_flavor or "noauth"
+    settings = dataclasses.replace(settings, paste_flavor=flavor)
+    check_noauth(flavor, settings.heat_api, settings.allow_noauth_remote, "heat-all")
+
+    async def health() -> bool:
+        return await db.healthy() and await transport.healthy()
+
+    app = create_app(settings, EngineClient(transport, settings.rpc_response_timeout), health)
+    LOG.info(
+        "heat-api listening on %s:%d (%s)",
+        settings.heat_api.bind_host,
+        settings.heat_api.bind_port,
+        flavor,
+    )
+    return server(app, settings.heat_api)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

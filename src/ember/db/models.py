@@ -114,7 +114,8 @@ class Stack(Base):
     user_parameters: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     current_traversal: Mapped[str | None] = mapped_column(UUID)
     created_at: Mapped[dt.datetime] = _created()
-    updated_at: Mapped[dt.datetime | None] = _updated()
+    # Set when the stack is updated, as Heat's updated_time (not on every row change).
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ember.db import engine as db_engine
@@ -42,6 +42,13 @@ class Database:
 
     def run_sync(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         return self._transaction(fn, *args, **kwargs)
+
+    async def healthy(self) -> bool:
+        try:
+            await self.run(lambda session: session.execute(text("SELECT 1")))
+        except Exception:
+            return False
+        return True
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -95,6 +95,7 @@ def snapshot_view(row: Snapshot, *, with_data: bool = True) -> dict[str, Any]:
     out = {
         "id": row.id,
         "name": row.name,
+        "action": row.action,
         "status": row.status,
         "status_reason": row.status_reason,
         "creation_time": isotime(row.created_at),

@@ -23,6 +23,7 @@ from ember.engine import planner, store_nodes, store_reads, store_stacks, views
 from ember.engine.database import Database
 from ember.engine.definitions import DefinitionCache
 from ember.engine.ops_actions import CANCEL_TOPIC, ActionOps
+from ember.engine.ops_catalog import CatalogOps
 from ember.engine.ops_preview import PreviewOps
 from ember.engine.ops_queries import QueryOps
 from ember.engine.ops_snapshots import SnapshotOps, adopt_data_for, parse_adopt_data
@@ -46,7 +47,7 @@ def _policies(defn: Any) -> dict[str, str]:
     return {name: rd.deletion_policy for name, rd in defn.resources.items()}
 
 
-class EngineService(QueryOps, ActionOps, SnapshotOps, PreviewOps):
+class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps):
     def __init__(
         self,
         settings: Settings,

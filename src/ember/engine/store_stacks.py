@@ -77,7 +77,8 @@ def insert_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
 
 def set_stack_state(session: Session, stack: Stack, action: str, status: str, reason: str) -> None:
     stack.action, stack.status, stack.status_reason = action, status, reason
-    stack.updated_at = utcnow() if action != Action.CREATE else stack.updated_at
+    if action in (Action.UPDATE, Action.ROLLBACK, Action.RESTORE) and status == Status.IN_PROGRESS:
+        stack.updated_at = utcnow()
     insert_events(session, [stack_event(stack, action, status, reason)])
 
 

@@ -162,7 +162,13 @@ class EngineClient:
 
     # Resources and events
     async def list_resources(
-        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None, with_detail: bool = False
+        self,
+        ctx: Ctx,
+        stack_identity: str,
+        stack_id: str | None = None,
+        with_detail: bool = False,
+        nested_depth: int = 0,
+        filters: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         return await self._call(
             "list_resources",
@@ -170,6 +176,8 @@ class EngineClient:
             stack_identity=stack_identity,
             stack_id=stack_id,
             with_detail=with_detail,
+            nested_depth=nested_depth,
+            filters=filters,
         )
 
     async def show_resource(
@@ -220,10 +228,144 @@ class EngineClient:
         )
 
     async def list_events(
+        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None, **params: Any
+    ) -> list[dict[str, Any]]:
+        """``params``: filters, limit, marker, sort_keys, sort_dir, nested_depth."""
+        return await self._call(
+            "list_events", ctx=ctx, stack_identity=stack_identity, stack_id=stack_id, **params
+        )
+
+    async def show_event(
+        self,
+        ctx: Ctx,
+        stack_identity: str,
+        resource_name: str,
+        event_id: str,
+        stack_id: str | None = None,
+    ) -> dict[str, Any]:
+        return await self._call(
+            "show_event",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            resource_name=resource_name,
+            event_id=event_id,
+            stack_id=stack_id,
+        )
+
+    async def resource_metadata(
+        self, ctx: Ctx, stack_identity: str, resource_name: str, stack_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "resource_metadata",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            resource_name=resource_name,
+            stack_id=stack_id,
+        )
+
+    # Stack parts
+    async def count_and_list_stacks(self, ctx: Ctx, **params: Any) -> dict[str, Any]:
+        """``{"stacks": [...], "count"?: n}`` with filters, sorting and pagination."""
+        return await self._call("count_and_list_stacks", ctx=ctx, **params)
+
+    async def get_environment(
+        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "get_environment", ctx=ctx, stack_identity=stack_identity, stack_id=stack_id
+        )
+
+    async def get_files(
+        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "get_files", ctx=ctx, stack_identity=stack_identity, stack_id=stack_id
+        )
+
+    async def list_outputs(
         self, ctx: Ctx, stack_identity: str, stack_id: str | None = None
     ) -> list[dict[str, Any]]:
         return await self._call(
-            "list_events", ctx=ctx, stack_identity=stack_identity, stack_id=stack_id
+            "list_outputs", ctx=ctx, stack_identity=stack_identity, stack_id=stack_id
+        )
+
+    async def show_output(
+        self, ctx: Ctx, stack_identity: str, output_key: str, stack_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._call(
+            "show_output",
+            ctx=ctx,
+            stack_identity=stack_identity,
+            output_key=output_key,
+            stack_id=stack_id,
+        )
+
+    # Templates and types
+    async def validate_template(
+        self,
+        ctx: Ctx,
+        template: Any,
+        params: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
+        environment: Any = None,
+        environment_files: list[str] | None = None,
+        show_nested: bool = False,
+        ignore_errors: list[str] | None = None,
+    ) -> dict[str, Any]:
+        return await self._call(
+            "validate_template",
+            ctx=ctx,
+            template=template,
+            params=params,
+            files=files,
+            environment=environment,
+            environment_files=environment_files,
+            show_nested=show_nested,
+            ignore_errors=ignore_errors,
+        )
+
+    async def list_resource_types(
+        self,
+        ctx: Ctx,
+        name: str | None = None,
+        support_status: str | None = None,
+        version: str | None = None,
+        with_description: bool = False,
+    ) -> list[Any]:
+        return await self._call(
+            "list_resource_types",
+            ctx=ctx,
+            name=name,
+            support_status=support_status,
+            version=version,
+            with_description=with_description,
+        )
+
+    async def resource_schema(
+        self, ctx: Ctx, type_name: str, with_description: bool = False
+    ) -> dict[str, Any]:
+        return await self._call(
+            "resource_schema", ctx=ctx, type_name=type_name, with_description=with_description
+        )
+
+    async def generate_template(
+        self, ctx: Ctx, type_name: str, template_type: str = "cfn"
+    ) -> dict[str, Any]:
+        return await self._call(
+            "generate_template", ctx=ctx, type_name=type_name, template_type=template_type
+        )
+
+    async def list_template_versions(self, ctx: Ctx) -> list[dict[str, Any]]:
+        return await self._call("list_template_versions", ctx=ctx)
+
+    async def list_template_functions(
+        self, ctx: Ctx, template_version: str, with_condition_func: bool = False
+    ) -> list[dict[str, str]]:
+        return await self._call(
+            "list_template_functions",
+            ctx=ctx,
+            template_version=template_version,
+            with_condition_func=with_condition_func,
         )
 
     # Abandon, adopt, snapshots

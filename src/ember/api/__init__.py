@@ -1,0 +1,1 @@
+"""HTTP front ends: the Orchestration REST API and the CloudFormation Query API."""

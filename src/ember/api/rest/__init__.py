@@ -1,0 +1,1 @@
+"""heat-api: Heat's Orchestration REST API v1."""

@@ -1,0 +1,85 @@
+"""The heat-api application: routes, error mapping and the middleware in front of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp
+
+from ember.api.rest import catalog, resources, stack_parts, stacks
+from ember.api.rest.faults import HTTPError, fault_response
+from ember.api.rest.middleware import Health, HeatMiddleware
+from ember.common import errors
+from ember.common.settings import Settings
+from ember.rpc.client import EngineClient
+
+
+def create_app(
+    settings: Settings, engine: EngineClient, health: Health, keystone: Any = None
+) -> ASGIApp:
+    app = FastAPI(
+        title="Ember Orchestration API",
+        version="1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    for module in (stacks, stack_parts, resources, catalog):
+        app.include_router(module.router)
+
+    @app.exception_handler(errors.EmberError)
+    async def ember_error(request: Request, exc: errors.EmberError) -> Response:
+        return fault_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        return fault_response(
+            HTTPError(
+                400,
+                "The server could not comply with the request "
+                "since it is either malformed or otherwise "
+                "incorrect.",
+            )
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = _allowed(app, request.url.path)
+            headers["Allow"] = ",".join(allowed)
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers=headers)
+        return fault_response(HTTPError(exc.status_code, str(exc.detail)), headers=headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return fault_response(exc)
+
+    return HeatMiddleware(
+        app,
+        flavor=settings.paste_flavor,
+        max_body=settings.max_json_body_size,
+        health=health,
+        keystone=keystone,
+    )
+
+
+def _allowed(app: FastAPI, path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        scope = {"type": "http", "path": path, "method": "GET"}
+        match, _ = route.matches(scope)  # type: ignore[attr-defined]
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", set()) or set())
+    methods.discard("HEAD")
+    order = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return [m for m in order if m in methods]

@@ -1,0 +1,171 @@
+"""The ASGI layer in front of the routes: request ids, version negotiation, health checks,
+authentication and body limits (what Heat's paste pipeline does)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ember.api.rest import context as ctxmod
+from ember.api.rest.faults import Forbidden, HTTPError, fault_response
+from ember.common import errors
+
+VERSION_PATH = re.compile(r"^/v1(?:\.0)?(?=/|$)")
+Health = Callable[[], Awaitable[bool]]
+
+
+def versions_document(request: Request) -> JSONResponse:
+    base = str(request.base_url).rstrip("/")
+    body = {
+        "versions": [
+            {"id": "v1.0", "status": "CURRENT", "links": [{"rel": "self", "href": f"{base}/v1/"}]}
+        ]
+    }
+    return JSONResponse(body, status_code=300)
+
+
+class Unauthorized(errors.EmberError):
+    msg_fmt = "Authentication required"
+
+
+class HeatMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        flavor: str | None,
+        max_body: int,
+        health: Health,
+        keystone: Callable[[Request], Awaitable[Request | None]] | None = None,
+    ) -> None:
+        self.app = app
+        self.flavor = flavor or "keystone"
+        self.max_body = max_body
+        self.health = health
+        self.keystone = keystone
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"req-{uuid.uuid4()}"
+        header = (b"x-openstack-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], header]
+            await send(message)
+
+        try:
+            response = await self._route(scope, request_id)
+        except errors.EmberError as exc:
+            response = fault_response(exc)
+        if response is not None:
+            await response(scope, receive, send_with_id)
+            return
+        await self._with_body_limit(scope, receive, send_with_id)
+
+    async def _route(self, scope: Scope, request_id: str) -> Response | None:
+        request = Request(scope)
+        path: str = scope["path"]
+        if path.rstrip("/") == "/healthcheck":
+            healthy = await self.health()
+            return PlainTextResponse(
+                "OK" if healthy else "DOWN", status_code=200 if healthy else 503
+            )
+        if path in ("/openapi.json",):
+            return None
+        first = path.strip("/").split("/", 1)[0]
+        if first in ("", "versions") or (
+            re.fullmatch(r"v\d+(\.\d+)?", first) and not VERSION_PATH.match(path)
+        ):
+            return versions_document(request)
+        if not VERSION_PATH.match(path):
+            accept = request.headers.get("accept", "")
+            if "application/vnd.openstack.orchestration-v1.0" not in accept:
+                raise HTTPError(404, "The resource could not be found.")
+            scope["path"] = "/v1" + path
+            path = scope["path"]
+        parts = path.strip("/").split("/")
+        tenant = parts[1] if len(parts) > 1 else None
+        context = await self._context(request, tenant, request_id)
+        if tenant is not None and tenant != context.project_id and not context.is_admin:
+            raise Forbidden()
+        scope.setdefault("state", {})["context"] = context
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            raise HTTPError(
+                400,
+                f"Request limit exceeded: JSON body size ({length} bytes) "
+                f"exceeds maximum allowed size ({self.max_body} bytes).",
+                "RequestLimitExceeded",
+            )
+        return None
+
+    async def _context(
+        self, request: Request, tenant: str | None, request_id: str
+    ) -> ctxmod.RequestContext:
+        if self.flavor == "noauth":
+            return ctxmod.noauth_context(request, tenant, request_id)
+        if self.keystone is None:
+            raise Unauthorized()
+        validated = await self.keystone(request)
+        context = ctxmod.keystone_context(validated, request_id) if validated else None
+        if context is None:
+            raise _Unauthorized401()
+        return context
+
+    async def _with_body_limit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        seen = 0
+        limit = self.max_body
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise HTTPError(
+                        400,
+                        "Request limit exceeded: JSON body size exceeds "
+                        f"maximum allowed size ({limit} bytes).",
+                        "RequestLimitExceeded",
+                    )
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except HTTPError as exc:
+            await fault_response(exc)(scope, receive, send)
+
+
+class _Unauthorized401(HTTPError):
+    def __init__(self) -> None:
+        super().__init__(401, "Authentication required", "HTTPUnauthorized")
+
+
+def json_body(raw: bytes, content_type: str | None) -> Any:
+    """Heat parses a body as JSON only when it looks like a JSON object."""
+    kind = (content_type or "application/json").split(";")[0].strip().lower()
+    if (
+        not raw
+        or kind not in ("application/json", "text/plain")
+        or not raw.lstrip().startswith(b"{")
+    ):
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPError(
+            400,
+            f"The server could not comply with the request since it is either "
+            f"malformed or otherwise incorrect: {exc}",
+        ) from None

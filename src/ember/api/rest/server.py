@@ -1,0 +1,47 @@
+"""Serving heat-api with uvicorn inside an existing event loop."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from ember.common.settings import Listener
+
+LOG = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_noauth(flavor: str | None, listener: Listener, allow_remote: bool, name: str) -> None:
+    """``noauth`` trusts every caller: only on loopback unless the operator insists."""
+    if flavor == "noauth" and not is_loopback(listener.bind_host) and not allow_remote:
+        raise SystemExit(
+            f"{name}: refusing to serve the noauth flavor on {listener.bind_host}; bind to "
+            "127.0.0.1, use the keystone flavor, or set [DEFAULT] allow_noauth_remote = true"
+        )
+
+
+def server(app: ASGIApp, listener: Listener) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        host=listener.bind_host,
+        port=listener.bind_port,
+        log_level="warning",
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+        access_log=False,
+        lifespan="off",
+    )
+    srv = uvicorn.Server(config)
+    srv.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    return srv

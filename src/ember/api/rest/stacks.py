@@ -1,0 +1,326 @@
+"""Stack routes: list, create, preview, show, update, delete, and the name/id look-ups
+that answer with a redirect to the canonical ``/stacks/{name}/{id}`` URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ember.api.rest import util
+from ember.api.rest.faults import HTTPError
+from ember.api.rest.schemas import STACK_BODY, body_doc
+
+router = APIRouter()
+PREFIX = "/v1/{tenant_id}/stacks"
+LIST_FILTERS = (
+    "id",
+    "name",
+    "stack_name",
+    "status",
+    "stack_status",
+    "action",
+    "tenant",
+    "username",
+    "stack_owner",
+    "owner_id",
+    "parent",
+    "stack_status_reason",
+    "disable_rollback",
+    "timeout_mins",
+    "stack_user_project_id",
+)
+SUB_PATHS = (
+    "resources",
+    "events",
+    "template",
+    "actions",
+    "environment",
+    "files",
+    "outputs",
+    "snapshots",
+    "abandon",
+    "export",
+    "preview",
+)
+
+
+def _stack_args(data: dict[str, Any]) -> dict[str, Any]:
+    """The create/update fields the engine takes from a request body."""
+    if data.get("template_url") and data.get("template") is None:
+        raise HTTPError(
+            400,
+            f'Could not fetch remote template "{data["template_url"]}": '
+            "fetching templates from URLs is disabled; send the template "
+            "in the request.",
+        )
+    args: dict[str, Any] = {}
+    if "timeout_mins" in data and data["timeout_mins"] is not None:
+        try:
+            args["timeout_mins"] = int(data["timeout_mins"])
+        except (TypeError, ValueError):
+            raise HTTPError(400, "timeout_mins must be an integer") from None
+    if "disable_rollback" in data:
+        value = data["disable_rollback"]
+        args["disable_rollback"] = (
+            util.flag(str(value), "disable_rollback") if not isinstance(value, bool) else value
+        )
+    for key in ("tags", "adopt_stack_data", "existing", "clear_parameters", "converge"):
+        if key in data:
+            args[key] = data[key]
+    return args
+
+
+def _engine_fields(data: dict[str, Any]) -> dict[str, Any]:
+    parameters = data.get("parameters") or {}
+    files = data.get("files") or {}
+    env_files = data.get("environment_files")
+    if not isinstance(parameters, dict) or not isinstance(files, dict):
+        raise HTTPError(400, "parameters and files must be maps")
+    if env_files is not None and not isinstance(env_files, list):
+        raise HTTPError(400, "environment_files must be a list")
+    return {
+        "template": data.get("template"),
+        "params": parameters,
+        "files": files,
+        "environment": data.get("environment"),
+        "environment_files": env_files,
+    }
+
+
+@router.get(PREFIX)
+async def list_stacks(tenant_id: str, request: Request) -> Response:
+    query = request.query_params
+    unknown = [
+        k
+        for k in query
+        if k
+        not in (
+            *LIST_FILTERS,
+            "limit",
+            "marker",
+            "sort_keys",
+            "sort_dir",
+            "show_deleted",
+            "show_nested",
+            "show_hidden",
+            "tags",
+            "tags_any",
+            "not_tags",
+            "not_tags_any",
+            "global_tenant",
+            "with_count",
+        )
+    ]
+    if unknown:
+        raise HTTPError(400, f"Invalid filter parameters {unknown}")
+    filters = {k: query.getlist(k) for k in LIST_FILTERS if k in query}
+    if "disable_rollback" in filters:
+        filters["disable_rollback"] = [
+            util.flag(v, "disable_rollback") for v in filters["disable_rollback"]
+        ]
+    limit = util.integer(query.get("limit"), "limit")
+    sort_dir = query.get("sort_dir")
+    if sort_dir is not None and sort_dir.lower() not in ("asc", "desc"):
+        raise HTTPError(400, "Unknown sort direction, must be 'desc' or 'asc'")
+    params = {
+        "filters": filters,
+        "limit": limit,
+        "marker": query.get("marker"),
+        "sort_keys": query.getlist("sort_keys"),
+        "sort_dir": sort_dir,
+        "tags": query.get("tags"),
+        "tags_any": query.get("tags_any"),
+        "not_tags": query.get("not_tags"),
+        "not_tags_any": query.get("not_tags_any"),
+    }
+    for key in ("show_deleted", "show_nested", "show_hidden", "global_tenant", "with_count"):
+        params[key] = util.flag(query.get(key), key)
+    result = await util.engine(request).count_and_list_stacks(util.rpc_ctx(request), **params)
+    stacks = result["stacks"]
+    for stack in stacks:
+        stack["links"] = util.stack_links(request, stack["stack_name"], stack["id"])
+    out: dict[str, Any] = {"stacks": stacks}
+    if limit is not None and stacks and len(stacks) == limit:
+        out["links"] = [{"rel": "next", "href": util.next_link(request, stacks[-1]["id"])}]
+    if "count" in result:
+        out["count"] = result["count"]
+    return util.json(out)
+
+
+@router.get(PREFIX + "/detail")
+async def list_stacks_detail(tenant_id: str, request: Request) -> Response:
+    engine, ctx = util.engine(request), util.rpc_ctx(request)
+    summaries = await engine.list_stacks(ctx)
+    detailed = []
+    for summary in summaries:
+        stack = await engine.show_stack(ctx, summary["id"])
+        stack["links"] = util.stack_links(request, stack["stack_name"], stack["id"])
+        detailed.append(stack)
+    return util.json({"stacks": detailed})
+
+
+@router.post(PREFIX, status_code=201, openapi_extra=body_doc(STACK_BODY))
+async def create_stack(tenant_id: str, request: Request) -> Response:
+    data = await util.body(request)
+    name = data.get("stack_name")
+    if not name:
+        raise HTTPError(400, "No stack name specified")
+    if (
+        data.get("template") is None
+        and data.get("template_url") is None
+        and data.get("adopt_stack_data") is None
+    ):
+        raise HTTPError(400, "No template specified")
+    created = await util.engine(request).create_stack(
+        util.rpc_ctx(request), name, args=_stack_args(data), **_engine_fields(data)
+    )
+    location = util.stack_url(request, created["stack_name"], created["stack_id"])
+    body = {"stack": {"id": created["stack_id"], "links": [{"href": location, "rel": "self"}]}}
+    return util.json(body, 201, headers={"Location": location})
+
+
+@router.post(PREFIX + "/preview", openapi_extra=body_doc(STACK_BODY))
+async def preview_stack(tenant_id: str, request: Request) -> Response:
+    data = await util.body(request)
+    name = data.get("stack_name")
+    if not name:
+        raise HTTPError(400, "No stack name specified")
+    stack = await util.engine(request).preview_stack(
+        util.rpc_ctx(request), name, args=_stack_args(data), **_engine_fields(data)
+    )
+    stack["links"] = util.stack_links(request, name, stack["id"])
+    return util.json({"stack": stack})
+
+
+async def _lookup(request: Request, identity: str, sub: str = "") -> Response:
+    found = await util.engine(request).identify_stack(util.rpc_ctx(request), identity)
+    location = util.stack_url(request, found["stack_name"], found["stack_id"])
+    return util.redirect(request, location + (f"/{sub}" if sub else ""))
+
+
+for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+
+    @router.api_route(
+        PREFIX + "/{stack_identity}",
+        methods=[_method],
+        status_code=302,
+        name=f"lookup_{_method.lower()}",
+    )
+    async def lookup(tenant_id: str, stack_identity: str, request: Request) -> Response:
+        return await _lookup(request, stack_identity)
+
+
+@router.api_route(
+    PREFIX + "/arn:{arn:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    status_code=302,
+    include_in_schema=False,
+)
+async def lookup_arn(tenant_id: str, arn: str, request: Request) -> Response:
+    full = f"arn:{arn}"
+    head, _, rest = full.partition(":stacks/")
+    parts = rest.split("/")
+    identity = f"{head}:stacks/{'/'.join(parts[:2])}"
+    return await _lookup(request, identity, "/".join(parts[2:]))
+
+
+for _sub in (
+    "resources",
+    "events",
+    "template",
+    "actions",
+    "environment",
+    "files",
+    "outputs",
+    "snapshots",
+):
+
+    @router.api_route(
+        PREFIX + "/{stack_identity}/" + _sub,
+        methods=["GET", "POST"],
+        status_code=302,
+        name=f"lookup_{_sub}",
+    )
+    async def lookup_sub(tenant_id: str, stack_identity: str, request: Request) -> Response:
+        return await _lookup(request, stack_identity, request.url.path.rsplit("/", 1)[1])
+
+
+@router.get(PREFIX + "/{stack_name}/{stack_id}")
+async def show_stack(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    resolve = util.flag(request.query_params.get("resolve_outputs"), "resolve_outputs", True)
+    stack = await util.engine(request).show_stack(
+        util.rpc_ctx(request), stack_name, stack_id=stack_id, resolve_outputs=resolve
+    )
+    stack["links"] = util.stack_links(request, stack["stack_name"], stack["id"])
+    return util.json({"stack": stack})
+
+
+async def _update(request: Request, stack_name: str, stack_id: str, *, patch: bool) -> None:
+    data = await util.body(request, required=not patch)
+    args = _stack_args(data)
+    if patch:
+        args["existing"] = True
+    await util.engine(request).update_stack(
+        util.rpc_ctx(request), stack_name, stack_id=stack_id, args=args, **_engine_fields(data)
+    )
+
+
+ACCEPTED = "202 Accepted\n\nThe request is accepted for processing.\n"
+
+
+@router.put(
+    PREFIX + "/{stack_name}/{stack_id}", status_code=202, openapi_extra=body_doc(STACK_BODY)
+)
+async def update_stack(
+    tenant_id: str, stack_name: str, stack_id: str, request: Request
+) -> Response:
+    await _update(request, stack_name, stack_id, patch=False)
+    return Response(ACCEPTED, status_code=202, media_type="text/plain")
+
+
+@router.patch(
+    PREFIX + "/{stack_name}/{stack_id}", status_code=202, openapi_extra=body_doc(STACK_BODY)
+)
+async def update_stack_patch(
+    tenant_id: str, stack_name: str, stack_id: str, request: Request
+) -> Response:
+    await _update(request, stack_name, stack_id, patch=True)
+    return Response(ACCEPTED, status_code=202, media_type="text/plain")
+
+
+async def _preview_update(
+    request: Request, stack_name: str, stack_id: str, *, patch: bool
+) -> Response:
+    data = await util.body(request, required=not patch)
+    args = _stack_args(data)
+    if patch:
+        args["existing"] = True
+    changes = await util.engine(request).preview_update_stack(
+        util.rpc_ctx(request), stack_name, stack_id=stack_id, args=args, **_engine_fields(data)
+    )
+    return util.json(changes)
+
+
+@router.put(PREFIX + "/{stack_name}/{stack_id}/preview", openapi_extra=body_doc(STACK_BODY))
+async def preview_update(
+    tenant_id: str, stack_name: str, stack_id: str, request: Request
+) -> Response:
+    return await _preview_update(request, stack_name, stack_id, patch=False)
+
+
+@router.patch(PREFIX + "/{stack_name}/{stack_id}/preview", openapi_extra=body_doc(STACK_BODY))
+async def preview_update_patch(
+    tenant_id: str, stack_name: str, stack_id: str, request: Request
+) -> Response:
+    return await _preview_update(request, stack_name, stack_id, patch=True)
+
+
+@router.delete(PREFIX + "/{stack_name}/{stack_id}", status_code=204)
+async def delete_stack(
+    tenant_id: str, stack_name: str, stack_id: str, request: Request
+) -> Response:
+    await util.engine(request).delete_stack(util.rpc_ctx(request), stack_name, stack_id=stack_id)
+    return Response(status_code=204)

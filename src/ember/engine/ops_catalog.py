@@ -1,0 +1,189 @@
+"""What the engine knows without a stack: template validation, resource types and their
+schemas, template versions and functions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ember.common import errors
+from ember.engine.stack_requests import build_request
+from ember.template import StackIdentity, validate_response, versions
+
+if TYPE_CHECKING:
+    from ember.engine.service import EngineService
+
+SUPPORT_STATUSES = ("UNKNOWN", "SUPPORTED", "DEPRECATED", "UNSUPPORTED", "HIDDEN")
+_HOT_PARAM_TYPES = {
+    "string": "string",
+    "integer": "number",
+    "number": "number",
+    "boolean": "boolean",
+    "list": "comma_delimited_list",
+    "map": "json",
+    "any": "json",
+}
+
+
+class CatalogOps:
+    """Mixed into EngineService."""
+
+    async def validate_template(
+        self: EngineService,
+        ctx: Mapping[str, Any],
+        template: Any,
+        params: Mapping[str, Any] | None = None,
+        files: Mapping[str, Any] | None = None,
+        environment: Any = None,
+        environment_files: list[str] | None = None,
+        show_nested: bool = False,
+        ignore_errors: list[str] | None = None,
+    ) -> dict[str, Any]:
+        identity = StackIdentity(None, None, str(ctx["project_id"]), self.settings.region_name)
+        request = build_request(
+            self.settings,
+            self.plugins,
+            identity=identity,
+            template=template,
+            parameters=params,
+            files=files,
+            environment=environment,
+            environment_files=environment_files,
+            require_parameters=False,
+        )
+        return validate_response(request.defn, show_nested=show_nested)
+
+    def _plugin(self: EngineService, type_name: str) -> Any:
+        plugin = self.plugins.get(type_name)
+        if plugin is None:
+            raise errors.EntityNotFound(entity="Resource Type", name=type_name)
+        return plugin
+
+    async def list_resource_types(
+        self: EngineService,
+        ctx: Mapping[str, Any],
+        name: str | None = None,
+        support_status: str | None = None,
+        version: str | None = None,
+        with_description: bool = False,
+    ) -> list[Any]:
+        if support_status is not None and support_status.upper() not in SUPPORT_STATUSES:
+            raise errors.InvalidRequest(
+                f'Invalid support status "{support_status}"; valid are '
+                + ", ".join(SUPPORT_STATUSES)
+            )
+        try:
+            pattern = re.compile(name) if name else None
+        except re.error as exc:
+            raise errors.InvalidRequest(f"Invalid name pattern {name!r}: {exc}") from None
+        out: list[Any] = []
+        for type_name in self.plugins.names():
+            plugin = self.plugins.get(type_name)
+            if plugin is None or (pattern is not None and not pattern.search(type_name)):
+                continue
+            status = plugin.support_status.get("status", "SUPPORTED")
+            if status == "HIDDEN" and (support_status or "").upper() != "HIDDEN":
+                continue
+            if support_status and status != support_status.upper():
+                continue
+            if version and plugin.support_status.get("version") != version:
+                continue
+            out.append(
+                {"resource_type": type_name, "description": plugin.description}
+                if with_description
+                else type_name
+            )
+        return out
+
+    async def resource_schema(
+        self: EngineService, ctx: Mapping[str, Any], type_name: str, with_description: bool = False
+    ) -> dict[str, Any]:
+        plugin = self._plugin(type_name)
+        attributes = {name: a.to_api() for name, a in plugin.attributes_schema.items()}
+        attributes["show"] = {"description": "Detailed information about resource.", "type": "map"}
+        out: dict[str, Any] = {
+            "resource_type": type_name,
+            "properties": {n: s.to_api() for n, s in plugin.properties_schema.items()},
+            "attributes": attributes,
+            "support_status": {
+                "status": "SUPPORTED",
+                "version": None,
+                "message": None,
+                "previous_status": None,
+                **plugin.support_status,
+            },
+        }
+        if with_description:
+            out["description"] = plugin.description
+        return out
+
+    async def generate_template(
+        self: EngineService, ctx: Mapping[str, Any], type_name: str, template_type: str = "cfn"
+    ) -> dict[str, Any]:
+        plugin = self._plugin(type_name)
+        short = type_name.rsplit("::", 1)[-1]
+        if template_type == "hot":
+            return {
+                "heat_template_version": "2016-10-14",
+                "description": f"Initial template of {short}",
+                "parameters": {
+                    n: {"type": _HOT_PARAM_TYPES[s.type], "description": s.description}
+                    for n, s in plugin.properties_schema.items()
+                },
+                "resources": {
+                    short: {
+                        "type": type_name,
+                        "properties": {n: {"get_param": n} for n in plugin.properties_schema},
+                    }
+                },
+                "outputs": {
+                    n: {"description": a.description, "value": {"get_attr": [short, n]}}
+                    for n, a in plugin.attributes_schema.items()
+                },
+            }
+        if template_type != "cfn":
+            raise errors.InvalidRequest(f"Template type is not supported: {template_type}")
+        cfn_types = {
+            "string": "String",
+            "integer": "Number",
+            "number": "Number",
+            "boolean": "Boolean",
+            "list": "CommaDelimitedList",
+            "map": "Json",
+            "any": "Json",
+        }
+        return {
+            "HeatTemplateFormatVersion": "2012-12-12",
+            "Description": f"Initial template of {short}",
+            "Parameters": {
+                n: {"Type": cfn_types[s.type], "Description": s.description}
+                for n, s in plugin.properties_schema.items()
+            },
+            "Resources": {
+                short: {
+                    "Type": type_name,
+                    "Properties": {n: {"Ref": n} for n in plugin.properties_schema},
+                }
+            },
+            "Outputs": {
+                n: {"Description": a.description, "Value": {"Fn::GetAtt": [short, n]}}
+                for n, a in plugin.attributes_schema.items()
+            },
+        }
+
+    async def list_template_versions(
+        self: EngineService, ctx: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        return [
+            {"version": v.name, "type": v.kind, "aliases": v.alias_names} for v in versions.VERSIONS
+        ]
+
+    async def list_template_functions(
+        self: EngineService,
+        ctx: Mapping[str, Any],
+        template_version: str,
+        with_condition_func: bool = False,
+    ) -> list[dict[str, str]]:
+        version = versions.by_name(template_version)
+        return versions.function_descriptions(version, with_condition_func)
