@@ -59,6 +59,15 @@ def _status_clause(values: list[Any]) -> Any:
     return or_(*clauses)
 
 
+def after_marker(columns: Sequence[Any], marker: Sequence[Any], ascending: bool) -> Any:
+    """Keyset pagination: rows strictly after the marker row in the sort order."""
+    after = []
+    for i, column in enumerate(columns):
+        same = [c == v for c, v in zip(columns[:i], marker[:i], strict=True)]
+        after.append(and_(*same, column > marker[i] if ascending else column < marker[i]))
+    return or_(*after)
+
+
 def _tag_has(tag: str) -> Any:
     return Stack.id.in_(select(StackTag.stack_id).where(StackTag.tag == tag))
 
@@ -114,12 +123,7 @@ def list_stacks_tx(
         row = session.execute(select(*columns).where(Stack.id == str(marker))).first()
         if row is None:
             raise errors.EntityNotFound(entity="Stack", name=str(marker))
-        # Keyset pagination: rows strictly after the marker in the sort order.
-        after = []
-        for i, column in enumerate(columns):
-            same = [c == v for c, v in zip(columns[:i], row[:i], strict=True)]
-            after.append(and_(*same, column > row[i] if ascending else column < row[i]))
-        query = query.where(or_(*after))
+        query = query.where(after_marker(columns, tuple(row), ascending))
     query = query.order_by(*(c.asc() if ascending else c.desc() for c in columns))
     limit = params.get("limit")
     if limit is not None:
@@ -206,11 +210,7 @@ def events_tx(
     if marker:
         row = session.execute(select(*columns).where(Event.uuid == str(marker))).first()
         if row is not None:
-            after = []
-            for i, column in enumerate(columns):
-                same = [c == v for c, v in zip(columns[:i], row[:i], strict=True)]
-                after.append(and_(*same, column > row[i] if ascending else column < row[i]))
-            query = query.where(or_(*after))
+            query = query.where(after_marker(columns, tuple(row), ascending))
     query = query.order_by(*(c.asc() if ascending else c.desc() for c in columns))
     if params.get("limit") is not None:
         query = query.limit(int(params["limit"]))
