@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,16 @@ from ember.db import migration
 from ember.db.models import Event, Resource, Stack
 from tests.engine.conftest import CTX, start_env, stop_env
 
-LAYERS, WIDTH = 10, 20  # 200 resources, each layer waiting for the one before
+LAYERS, WIDTH = 10, 20
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# 200 resources, each layer waiting for the one before
 
 
 def layered_template(action_waits: dict[str, float]) -> dict[str, Any]:
@@ -39,7 +49,10 @@ def layered_template(action_waits: dict[str, float]) -> dict[str, Any]:
 class HeatAll:
     def __init__(self, tmp: Path, url: str) -> None:
         self.conf = tmp / "heat.conf"
-        self.conf.write_text(f"[DEFAULT]\nnum_engine_workers = 1\n[database]\nconnection = {url}\n")
+        self.conf.write_text(
+            f"[DEFAULT]\nnum_engine_workers = 1\n[database]\nconnection = {url}\n"
+            f"[heat_api]\nbind_host = 127.0.0.1\nbind_port = {free_port()}\n"
+        )
         self.log = tmp / "heat-all.log"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -50,6 +50,7 @@ class Engine:
             concurrency=settings.executor_batch_size,
         )
         self.service.worker = self.worker
+        self.nested.worker = self.worker
         self.liveness = Liveness(
             self.engine_id, db, transport, settings.host, settings.heartbeat_interval
         )

@@ -72,6 +72,7 @@ class NestedStacks:
         self.service = service
         self.db = db
         self._changed = asyncio.Condition()
+        self.worker: Any = None  # set by the engine: the NodeWorker running plugins
 
     def notify(self, finished: Iterable[str]) -> None:
         if finished:
@@ -82,6 +83,13 @@ class NestedStacks:
             self._changed.notify_all()
 
     async def _wait(self, stack_id: str, action: str) -> None:
+        # Waiting on a child gives back this node's worker slot, so the child's own nodes
+        # can run however many parents wait at once.
+        idle = self.worker.waiting() if self.worker is not None else contextlib.nullcontext()
+        async with idle:
+            await self._wait_loop(stack_id, action)
+
+    async def _wait_loop(self, stack_id: str, action: str) -> None:
         while True:
             state = await self.db.run(_state, stack_id)
             if state is None:

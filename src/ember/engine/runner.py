@@ -200,6 +200,7 @@ class NodeRunner:
         )
         metadata = rd.resolved_metadata(rctx)
         ctx = self._context(node, defn, properties)
+        ctx.type = rd.type  # what is being made: the definition's type, not the stored one
         ctx.metadata = metadata
         ctx.update_policy = rd.resolved_update_policy(rctx)
         if node.action == Action.UPDATE:

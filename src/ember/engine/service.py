@@ -27,6 +27,7 @@ from ember.engine.ops_catalog import CatalogOps
 from ember.engine.ops_preview import PreviewOps
 from ember.engine.ops_queries import QueryOps
 from ember.engine.ops_snapshots import SnapshotOps, adopt_data_for, parse_adopt_data
+from ember.engine.ops_software import SoftwareOps
 from ember.engine.plugins import PluginRegistry
 from ember.engine.records import NodeKey, NodeSpec
 from ember.engine.runner import PeerResources
@@ -47,7 +48,7 @@ def _policies(defn: Any) -> dict[str, str]:
     return {name: rd.deletion_policy for name, rd in defn.resources.items()}
 
 
-class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps):
+class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps, SoftwareOps):
     def __init__(
         self,
         settings: Settings,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from ember.engine import store_nodes
@@ -72,6 +72,17 @@ class NodeWorker:
         for task in [*self._tasks, *self._running]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+    @contextlib.asynccontextmanager
+    async def waiting(self) -> AsyncIterator[None]:
+        """Give back a running node's slot and credit while it waits on other work."""
+        self._slots.release()
+        self._credit.release()
+        try:
+            yield
+        finally:
+            await self._credit.acquire()
+            await self._slots.acquire()
 
     def cancel_traversal(self, traversal_id: str, *, superseded: bool = False) -> int:
         """Stop this engine's running nodes of a traversal: cancelled by the user (the

@@ -1,0 +1,3 @@
+"""Resource type tests run a real engine on SQLite, as the engine tests do."""
+
+from tests.engine.conftest import ctx, env  # noqa: F401
