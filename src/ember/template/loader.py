@@ -133,7 +133,7 @@ def _load_yaml(text: str, what: str) -> Any:
             return None
         if "&" in text:  # only anchored documents can hold aliases
             _check_nodes(node, max(MIN_EXPANSION_BUDGET, MAX_EXPANSION_PER_BYTE * len(text)))
-        data = loader.construct_document(node)
+        data = _build(loader, node, 1, what)
     except yaml.YAMLError as exc:
         raise TemplateLoadError(f"Error parsing {what}: {exc}") from exc
     except RecursionError as exc:
@@ -142,6 +142,52 @@ def _load_yaml(text: str, what: str) -> Any:
         raise TemplateLoadError(f"Error parsing {what}: {exc}") from exc
     finally:
         loader.dispose()
+    return data
+
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_SCALARS = {
+    "tag:yaml.org,2002:null": "construct_yaml_null",
+    "tag:yaml.org,2002:bool": "construct_yaml_bool",
+    "tag:yaml.org,2002:int": "construct_yaml_int",
+    "tag:yaml.org,2002:float": "construct_yaml_float",
+}
+
+
+def _build(loader: Any, node: yaml.Node, depth: int, what: str) -> Any:
+    """Build Python data from composed nodes: the common tags directly (much faster than
+    PyYAML's generic constructor), anything else through the safe constructor itself, so
+    the result is exactly what ``yaml.safe_load`` gives. Depth is checked on the way."""
+    if depth > MAX_DEPTH:
+        raise TemplateLoadError(f"Document is nested more than {MAX_DEPTH} levels deep.")
+    tag = node.tag
+    if isinstance(node, yaml.ScalarNode):
+        if tag == _STR:
+            return node.value
+        method = _SCALARS.get(tag)
+        if method is not None:
+            return getattr(loader, method)(node)
+    elif isinstance(node, yaml.SequenceNode) and tag == _SEQ:
+        return [_build(loader, child, depth + 1, what) for child in node.value]
+    elif isinstance(node, yaml.MappingNode) and tag == _MAP:
+        if any(key.tag == _MERGE for key, _ in node.value):
+            loader.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _build(loader, key_node, depth + 1, what)
+            try:
+                hash(key)
+            except TypeError:
+                raise TemplateLoadError(
+                    f"Error parsing {what}: found an unhashable key "
+                    f"at line {key_node.start_mark.line + 1}"
+                ) from None
+            out[key] = _build(loader, value_node, depth + 1, what)
+        return out
+    data = loader.construct_object(node, deep=True)
     if not _depth_ok(data):
         raise TemplateLoadError(f"Document is nested more than {MAX_DEPTH} levels deep.")
     return data
