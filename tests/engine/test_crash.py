@@ -98,14 +98,21 @@ def snapshot(url: str, stack_id: str) -> dict[str, Any]:
     return {"stack": f"{stack.action}_{stack.status}", "rows": rows, "events": events}
 
 
-def wait_for(url: str, stack_id: str, predicate: Any, timeout: float) -> dict[str, Any]:
+def wait_for(
+    runner: HeatAll, url: str, stack_id: str, predicate: Any, timeout: float
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = snapshot(url, stack_id)
         if predicate(state):
             return state
+        if runner.proc is not None and runner.proc.poll() is not None:
+            raise AssertionError(f"heat-all exited:\n{runner.log.read_text()[-3000:]}")
         time.sleep(0.05)
-    raise AssertionError(f"timed out; last state {snapshot(url, stack_id)['stack']}")
+    raise AssertionError(
+        f"timed out; last state {snapshot(url, stack_id)['stack']}\n"
+        f"{runner.log.read_text()[-3000:]}"
+    )
 
 
 async def _request(url: str, call: str, *args: Any, **kwargs: Any) -> Any:
@@ -138,14 +145,14 @@ async def test_sigkill_during_create_and_delete(heat_all: Any) -> None:
     stack_id = created["stack_id"]
 
     runner.start()
-    state = wait_for(url, stack_id, lambda s: _completed(s, "CREATE") >= 3 * WIDTH, 60)
+    state = wait_for(runner, url, stack_id, lambda s: _completed(s, "CREATE") >= 3 * WIDTH, 120)
     runner.kill()
     state = snapshot(url, stack_id)
     assert state["stack"] == "CREATE_IN_PROGRESS"
     assert 3 * WIDTH <= _completed(state, "CREATE") < LAYERS * WIDTH
 
     runner.start()
-    state = wait_for(url, stack_id, lambda s: s["stack"] != "CREATE_IN_PROGRESS", 90)
+    state = wait_for(runner, url, stack_id, lambda s: s["stack"] != "CREATE_IN_PROGRESS", 180)
     assert state["stack"] == "CREATE_COMPLETE"
     rows = state["rows"]
     assert len(rows) == LAYERS * WIDTH
@@ -161,14 +168,14 @@ async def test_sigkill_during_create_and_delete(heat_all: Any) -> None:
 
     await _request(url, "delete_stack", stack_id)
     runner.start()
-    state = wait_for(url, stack_id, lambda s: _completed(s, "DELETE") >= 3 * WIDTH, 60)
+    state = wait_for(runner, url, stack_id, lambda s: _completed(s, "DELETE") >= 3 * WIDTH, 120)
     runner.kill()
     state = snapshot(url, stack_id)
     assert state["stack"] == "DELETE_IN_PROGRESS"
     assert 0 < len(state["rows"]) < LAYERS * WIDTH
 
     runner.start()
-    state = wait_for(url, stack_id, lambda s: s["stack"] != "DELETE_IN_PROGRESS", 90)
+    state = wait_for(runner, url, stack_id, lambda s: s["stack"] != "DELETE_IN_PROGRESS", 180)
     assert state["stack"] == "DELETE_COMPLETE"
     assert state["rows"] == []
     deleted = Counter(

@@ -17,6 +17,7 @@ so names follow Heat's.
     │   ├── InvalidTemplateReference
     │   ├── InvalidTemplateAttribute
     │   ├── CircularDependencyException
+    │   ├── InvalidRestrictedAction
     │   └── NotSupported
     ├── StackExists                          409
     ├── ActionInProgress                     409
@@ -91,6 +92,13 @@ class InvalidTemplateAttribute(InvalidRequest):
 
 class CircularDependencyException(InvalidRequest):
     msg_fmt = "Circular Dependency Found: %(cycle)s"
+
+
+class InvalidRestrictedAction(InvalidRequest):
+    """An action refused because of what depends on its target (a software config still
+    used by a deployment)."""
+
+    msg_fmt = "%(message)s"
 
 
 class NotSupported(InvalidRequest):

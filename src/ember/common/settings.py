@@ -43,6 +43,8 @@ class Settings:
     max_events_per_stack: int = 1000
     event_purge_batch_size: int = 200
     max_snapshots_per_stack: int = 32
+    max_software_configs_per_tenant: int = 4096
+    max_software_deployments_per_tenant: int = 4096
     stack_action_timeout: int = 3600
     engine_life_check_timeout: int = 2
     rpc_response_timeout: int = 60

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ember.common import errors
 from ember.db.models import Stack
 from ember.engine.database import Database
+from ember.engine.ops_software import config_for_resource
 from ember.engine.resource import ResourceContext, ResourceFailure
 from ember.engine.states import Action, Status
 
@@ -190,6 +191,13 @@ class NestedStacks:
             {"project_id": None, "is_admin": True, "all_projects": True}, stack_id
         )
         return {o["output_key"]: o.get("output_value") for o in shown.get("outputs", [])}
+
+    async def create_software_config(self, ctx: ResourceContext, **fields: Any) -> str:
+        # The resource's own id names the config, so a resumed create finds it.
+        return await config_for_resource(self.service, self._ctx(ctx), ctx.uuid, fields)
+
+    async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None:
+        await self.service.delete_software_config(self._ctx(ctx), config_id)
 
     async def nested_template(self, stack_id: str) -> dict[str, Any]:
         """The nested stack's current template (what its resources are defined as)."""

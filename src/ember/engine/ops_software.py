@@ -37,6 +37,7 @@ from ember.engine.software_io import (
 if TYPE_CHECKING:
     from ember.engine.service import EngineService
 
+CONFIG_FIELDS = ("name", "group", "config", "inputs", "outputs", "options")
 DEFAULT_ACTION = "INIT"
 DEFAULT_STATUS = "COMPLETE"
 
@@ -101,11 +102,15 @@ def _check_quota(session: Session, query: Any, limit: int, what: str) -> None:
 
 
 def _create_config_tx(
-    session: Session, project: str, limit: int, values: dict[str, Any]
+    session: Session, project: str, limit: int, values: dict[str, Any], config_id: str | None
 ) -> dict[str, Any]:
+    if config_id is not None and (found := session.get(SoftwareConfig, config_id)) is not None:
+        if found.project_id != project:
+            raise invalid(f"Software config id {config_id} is in use")
+        return config_view(found)  # made before, by the same request resumed
     scope = select(SoftwareConfig.id).where(SoftwareConfig.project_id == project)
     _check_quota(session, scope, limit, "config")
-    row = SoftwareConfig(id=str(uuid.uuid4()), project_id=project, **values)
+    row = SoftwareConfig(id=config_id or str(uuid.uuid4()), project_id=project, **values)
     session.add(row)
     session.flush()
     return config_view(row)
@@ -220,6 +225,27 @@ def _id(value: Any, field: str) -> str:
     raise invalid(f"{field} must be a string")
 
 
+async def store_config(
+    service: EngineService,
+    ctx: Mapping[str, Any],
+    values: dict[str, Any],
+    config_id: str | None = None,
+) -> dict[str, Any]:
+    """Store a checked config. With ``config_id`` (a resource's own id, for
+    OS::Heat::SoftwareConfig) a second call finds the config the first one made."""
+    project, admin = _caller(ctx)
+    limit = -1 if admin else service.settings.max_software_configs_per_tenant
+    return await service.db.run(_create_config_tx, project, limit, values, config_id)
+
+
+async def config_for_resource(
+    service: EngineService, ctx: Mapping[str, Any], config_id: str, fields: dict[str, Any]
+) -> str:
+    """The id of the config an OS::Heat::SoftwareConfig resource makes (once)."""
+    values = _config_values(**{k: fields.get(k) for k in CONFIG_FIELDS})
+    return str((await store_config(service, ctx, values, config_id))["id"])
+
+
 class SoftwareOps:
     """Mixed into EngineService."""
 
@@ -235,10 +261,8 @@ class SoftwareOps:
         outputs: Any = None,
         options: Any = None,
     ) -> dict[str, Any]:
-        project, admin = _caller(ctx)
         values = _config_values(name, group, config, inputs, outputs, options)
-        limit = -1 if admin else self.settings.max_software_configs_per_tenant
-        return await self.db.run(_create_config_tx, project, limit, values)
+        return await store_config(self, ctx, values)
 
     async def list_software_configs(
         self: EngineService,

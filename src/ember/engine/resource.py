@@ -40,7 +40,7 @@ class AttributeSchema:
 
 
 class StackServices(Protocol):
-    """What the engine offers plugins that manage nested stacks."""
+    """What the engine offers plugins that manage nested stacks or software configs."""
 
     async def create_nested(
         self,
@@ -66,6 +66,12 @@ class StackServices(Protocol):
     async def nested_action(self, ctx: ResourceContext, stack_id: str, action: str) -> None: ...
 
     async def nested_outputs(self, stack_id: str) -> dict[str, Any]: ...
+
+    async def create_software_config(self, ctx: ResourceContext, **fields: Any) -> str:
+        """Store a software config for the resource (once, however often called); its id."""
+        ...
+
+    async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None: ...
 
 
 @dataclass

@@ -427,6 +427,112 @@ class EngineClient:
             stack_id=stack_id,
         )
 
+    # Software configs and deployments
+    async def create_software_config(
+        self,
+        ctx: Ctx,
+        name: str | None = None,
+        group: str | None = None,
+        config: Any = None,
+        inputs: list[Any] | None = None,
+        outputs: list[Any] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        return await self._call(
+            "create_software_config",
+            ctx=ctx,
+            name=name,
+            group=group,
+            config=config,
+            inputs=inputs,
+            outputs=outputs,
+            options=options,
+        )
+
+    async def list_software_configs(
+        self,
+        ctx: Ctx,
+        limit: int | None = None,
+        marker: str | None = None,
+        global_tenant: bool = False,
+    ) -> list[dict[str, Any]]:
+        return await self._call(
+            "list_software_configs",
+            ctx=ctx,
+            limit=limit,
+            marker=marker,
+            global_tenant=global_tenant,
+        )
+
+    async def show_software_config(self, ctx: Ctx, config_id: str) -> dict[str, Any]:
+        return await self._call("show_software_config", ctx=ctx, config_id=config_id)
+
+    async def delete_software_config(self, ctx: Ctx, config_id: str) -> None:
+        await self._call("delete_software_config", ctx=ctx, config_id=config_id)
+
+    async def create_software_deployment(
+        self,
+        ctx: Ctx,
+        server_id: str,
+        config_id: str,
+        input_values: dict[str, Any] | None = None,
+        action: str | None = None,
+        status: str | None = None,
+        status_reason: str | None = None,
+        stack_user_project_id: str | None = None,
+    ) -> dict[str, Any]:
+        """``action`` defaults to INIT and ``status`` to COMPLETE."""
+        return await self._call(
+            "create_software_deployment",
+            ctx=ctx,
+            server_id=server_id,
+            config_id=config_id,
+            input_values=input_values,
+            action=action,
+            status=status,
+            status_reason=status_reason,
+            stack_user_project_id=stack_user_project_id,
+        )
+
+    async def list_software_deployments(
+        self, ctx: Ctx, server_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await self._call("list_software_deployments", ctx=ctx, server_id=server_id)
+
+    async def metadata_software_deployments(self, ctx: Ctx, server_id: str) -> list[dict[str, Any]]:
+        """The configs deployed to a server, sorted by name, inputs carrying their values."""
+        return await self._call("metadata_software_deployments", ctx=ctx, server_id=server_id)
+
+    async def show_software_deployment(self, ctx: Ctx, deployment_id: str) -> dict[str, Any]:
+        return await self._call("show_software_deployment", ctx=ctx, deployment_id=deployment_id)
+
+    async def update_software_deployment(
+        self,
+        ctx: Ctx,
+        deployment_id: str,
+        config_id: str | None = None,
+        input_values: dict[str, Any] | None = None,
+        output_values: dict[str, Any] | None = None,
+        action: str | None = None,
+        status: str | None = None,
+        status_reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Only the arguments that are not None are applied."""
+        return await self._call(
+            "update_software_deployment",
+            ctx=ctx,
+            deployment_id=deployment_id,
+            config_id=config_id,
+            input_values=input_values,
+            output_values=output_values,
+            action=action,
+            status=status,
+            status_reason=status_reason,
+        )
+
+    async def delete_software_deployment(self, ctx: Ctx, deployment_id: str) -> None:
+        await self._call("delete_software_deployment", ctx=ctx, deployment_id=deployment_id)
+
     # Service
     async def list_services(self, ctx: Ctx) -> list[dict[str, Any]]:
         return await self._call("list_services", ctx=ctx)

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp
 
-from ember.api.rest import catalog, resources, stack_parts, stacks
+from ember.api.rest import catalog, resources, software, stack_parts, stacks
 from ember.api.rest.faults import HTTPError, fault_response
 from ember.api.rest.middleware import Health, HeatMiddleware
 from ember.common import errors
@@ -32,7 +32,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.settings = settings
-    for module in (stacks, stack_parts, resources, catalog):
+    for module in (stacks, stack_parts, resources, catalog, software):
         app.include_router(module.router)
 
     @app.exception_handler(errors.EmberError)
@@ -73,9 +73,18 @@ def create_app(
     )
 
 
+def _leaf_routes(routes: list[Any]) -> list[Any]:
+    """Routes of included routers too (newer FastAPI keeps them nested)."""
+    leaves: list[Any] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        leaves.extend(_leaf_routes(inner.routes) if inner is not None else [route])
+    return leaves
+
+
 def _allowed(app: FastAPI, path: str) -> list[str]:
     methods: set[str] = set()
-    for route in app.router.routes:
+    for route in _leaf_routes(app.router.routes):
         scope = {"type": "http", "path": path, "method": "GET"}
         match, _ = route.matches(scope)  # type: ignore[attr-defined]
         if match != Match.NONE:
