@@ -351,3 +351,13 @@ def test_importing_reads_nothing(tmp_path: Path) -> None:
         check=False,
     )
     assert (done.returncode, done.stdout.strip()) == (0, "ok")
+
+
+def test_allow_noauth_remote(tmp_path: Path) -> None:
+    conf = tmp_path / "heat.conf"
+    conf.write_text("[DEFAULT]\nallow_noauth_remote = true\n")
+    assert (
+        load_settings(["--config-file", str(conf)], search_default_files=False).allow_noauth_remote
+        is True
+    )
+    assert load_settings([], search_default_files=False).allow_noauth_remote is False

@@ -50,6 +50,8 @@ def _default_opts() -> list[cfg.Opt]:
         cfg.IntOpt("periodic_interval", default=60),
         cfg.BoolOpt("enable_stack_abandon", default=False),
         cfg.BoolOpt("enable_stack_adopt", default=False),
+        # Ember's own: serve the noauth flavor on a non-loopback address anyway.
+        cfg.BoolOpt("allow_noauth_remote", default=False),
         cfg.ListOpt("hidden_stack_tags", default=["data-processing-cluster"]),
     ]
 
@@ -174,6 +176,7 @@ def _settings(conf: cfg.ConfigOpts) -> Settings:
         periodic_interval=conf.periodic_interval,
         enable_stack_abandon=conf.enable_stack_abandon,
         enable_stack_adopt=conf.enable_stack_adopt,
+        allow_noauth_remote=conf.allow_noauth_remote,
         hidden_stack_tags=tuple(conf.hidden_stack_tags),
         heat_revision=conf.revision.heat_revision,
         debug=conf.debug,
