@@ -25,7 +25,7 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
 
 
 def test_noauth_on_a_public_address_is_refused() -> None:
-    with pytest.raises(SystemExit, match="refusing to serve the noauth flavor on 0.0.0.0"):
+    with pytest.raises(SystemExit, match=r"refusing to serve the noauth flavor on 0\.0\.0\.0"):
         check_noauth("noauth", Listener("0.0.0.0", 8004), False, "heat-all")
 
 
