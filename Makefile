@@ -28,3 +28,4 @@ test: lint
 bench: install
 	$(BIN)/python bench/template_bench.py --output bench/results/template.json
 	$(BIN)/python bench/engine_bench.py --output bench/results/engine.json
+	$(BIN)/python bench/api_bench.py --output bench/results/api.json
