@@ -24,6 +24,11 @@ SORT_KEYS = {
     "creation_time": Stack.created_at,
     "updated_time": func.coalesce(Stack.updated_at, Stack.created_at),
 }
+SUMMARY_COLUMNS = (
+    Stack.id, Stack.name, Stack.action, Stack.status, Stack.status_reason, Stack.created_at,
+    Stack.updated_at, Stack.deleted_at, Stack.username, Stack.owner_id,
+    Stack.stack_user_project_id, Stack.project_id,
+)
 FILTERS = {
     "id": Stack.id,
     "name": Stack.name,
@@ -112,7 +117,7 @@ def _order(params: Mapping[str, Any]) -> tuple[list[Any], bool]:
 
 def list_stacks_tx(
     session: Session, project_id: str | None, params: Mapping[str, Any], hidden: Sequence[str]
-) -> tuple[list[Stack], dict[str, list[str]], int | None]:
+) -> tuple[list[Any], dict[str, list[str]], int | None]:
     query = stack_query(project_id, params, hidden)
     count = None
     if params.get("with_count"):
@@ -128,7 +133,8 @@ def list_stacks_tx(
     limit = params.get("limit")
     if limit is not None:
         query = query.limit(int(limit))
-    stacks = list(session.execute(query).scalars())
+    # Plain rows of the listed columns: several times cheaper than ORM objects.
+    stacks = list(session.execute(query.with_only_columns(*SUMMARY_COLUMNS)).all())
     return stacks, store_reads.tags_of(session, [s.id for s in stacks]), count
 
 

@@ -7,13 +7,19 @@ over RabbitMQ.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
+
 from ember.rpc import errors as rpc_errors
 from ember.rpc.transport import Delivery, Handler
+
+
+def _round_trip(value: Any) -> Any:
+    """What the value becomes on the wire (JSON), so in-process calls behave as remote ones."""
+    return orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
 
 
 async def _no_ack() -> None:
@@ -53,18 +59,18 @@ class InProcTransport:
         handler = self._handlers.get(topic)
         if handler is None:
             raise rpc_errors.RPCTimeout()
-        request = json.loads(json.dumps(kwargs))
+        request = _round_trip(kwargs)
         try:
             result = await asyncio.wait_for(handler(method, request), timeout)
         except TimeoutError:
             raise rpc_errors.RPCTimeout() from None
         except Exception as exc:
             raise rpc_errors.deserialize(rpc_errors.serialize(exc)) from None
-        return json.loads(json.dumps(result))
+        return _round_trip(result)
 
     async def broadcast(self, topic: str, message: dict[str, Any]) -> None:
         for handler in list(self._subscribers[topic]):
-            await handler(json.loads(json.dumps(message)))
+            await handler(_round_trip(message))
 
     async def subscribe(self, topic: str, handler: Any) -> None:
         self._subscribers[topic].append(handler)
