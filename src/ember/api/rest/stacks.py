@@ -4,6 +4,7 @@ that answer with a redirect to the canonical ``/stacks/{name}/{id}`` URL."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -57,11 +58,19 @@ def _stack_args(data: dict[str, Any]) -> dict[str, Any]:
             "in the request.",
         )
     args: dict[str, Any] = {}
-    if "timeout_mins" in data and data["timeout_mins"] is not None:
+    if "timeout_mins" in data and data["timeout_mins"] not in (None, 0, "0"):
         try:
-            args["timeout_mins"] = int(data["timeout_mins"])
+            timeout = int(data["timeout_mins"])
         except (TypeError, ValueError):
             raise HTTPError(400, "timeout_mins must be an integer") from None
+        if timeout < 0:
+            raise HTTPError(400, f"Invalid timeout value {timeout}")
+        args["timeout_mins"] = timeout
+    tags = data.get("tags")
+    if tags is not None and not (
+        isinstance(tags, str) or (isinstance(tags, list) and all(isinstance(t, str) for t in tags))
+    ):
+        raise HTTPError(400, f"Invalid tags, not a list: {tags}")
     if "disable_rollback" in data:
         value = data["disable_rollback"]
         args["disable_rollback"] = (
@@ -140,8 +149,10 @@ async def list_stacks(tenant_id: str, request: Request) -> Response:
         params[key] = util.flag(query.get(key), key)
     result = await util.engine(request).count_and_list_stacks(util.rpc_ctx(request), **params)
     stacks = result["stacks"]
+    prefix = f"{util.tenant_url(request)}/stacks/"  # built once: lists can be long
     for stack in stacks:
-        stack["links"] = util.stack_links(request, stack["stack_name"], stack["id"])
+        href = f"{prefix}{quote(stack['stack_name'], safe='')}/{stack['id']}"
+        stack["links"] = [{"href": href, "rel": "self"}]
     out: dict[str, Any] = {"stacks": stacks}
     if limit is not None and stacks and len(stacks) == limit:
         out["links"] = [{"rel": "next", "href": util.next_link(request, stacks[-1]["id"])}]
