@@ -44,13 +44,13 @@ def _resource_preview(
         "resource_identity": {
             "stack_name": stack_name,
             "stack_id": stack_id,
-            "tenant": "",
+            "tenant": defn.identity.project_id or "",
             "path": f"/resources/{name}",
         },
         "stack_identity": {
             "stack_name": stack_name,
             "stack_id": stack_id,
-            "tenant": "",
+            "tenant": defn.identity.project_id or "",
             "path": "",
         },
         "stack_name": stack_name,
@@ -207,6 +207,8 @@ class PreviewOps:
                 resource_action=row.action,
                 resource_status=row.status,
                 physical_resource_id=row.physical_resource_id or "",
+                creation_time=isotime(row.created_at),
+                updated_time=isotime(row.updated_at or row.created_at),
             )
             changes[self._change_kind(row, plugin, props, defn.resources[name].type)].append(view)
         for row in rows:

@@ -25,9 +25,18 @@ SORT_KEYS = {
     "updated_time": func.coalesce(Stack.updated_at, Stack.created_at),
 }
 SUMMARY_COLUMNS = (
-    Stack.id, Stack.name, Stack.action, Stack.status, Stack.status_reason, Stack.created_at,
-    Stack.updated_at, Stack.deleted_at, Stack.username, Stack.owner_id,
-    Stack.stack_user_project_id, Stack.project_id,
+    Stack.id,
+    Stack.name,
+    Stack.action,
+    Stack.status,
+    Stack.status_reason,
+    Stack.created_at,
+    Stack.updated_at,
+    Stack.deleted_at,
+    Stack.username,
+    Stack.owner_id,
+    Stack.stack_user_project_id,
+    Stack.project_id,
 )
 FILTERS = {
     "id": Stack.id,

@@ -209,6 +209,7 @@ def mark_in_progress(session: Session, nodes: Sequence[ClaimedNode], engine_id: 
                 Status.IN_PROGRESS,
                 "state changed",
                 node.physical_id,
+                node.properties,
             )
         )
     for action in {n.action for n in nodes}:
@@ -279,7 +280,15 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome]) -> None:
             o.physical_id if o.replacement_id is not None else (o.physical_id or node.physical_id)
         )
         events.append(
-            resource_event(node, roots.get(node.stack_id), action, status, o.reason, shown_id)
+            resource_event(
+                node,
+                roots.get(node.stack_id),
+                action,
+                status,
+                o.reason,
+                shown_id,
+                o.properties if o.properties is not None else node.properties,
+            )
         )
         if o.success and o.remove:
             continue
@@ -430,6 +439,7 @@ def mark_started(session: Session, nodes: Sequence[ClaimedNode], engine_id: str)
                 Status.IN_PROGRESS,
                 "state changed",
                 node.physical_id,
+                node.properties,
             )
         )
     session.execute(update(Resource), rows)
