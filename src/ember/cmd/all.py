@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ember.api.rest.app import create_app
+from ember.api.rest.keystone import auth_for
 from ember.api.rest.server import check_noauth, server
 from ember.cmd.config import ConfigError, load_settings
 from ember.common.settings import Settings
@@ -78,11 +79,13 @@ def _rest_api(settings: Settings, db: Database, transport: InProcTransport) -> A
     flavor = settings.paste_flavor or "noauth"
     settings = dataclasses.replace(settings, paste_flavor=flavor)
     check_noauth(flavor, settings.heat_api, settings.allow_noauth_remote, "heat-all")
+    keystone = auth_for(settings, "heat-all")
 
     async def health() -> bool:
         return await db.healthy() and await transport.healthy()
 
-    app = create_app(settings, EngineClient(transport, settings.rpc_response_timeout), health)
+    engine = EngineClient(transport, settings.rpc_response_timeout)
+    app = create_app(settings, engine, health, keystone)
     LOG.info(
         "heat-api listening on %s:%d (%s)",
         settings.heat_api.bind_host,

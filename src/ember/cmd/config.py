@@ -9,6 +9,7 @@ in-process transport.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import socket
 from collections.abc import Sequence
@@ -137,12 +138,31 @@ def load_settings(
         {} if search_default_files else {"default_config_files": [], "default_config_dirs": []}
     )
     try:
-        conf(args=config_args(argv), project=PROJECT, prog=prog, **defaults)
-        return _settings(conf)
+        args = config_args(argv)
+        conf(args=args, project=PROJECT, prog=prog, **defaults)
+        return dataclasses.replace(_settings(conf), config_args=config_sources(conf, args))
     except cfg.Error as exc:
         raise ConfigError(str(exc)) from exc
     finally:
         conf.reset()
+
+
+def config_sources(conf: cfg.ConfigOpts, args: Sequence[str]) -> tuple[str, ...]:
+    """``--config-file``/``--config-dir`` arguments that read what ``conf`` read, in the same
+    order: the default files and directories it searched, then those named in ``args``."""
+    sources: list[str] = []
+    if "--config-file" not in args:
+        for path in conf.default_config_files:
+            sources += ["--config-file", path]
+    if "--config-dir" not in args:
+        for path in conf.default_config_dirs:
+            if os.path.isdir(path):
+                sources += ["--config-dir", path]
+    flags = iter(args)
+    for flag in flags:
+        if flag in ("--config-file", "--config-dir"):
+            sources += [flag, next(flags)]
+    return tuple(sources)
 
 
 def _settings(conf: cfg.ConfigOpts) -> Settings:

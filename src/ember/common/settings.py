@@ -30,6 +30,9 @@ class Settings:
     heat_api: Listener = field(default_factory=lambda: Listener("127.0.0.1", 8004))
     heat_api_cfn: Listener = field(default_factory=lambda: Listener("127.0.0.1", 8000))
     paste_flavor: str | None = None  # "noauth" or None/"keystone"
+    # The --config-file/--config-dir arguments that read the same configuration again
+    # (keystonemiddleware reads its own [keystone_authtoken] options from them).
+    config_args: tuple[str, ...] = field(default=(), compare=False)
     allow_noauth_remote: bool = False
     region_name: str = "RegionOne"
     num_engine_workers: int = 1

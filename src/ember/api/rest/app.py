@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from ember.api.rest import catalog, resources, software, stack_parts, stacks
 from ember.api.rest.faults import HTTPError, fault_response
 from ember.api.rest.middleware import Health, HeatMiddleware
+from ember.api.rest.schemas import describe_routes
 from ember.common import errors
 from ember.common.settings import Settings
 from ember.rpc.client import EngineClient
@@ -34,6 +35,14 @@ def create_app(
     app.state.settings = settings
     for module in (stacks, stack_parts, resources, catalog, software):
         app.include_router(module.router)
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe_routes(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(errors.EmberError)
     async def ember_error(request: Request, exc: errors.EmberError) -> Response:

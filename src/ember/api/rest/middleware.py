@@ -97,8 +97,12 @@ class HeatMiddleware:
         parts = path.strip("/").split("/")
         tenant = parts[1] if len(parts) > 1 else None
         context = await self._context(request, tenant, request_id)
-        if tenant is not None and tenant != context.project_id and not context.is_admin:
-            raise Forbidden()
+        if tenant is not None and tenant != context.project_id:
+            if not context.is_admin:
+                raise Forbidden()
+            # As in Heat, an admin's path project is silently replaced by its own.
+            parts[1] = context.project_id
+            scope["path"] = "/" + "/".join(parts) + ("/" if path.endswith("/") else "")
         scope.setdefault("state", {})["context"] = context
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:

@@ -63,7 +63,7 @@ def _stack_args(data: dict[str, Any]) -> dict[str, Any]:
             timeout = int(data["timeout_mins"])
         except (TypeError, ValueError):
             raise HTTPError(400, "timeout_mins must be an integer") from None
-        if timeout < 0:
+        if timeout < 0 or timeout > util.MAX_INT:
             raise HTTPError(400, f"Invalid timeout value {timeout}")
         args["timeout_mins"] = timeout
     tags = data.get("tags")
@@ -248,12 +248,18 @@ for _sub in (
     "outputs",
     "snapshots",
 ):
-
+    # One route per method, so that each operation gets an id of its own.
     @router.api_route(
         PREFIX + "/{stack_identity}/" + _sub,
-        methods=["GET", "POST"],
+        methods=["GET"],
         status_code=302,
-        name=f"lookup_{_sub}",
+        name=f"lookup_{_sub}_get",
+    )
+    @router.api_route(
+        PREFIX + "/{stack_identity}/" + _sub,
+        methods=["POST"],
+        status_code=302,
+        name=f"lookup_{_sub}_post",
     )
     async def lookup_sub(tenant_id: str, stack_identity: str, request: Request) -> Response:
         return await _lookup(request, stack_identity, request.url.path.rsplit("/", 1)[1])

@@ -15,6 +15,8 @@ from ember.api.rest.faults import HTTPError
 from ember.api.rest.middleware import json_body
 
 TRUE = {"true", "1", "yes", "on", "t", "y"}
+# The largest count or timeout taken (a signed 32-bit column, as in Heat's database).
+MAX_INT = 2**31 - 1
 FALSE = {"false", "0", "no", "off", "f", "n"}
 
 
@@ -73,6 +75,8 @@ def integer(value: str | None, name: str) -> int | None:
         raise HTTPError(400, f"{name} needs to be an integer") from None
     if number < 0:
         raise HTTPError(400, f"{name} needs to be a non-negative integer")
+    if number > MAX_INT:
+        raise HTTPError(400, f"{name} needs to be at most {MAX_INT}")
     return number
 
 
