@@ -11,7 +11,7 @@ from ember.common.timeutils import isotime, utcnow
 from ember.engine import store_reads
 from ember.engine.resource import ResourceContext
 from ember.engine.runner import PeerResources
-from ember.engine.stack_requests import build_request, check_stack_name
+from ember.engine.stack_requests import build_request, check_stack_name, patched
 from ember.engine.states import Action, Status
 from ember.template import PropertyError, StackDefinition, StackIdentity, apply_schema
 
@@ -167,11 +167,10 @@ class PreviewOps:
         current = await self.definitions.get(stack.id, stack.raw_template_id)
         args = dict(args or {})
         if args.get("existing"):
-            template = template if template is not None else current.template.doc
-            files = {**current.template.files, **(files or {})}
-            env = current.environment.to_dict()
-            env["parameters"] = {**env["parameters"], **(params or {})}
-            environment, params = env, None
+            template, files, environment = patched(
+                current, template, params, files, environment, args.get("clear_parameters")
+            )
+            params = None
         identity = StackIdentity(stack.name, stack.id, stack.project_id, self.settings.region_name)
         request = build_request(
             self.settings,

@@ -152,6 +152,8 @@ def _nested_tree(session: Session, stack: Stack, depth: int) -> list[tuple[Stack
     out: list[tuple[Stack, str | None]] = [(stack, None)]
     frontier = [stack]
     for _ in range(depth):
+        if not frontier:
+            break
         children: list[Stack] = []
         for parent in frontier:
             for child in store_reads.nested_stacks(session, parent.id):

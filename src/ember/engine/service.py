@@ -31,7 +31,7 @@ from ember.engine.ops_software import SoftwareOps
 from ember.engine.plugins import PluginRegistry
 from ember.engine.records import NodeKey, NodeSpec
 from ember.engine.runner import PeerResources
-from ember.engine.stack_requests import build_request, check_stack_name
+from ember.engine.stack_requests import build_request, check_stack_name, patched
 from ember.engine.states import Action, Status, TraversalState
 from ember.engine.worker import NodeWorker, publish_nodes
 from ember.rpc.transport import Transport
@@ -230,23 +230,11 @@ class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps, So
         ):
             raise errors.NotSupported(feature=f"Updating a stack when it is {stack.action}")
         current = await self.definitions.get(stack.id, stack.raw_template_id)
-        existing = bool(args.get("existing"))
-        if existing:
-            template = template if template is not None else current.template.doc
-            merged_files = {**current.template.files, **(files or {})}
-            env = current.environment.to_dict()
-            user_params = {**current.environment.parameters}
-            for name in args.get("clear_parameters") or []:
-                user_params.pop(name, None)
-            user_params.update(params or {})
-            env["parameters"] = user_params
-            if environment:
-                extra = environment if isinstance(environment, Mapping) else None
-                if extra:
-                    for key in ("parameter_defaults", "resource_registry"):
-                        env.setdefault(key, {}).update(extra.get(key) or {})
-                    env["parameters"].update(extra.get("parameters") or {})
-            files, environment, params = merged_files, env, None
+        if args.get("existing"):
+            template, files, environment = patched(
+                current, template, params, files, environment, args.get("clear_parameters")
+            )
+            params = None
         identity = StackIdentity(stack.name, stack.id, stack.project_id, self.settings.region_name)
         request = build_request(
             self.settings,

@@ -79,3 +79,29 @@ def build_request(
     )
     defn.diags.raise_if_errors()
     return StackRequest(tmpl, env, defn)
+
+
+def patched(
+    current: StackDefinition,
+    template: Any,
+    params: Mapping[str, Any] | None,
+    files: Mapping[str, Any] | None,
+    environment: Any,
+    clear_parameters: list[str] | None,
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """A PATCH update (``existing``): the stored template, files and environment with the
+    request's merged in, stored parameters kept unless cleared. Returns the template, files
+    and environment to build the new definition from."""
+    template = template if template is not None else current.template.doc
+    merged_files = {**current.template.files, **(files or {})}
+    env = current.environment.to_dict()
+    user_params = dict(current.environment.parameters)
+    for name in clear_parameters or []:
+        user_params.pop(name, None)
+    user_params.update(params or {})
+    env["parameters"] = user_params
+    if isinstance(environment, Mapping):
+        for key in ("parameter_defaults", "resource_registry"):
+            env.setdefault(key, {}).update(environment.get(key) or {})
+        env["parameters"].update(environment.get("parameters") or {})
+    return template, merged_files, env
