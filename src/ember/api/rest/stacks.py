@@ -71,6 +71,11 @@ def _stack_args(data: dict[str, Any]) -> dict[str, Any]:
         isinstance(tags, str) or (isinstance(tags, list) and all(isinstance(t, str) for t in tags))
     ):
         raise HTTPError(400, f"Invalid tags, not a list: {tags}")
+    clear = data.get("clear_parameters")
+    if clear is not None and not (
+        isinstance(clear, list) and all(isinstance(p, str) for p in clear)
+    ):
+        raise HTTPError(400, f"Invalid clear_parameters, not a list of names: {clear}")
     if "disable_rollback" in data:
         value = data["disable_rollback"]
         args["disable_rollback"] = (
@@ -90,6 +95,15 @@ def _engine_fields(data: dict[str, Any]) -> dict[str, Any]:
         raise HTTPError(400, "parameters and files must be maps")
     if env_files is not None and not isinstance(env_files, list):
         raise HTTPError(400, "environment_files must be a list")
+    environment = data.get("environment")
+    if isinstance(environment, dict):
+        for section in ("parameters", "parameter_defaults", "resource_registry"):
+            if environment.get(section) is not None and not isinstance(environment[section], dict):
+                raise HTTPError(
+                    400,
+                    f"The environment is invalid: {section} must be a map",
+                    "InvalidEnvironment",
+                )
     return {
         "template": data.get("template"),
         "params": parameters,
