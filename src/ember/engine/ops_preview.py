@@ -11,7 +11,7 @@ from ember.common.timeutils import isotime, utcnow
 from ember.engine import store_reads
 from ember.engine.resource import ResourceContext
 from ember.engine.runner import PeerResources
-from ember.engine.stack_requests import build_request, check_stack_name, patched
+from ember.engine.stack_requests import build_request, check_stack_name
 from ember.engine.states import Action, Status
 from ember.template import PropertyError, StackDefinition, StackIdentity, apply_schema
 
@@ -164,23 +164,8 @@ class PreviewOps:
     ) -> dict[str, Any]:
         project = str(ctx["project_id"])
         stack = await self.db.run(store_reads.find_stack, project, stack_identity, stack_id)
-        current = await self.definitions.get(stack.id, stack.raw_template_id)
-        args = dict(args or {})
-        if args.get("existing"):
-            template, files, environment = patched(
-                current, template, params, files, environment, args.get("clear_parameters")
-            )
-            params = None
-        identity = StackIdentity(stack.name, stack.id, stack.project_id, self.settings.region_name)
-        request = build_request(
-            self.settings,
-            self.plugins,
-            identity=identity,
-            template=template,
-            parameters=params,
-            files=files,
-            environment=environment,
-            environment_files=environment_files,
+        _, request = await self._update_request(
+            stack, dict(args or {}), template, params, files, environment, environment_files
         )
         defn = request.defn
         rows = await self.db.run(store_reads.current_resources, stack.id)

@@ -229,23 +229,8 @@ class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps, So
             stack.action == Action.SUSPEND and stack.status == Status.FAILED
         ):
             raise errors.NotSupported(feature=f"Updating a stack when it is {stack.action}")
-        current = await self.definitions.get(stack.id, stack.raw_template_id)
-        if args.get("existing"):
-            template, files, environment = patched(
-                current, template, params, files, environment, args.get("clear_parameters")
-            )
-            params = None
-        identity = StackIdentity(stack.name, stack.id, stack.project_id, self.settings.region_name)
-        request = build_request(
-            self.settings,
-            self.plugins,
-            identity=identity,
-            template=template,
-            parameters=params,
-            files=files,
-            environment=environment,
-            environment_files=environment_files,
-            depth=stack.nested_depth,
+        current, request = await self._update_request(
+            stack, args, template, params, files, environment, environment_files
         )
         limit = self.settings.max_resources_per_stack
         if limit != -1 and len(request.defn.resources) > limit:
@@ -284,6 +269,38 @@ class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps, So
         )
         await publish_nodes(self.transport, ready)
         return {"stack_id": stack.id, "stack_name": stack.name, "project_id": stack.project_id}
+
+    async def _update_request(
+        self,
+        stack: Stack,
+        args: Mapping[str, Any],
+        template: Any,
+        params: Mapping[str, Any] | None,
+        files: Mapping[str, Any] | None,
+        environment: Any,
+        environment_files: list[str] | None,
+    ) -> tuple[Any, Any]:
+        """The stack's current definition and the checked request an update (or its
+        preview) would apply; PATCH (``existing``) merges into what is stored."""
+        current = await self.definitions.get(stack.id, stack.raw_template_id)
+        if args.get("existing"):
+            template, files, environment = patched(
+                current, template, params, files, environment, args.get("clear_parameters")
+            )
+            params = None
+        identity = StackIdentity(stack.name, stack.id, stack.project_id, self.settings.region_name)
+        request = build_request(
+            self.settings,
+            self.plugins,
+            identity=identity,
+            template=template,
+            parameters=params,
+            files=files,
+            environment=environment,
+            environment_files=environment_files,
+            depth=stack.nested_depth,
+        )
+        return current, request
 
     # Completion hooks -----------------------------------------------------------------
 
