@@ -19,8 +19,8 @@ run: install
 	$(BIN)/heat-all
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench bin
+	$(BIN)/ruff format --check src tests bench bin
 
 test: lint
 	$(BIN)/pytest

@@ -1,4 +1,5 @@
-"""``heat-all``: engines, in-process transport and (as they land) the APIs in one process.
+"""``heat-all``: engines and the REST API in one process, on the in-process transport
+(or on the broker of ``transport_url`` when one is configured).
 
     python -m ember.cmd.all [--config-file /etc/heat/heat.conf]
 
@@ -27,7 +28,8 @@ from ember.engine.app import Engine
 from ember.engine.database import Database
 from ember.engine.plugins import PluginRegistry
 from ember.rpc.client import EngineClient
-from ember.rpc.inproc import InProcTransport
+from ember.rpc.factory import transport_for
+from ember.rpc.transport import Transport
 
 LOG = logging.getLogger("ember.heat-all")
 
@@ -45,7 +47,8 @@ def prepare_database(settings: Settings) -> None:
 async def run(settings: Settings) -> None:
     prepare_database(settings)
     db = Database(settings.database_url)
-    transport = InProcTransport()
+    transport = transport_for(settings)
+    await transport.start()
     plugins = PluginRegistry.from_entry_points()
     engines = [
         Engine(settings, db, transport, plugins) for _ in range(max(1, settings.num_engine_workers))
@@ -74,7 +77,7 @@ async def run(settings: Settings) -> None:
     db.close()
 
 
-def _rest_api(settings: Settings, db: Database, transport: InProcTransport) -> Any:
+def _rest_api(settings: Settings, db: Database, transport: Transport) -> Any:
     # heat-all with no flavor configured is the local, trusted embedded default.
     flavor = settings.paste_flavor or "noauth"
     settings = dataclasses.replace(settings, paste_flavor=flavor)

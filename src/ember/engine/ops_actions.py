@@ -150,6 +150,10 @@ class ActionOps:
         await self.db.run(store_stacks.checkpoint, row.id, ctx.physical_id, ctx.data)
         await self.db.run(_attributes_tx, row.id, plugin.attributes())
 
+    async def health(self: EngineService) -> bool:
+        """Whether this engine reaches its database: what a stand-alone heat-api reports."""
+        return await self.db.healthy()
+
     async def list_services(self: EngineService, ctx: Mapping[str, Any]) -> list[dict[str, Any]]:
         rows = await self.db.run(lambda s: list(s.execute(select(Service)).scalars()))
         limit = self.settings.heartbeat_interval * 3

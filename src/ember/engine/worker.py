@@ -52,6 +52,7 @@ class NodeWorker:
         self._done: asyncio.Queue[tuple[Outcome, Delivery]] = asyncio.Queue()
         self._slots = asyncio.Semaphore(concurrency)
         self._credit = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self._tasks: list[asyncio.Task[Any]] = []
         self._running: set[asyncio.Task[Any]] = set()
         self.by_traversal: dict[str, set[asyncio.Task[Any]]] = {}
@@ -96,8 +97,10 @@ class NodeWorker:
 
     async def _receive(self) -> None:
         # Credit-based flow control, like RabbitMQ's prefetch: an engine holds at most
-        # ``concurrency`` unfinished messages, so several engines share a large stack.
-        deliveries = self.transport.consume(WORK_TOPIC).__aiter__()
+        # ``concurrency`` unfinished messages, so several engines share a large stack. The
+        # broker may hand out twice that: nodes waiting on nested stacks give their local
+        # credit back but keep their message until they finish.
+        deliveries = self.transport.consume(WORK_TOPIC, prefetch=2 * self._concurrency).__aiter__()
         while True:
             await self._credit.acquire()
             delivery = await deliveries.__anext__()

@@ -534,5 +534,12 @@ class EngineClient:
         await self._call("delete_software_deployment", ctx=ctx, deployment_id=deployment_id)
 
     # Service
+    async def health(self, timeout: float = 5.0) -> bool:
+        """Whether an engine answers and reaches the database."""
+        try:
+            return bool(await self.transport.call(ENGINE_TOPIC, "health", {}, timeout))
+        except Exception:
+            return False
+
     async def list_services(self, ctx: Ctx) -> list[dict[str, Any]]:
         return await self._call("list_services", ctx=ctx)

@@ -24,8 +24,9 @@ class Transport(Protocol):
     async def publish(self, topic: str, messages: list[dict[str, Any]]) -> None:
         """Put work on a shared queue; each message goes to one consumer."""
 
-    def consume(self, topic: str) -> AsyncIterator[Delivery]:
-        """Messages of a shared queue; ack each after its outcome is committed."""
+    def consume(self, topic: str, prefetch: int = 100) -> AsyncIterator[Delivery]:
+        """Messages of a shared queue, at most ``prefetch`` unacknowledged at a time; ack
+        each after its outcome is committed."""
 
     async def call(self, topic: str, method: str, kwargs: dict[str, Any], timeout: float) -> Any:
         """Ask one server of ``topic`` to run ``method`` and return its JSON reply."""

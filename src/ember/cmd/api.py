@@ -1,0 +1,92 @@
+"""``heat-api``: the Orchestration REST API v1 as its own process(es).
+
+    heat-api --config-file /etc/heat/heat.conf
+
+Listens on ``[heat_api] bind_host``/``bind_port`` with ``[heat_api] workers`` processes
+(0: one per core) and reaches the engines over the message broker of ``transport_url`` (or
+the legacy ``rabbit_*`` options). It keeps no state, so any number of them can run behind a
+load balancer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+from ember.api.rest.app import create_app
+from ember.api.rest.keystone import auth_for
+from ember.api.rest.server import check_noauth, server
+from ember.cmd.config import ConfigError, load_settings
+from ember.cmd.processes import connect, listen, run_workers, stop_event
+from ember.common.settings import Settings
+from ember.rpc.client import EngineClient
+from ember.rpc.factory import is_inproc, transport_for
+
+PROG = "heat-api"
+LOG = logging.getLogger(PROG)
+
+
+async def serve(settings: Settings, sock: socket.socket) -> None:
+    stop = stop_event()
+    transport = transport_for(settings)
+    if not await connect(transport, settings.kombu_reconnect_delay, stop, PROG):
+        return
+    keystone = auth_for(settings, PROG)
+    engine = EngineClient(transport, settings.rpc_response_timeout)
+
+    async def health() -> bool:
+        # The database is the engines' to reach: healthy when the broker is up and an
+        # engine answers that its database does.
+        return await transport.healthy() and await engine.health()
+
+    app = create_app(settings, engine, health, keystone)
+    api = server(app, settings.heat_api)
+    serving = asyncio.create_task(api.serve(sockets=[sock]))
+    print(f"{PROG} ready", flush=True)
+    await stop.wait()
+    api.should_exit = True
+    await serving
+    await transport.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings(argv, prog=PROG)
+    except ConfigError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    if is_inproc(settings):
+        print(
+            f"{PROG}: needs a message broker to reach the engines: set [DEFAULT] "
+            "transport_url (or rabbit_host); heat-all runs everything in one process",
+            file=sys.stderr,
+        )
+        return 2
+    check_noauth(settings.paste_flavor, settings.heat_api, settings.allow_noauth_remote, PROG)
+    auth_for(settings, PROG)  # a bad flavor or [keystone_authtoken] fails here, once
+    sock = listen(settings.heat_api)
+    LOG.info(
+        "%s listening on %s:%d (%s), %d worker(s)",
+        PROG,
+        settings.heat_api.bind_host,
+        settings.heat_api.bind_port,
+        settings.paste_flavor or "keystone",
+        settings.heat_api.workers,
+    )
+    return run_workers(settings.heat_api.workers, lambda: _worker(settings, sock), PROG)
+
+
+def _worker(settings: Settings, sock: socket.socket) -> int:
+    asyncio.run(serve(settings, sock))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""``heat-engine``: engine processes fed over the message broker.
+
+    heat-engine --config-file /etc/heat/heat.conf
+
+Runs ``num_engine_workers`` processes (default: one per core, at least four, as in Heat).
+Every engine consumes the shared work queue and answers the API's calls; state lives in
+the database of ``[database] connection``, whose schema ``heat-manage db_sync`` keeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from ember.cmd.config import ConfigError, load_settings
+from ember.cmd.processes import connect, run_workers, stop_event
+from ember.common.settings import Settings
+from ember.db import migration
+from ember.engine.app import Engine
+from ember.engine.database import Database
+from ember.engine.plugins import PluginRegistry
+from ember.rpc.factory import is_inproc, transport_for
+
+PROG = "heat-engine"
+LOG = logging.getLogger(PROG)
+
+
+async def serve(settings: Settings) -> None:
+    stop = stop_event()
+    transport = transport_for(settings)
+    if not await connect(transport, settings.kombu_reconnect_delay, stop, PROG):
+        return
+    db = Database(settings.database_url)
+    engine = Engine(settings, db, transport, PluginRegistry.from_entry_points())
+    await engine.start()
+    LOG.info("engine %s running", engine.engine_id)
+    print(f"{PROG} ready", flush=True)
+    await stop.wait()
+    await engine.stop()
+    await transport.close()
+    db.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings(argv, prog=PROG)
+    except ConfigError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    if is_inproc(settings):
+        print(
+            f"{PROG}: needs a message broker shared with heat-api: set [DEFAULT] "
+            "transport_url (or rabbit_host); heat-all runs everything in one process",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        current = migration.current(settings.database_url)
+    except Exception as exc:
+        print(f"{PROG}: cannot reach the database: {exc}", file=sys.stderr)
+        return 1
+    if current != migration.head():
+        print(
+            f"{PROG}: the database schema is not current; run heat-manage db_sync", file=sys.stderr
+        )
+        return 1
+    return run_workers(settings.num_engine_workers, lambda: _worker(settings), PROG)
+
+
+def _worker(settings: Settings) -> int:
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

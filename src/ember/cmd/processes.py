@@ -1,0 +1,118 @@
+"""Worker processes for ``heat-api`` and ``heat-engine``, as Heat's launcher runs them.
+
+The parent binds the listening socket (if any), forks the workers, restarts a worker that
+dies, and passes SIGTERM/SIGINT on to them. A worker is a fresh asyncio program: nothing
+with threads or open connections is created in the parent before the fork.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+
+from ember.common.settings import Listener
+from ember.rpc.transport import Transport
+
+LOG = logging.getLogger(__name__)
+# A worker that dies sooner than this after starting is restarted only after a pause, so a
+# broken configuration does not spin.
+QUICK_DEATH = 5.0
+
+
+def listen(listener: Listener) -> socket.socket:
+    family = socket.AF_INET6 if ":" in listener.bind_host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((listener.bind_host, listener.bind_port))
+    except OSError as exc:
+        sock.close()
+        raise SystemExit(
+            f"cannot listen on {listener.bind_host}:{listener.bind_port}: {exc.strerror}"
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
+    """Run ``worker`` in ``count`` processes (in this one when ``count`` is 1)."""
+    if count <= 1:
+        return worker()
+    stopping = False
+    children: dict[int, float] = {}
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, signal.SIG_DFL)
+            code = 1
+            try:
+                code = worker()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                LOG.exception("%s worker failed", name)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children[pid] = time.monotonic()
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(count):
+        spawn()
+    LOG.info("%s running %d worker processes", name, count)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        started = children.pop(pid, None)
+        if started is None or stopping:
+            continue
+        LOG.error("%s worker %d exited (status %d); starting another", name, pid, status)
+        if time.monotonic() - started < QUICK_DEATH:
+            time.sleep(QUICK_DEATH)
+        if not stopping:
+            spawn()
+    return 0
+
+
+async def connect(transport: Transport, delay: float, stop: asyncio.Event, name: str) -> bool:
+    """Start ``transport``, trying again every ``delay`` seconds while the broker is down.
+    False if asked to stop first."""
+    while not stop.is_set():
+        try:
+            await transport.start()
+            return True
+        except Exception as exc:
+            LOG.warning("%s: message broker not reachable (%s); retrying", name, exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(delay, 0.5))
+    return False
+
+
+def stop_event() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT in the running loop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
