@@ -19,8 +19,8 @@ run: install
 	$(BIN)/heat-all
 
 lint: install
-	$(BIN)/ruff check src tests bench bin
-	$(BIN)/ruff format --check src tests bench bin
+	$(BIN)/ruff check src tests bench $(wildcard bin/*)
+	$(BIN)/ruff format --check src tests bench $(wildcard bin/*)
 
 test: lint
 	$(BIN)/pytest

@@ -12,4 +12,4 @@ def utcnow() -> dt.datetime:
 def isotime(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
-    return value.replace(microsecond=0).isoformat() + "Z"
+    return value.isoformat(timespec="seconds") + "Z"

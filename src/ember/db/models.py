@@ -117,6 +117,8 @@ class Stack(Base):
     # Set when the stack is updated, as Heat's updated_time (not on every row change).
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP)
+    # The tags again, comma-joined (a tag holds no comma): listing reads no second table.
+    tags: Mapped[str | None] = mapped_column(Text)
 
 
 class StackTag(Base):

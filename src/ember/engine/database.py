@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ember.db import engine as db_engine
+from ember.db.session import session_factory
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -23,9 +24,19 @@ class Database:
         self.url = url
         self.engine: Engine = db_engine.create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite serialises writers anyway; one thread avoids lock contention.
-        size = 1 if self.engine.dialect.name == "sqlite" else threads
-        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="ember-db")
+        self._readers_sessions = session_factory(self.engine, readonly=True)
+        # SQLite serialises writers anyway; one thread avoids lock contention. Its readers
+        # (WAL) run beside the writer, on threads of their own, so API reads never queue
+        # behind a long write.
+        sqlite = self.engine.dialect.name == "sqlite"
+        self._executor = ThreadPoolExecutor(
+            max_workers=1 if sqlite else threads, thread_name_prefix="ember-db"
+        )
+        self._readers = (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="ember-db-read")
+            if sqlite
+            else self._executor
+        )
 
     def _transaction(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         def attempt() -> R:
@@ -40,6 +51,17 @@ class Database:
         call = functools.partial(self._transaction, fn, *args, **kwargs)
         return await loop.run_in_executor(self._executor, call)
 
+    async def read(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run ``fn(session, *args)`` in a transaction that only reads (on SQLite it takes
+        no write lock and does not wait for the writer thread)."""
+
+        def attempt() -> R:
+            with self._readers_sessions.begin() as session:
+                return fn(session, *args, **kwargs)
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, db_engine.retry_on_deadlock(attempt))
+
     def run_sync(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         return self._transaction(fn, *args, **kwargs)
 
@@ -52,6 +74,7 @@ class Database:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
         self.engine.dispose()
 
 

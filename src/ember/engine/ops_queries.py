@@ -37,6 +37,7 @@ SUMMARY_COLUMNS = (
     Stack.owner_id,
     Stack.stack_user_project_id,
     Stack.project_id,
+    Stack.tags,
 )
 FILTERS = {
     "id": Stack.id,
@@ -126,7 +127,7 @@ def _order(params: Mapping[str, Any]) -> tuple[list[Any], bool]:
 
 def list_stacks_tx(
     session: Session, project_id: str | None, params: Mapping[str, Any], hidden: Sequence[str]
-) -> tuple[list[Any], dict[str, list[str]], int | None]:
+) -> tuple[list[Any], int | None]:
     query = stack_query(project_id, params, hidden)
     count = None
     if params.get("with_count"):
@@ -143,8 +144,7 @@ def list_stacks_tx(
     if limit is not None:
         query = query.limit(int(limit))
     # Plain rows of the listed columns: several times cheaper than ORM objects.
-    stacks = list(session.execute(query.with_only_columns(*SUMMARY_COLUMNS)).all())
-    return stacks, store_reads.tags_of(session, [s.id for s in stacks]), count
+    return list(session.execute(query.with_only_columns(*SUMMARY_COLUMNS)).all()), count
 
 
 def _nested_tree(session: Session, stack: Stack, depth: int) -> list[tuple[Stack, str | None]]:
@@ -249,14 +249,11 @@ class QueryOps:
     ) -> dict[str, Any]:
         everyone = bool(params.get("global_tenant")) and bool(ctx.get("is_admin"))
         project = None if everyone else str(ctx["project_id"])
-        stacks, tags, count = await self.db.run(
+        stacks, count = await self.db.read(
             list_stacks_tx, project, params, tuple(self.settings.hidden_stack_tags)
         )
         out: dict[str, Any] = {
-            "stacks": [
-                views.stack_summary(s, tags[s.id], with_project=bool(ctx.get("is_admin")))
-                for s in stacks
-            ]
+            "stacks": views.stack_summaries(stacks, with_project=bool(ctx.get("is_admin")))
         }
         if count is not None:
             out["count"] = count
@@ -272,7 +269,7 @@ class QueryOps:
         filters: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         depth = min(int(nested_depth or 0), self.settings.max_nested_stack_depth)
-        tree = await self.db.run(resources_tx, _project(ctx), stack_identity, stack_id, depth)
+        tree = await self.db.read(resources_tx, _project(ctx), stack_identity, stack_id, depth)
         out = []
         for stack, owner, rows, nested in tree:
             required_by: dict[str, set[str]] = {r.name: set() for r in rows}
@@ -302,7 +299,9 @@ class QueryOps:
         **params: Any,
     ) -> list[dict[str, Any]]:
         params.setdefault("sort_dir", "asc")
-        rows, nested = await self.db.run(events_tx, _project(ctx), stack_identity, stack_id, params)
+        rows, nested = await self.db.read(
+            events_tx, _project(ctx), stack_identity, stack_id, params
+        )
         return [views.event_view(e, s, nested=nested) for e, s in rows]
 
     async def show_event(
@@ -313,7 +312,7 @@ class QueryOps:
         event_id: str,
         stack_id: str | None = None,
     ) -> dict[str, Any]:
-        rows, _ = await self.db.run(
+        rows, _ = await self.db.read(
             events_tx,
             _project(ctx),
             stack_identity,
@@ -331,7 +330,7 @@ class QueryOps:
         stack_identity: str,
         stack_id: str | None = None,
     ) -> dict[str, Any]:
-        stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
+        stack = await self.db.read(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         env = defn.environment.to_dict()
         hidden = {n for n, s in defn.parameters.schemas.items() if s.hidden}
@@ -346,8 +345,8 @@ class QueryOps:
         stack_identity: str,
         stack_id: str | None = None,
     ) -> dict[str, Any]:
-        stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
-        raw = await self.db.run(lambda s: s.get(RawTemplate, stack.raw_template_id))
+        stack = await self.db.read(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
+        raw = await self.db.read(lambda s: s.get(RawTemplate, stack.raw_template_id))
         return dict(raw.files or {})
 
     async def list_outputs(
@@ -356,7 +355,7 @@ class QueryOps:
         stack_identity: str,
         stack_id: str | None = None,
     ) -> list[dict[str, Any]]:
-        stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
+        stack = await self.db.read(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         return [{"output_key": o.name, "description": o.description} for o in defn.outputs.values()]
 
@@ -367,11 +366,11 @@ class QueryOps:
         output_key: str,
         stack_id: str | None = None,
     ) -> dict[str, Any]:
-        stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
+        stack = await self.db.read(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         if output_key not in defn.outputs:
             raise errors.EntityNotFound(entity="Output", name=output_key)
-        peers = await self.db.run(store_reads.peers_of, stack.id)
+        peers = await self.db.read(store_reads.peers_of, stack.id)
         rctx = defn.resolve_context(PeerResources(peers))
         return defn.resolve_outputs(rctx, [output_key])[0].to_api()
 

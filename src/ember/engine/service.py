@@ -190,7 +190,7 @@ class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps, So
         stack_id: str | None = None,
         resolve_outputs: bool = True,
     ) -> dict[str, Any]:
-        stack, tags, peers = await self.db.run(
+        stack, tags, peers = await self.db.read(
             _show_tx, _project(ctx), stack_identity, stack_id, resolve_outputs
         )
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
@@ -205,7 +205,7 @@ class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps, So
     async def get_template(
         self, ctx: Mapping[str, Any], stack_identity: str, stack_id: str | None = None
     ) -> dict[str, Any]:
-        stack = await self.db.run(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
+        stack = await self.db.read(store_reads.find_stack, _project(ctx), stack_identity, stack_id)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         return dict(defn.template.doc)
 
@@ -509,6 +509,7 @@ def _update_tx(
         session.execute(StackTag.__table__.delete().where(StackTag.stack_id == stack_id))
         for tag in tags:
             session.add(StackTag(stack_id=stack_id, tag=tag))
+        stack.tags = ",".join(tags) or None
     traversal_id, ready = store_nodes.start_traversal(
         session,
         stack_id=stack_id,
@@ -535,7 +536,7 @@ def _show_tx(
     stack = store_reads.find_stack(session, project_id, identity, stack_id, show_deleted=False)
     return (
         stack,
-        store_reads.tags_of(session, [stack.id])[stack.id],
+        stack.tags.split(",") if stack.tags else [],
         store_reads.peers_of(session, stack.id) if with_peers else {},
     )
 

@@ -127,6 +127,7 @@ def create_stack(
     session.flush()
     if tags:
         session.execute(insert(StackTag), [{"stack_id": stack.id, "tag": t} for t in tags])
+        stack.tags = ",".join(tags)
     add_resources(session, stack, resources, raw_id)
     insert_events(
         session, [stack_event(stack, action, Status.IN_PROGRESS, f"Stack {action} started")]

@@ -31,6 +31,46 @@ def stack_summary(stack: Stack, tags: list[str], *, with_project: bool = False) 
     return out
 
 
+def stack_summaries(
+    rows: list[tuple[Any, ...]], *, with_project: bool = False
+) -> list[dict[str, Any]]:
+    """``stack_summary`` for rows of ``SUMMARY_COLUMNS``: the list path, kept lean."""
+    out = []
+    for (
+        stack_id,
+        name,
+        action,
+        status,
+        reason,
+        created,
+        updated,
+        deleted,
+        username,
+        owner_id,
+        user_project,
+        project,
+        tags,
+    ) in rows:
+        summary = {
+            "id": stack_id,
+            "stack_name": name,
+            "description": "",
+            "stack_status": f"{action}_{status}",
+            "stack_status_reason": reason or "",
+            "creation_time": isotime(created),
+            "updated_time": isotime(updated) if updated is not None else None,
+            "deletion_time": isotime(deleted) if deleted is not None else None,
+            "stack_owner": username,
+            "parent": owner_id,
+            "stack_user_project_id": user_project or project,
+            "tags": tags.split(",") if tags else None,
+        }
+        if with_project:
+            summary["project"] = project
+        out.append(summary)
+    return out
+
+
 def stack_detail(
     stack: Stack, tags: list[str], defn: StackDefinition, outputs: list[dict[str, Any]] | None
 ) -> dict[str, Any]:

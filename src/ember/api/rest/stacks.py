@@ -3,6 +3,7 @@ that answer with a redirect to the canonical ``/stacks/{name}/{id}`` URL."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from ember.api.rest.schemas import STACK_BODY, body_doc
 
 router = APIRouter()
 PREFIX = "/v1/{tenant_id}/stacks"
+SAFE_NAME = re.compile(r"[A-Za-z0-9_.~-]+")
 LIST_FILTERS = (
     "id",
     "name",
@@ -165,8 +167,11 @@ async def list_stacks(tenant_id: str, request: Request) -> Response:
     stacks = result["stacks"]
     prefix = f"{util.tenant_url(request)}/stacks/"  # built once: lists can be long
     for stack in stacks:
-        href = f"{prefix}{quote(stack['stack_name'], safe='')}/{stack['id']}"
-        stack["links"] = [{"href": href, "rel": "self"}]
+        name = stack["stack_name"]
+        # Stack names are almost always URL-safe already; quote only those that are not.
+        if not SAFE_NAME.fullmatch(name):
+            name = quote(name, safe="")
+        stack["links"] = [{"href": f"{prefix}{name}/{stack['id']}", "rel": "self"}]
     out: dict[str, Any] = {"stacks": stacks}
     if limit is not None and stacks and len(stacks) == limit:
         out["links"] = [{"rel": "next", "href": util.next_link(request, stacks[-1]["id"])}]
