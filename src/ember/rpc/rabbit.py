@@ -30,6 +30,8 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from aio_pika.exceptions import AMQPError
+from aiormq.exceptions import ChannelInvalidStateError
 
 from ember.common import errors
 from ember.rpc import errors as rpc_errors
@@ -39,6 +41,7 @@ LOG = logging.getLogger(__name__)
 # Calls one engine process answers at once; more wait in its own buffer.
 SERVE_CONCURRENCY = 64
 DEFAULT_PREFETCH = 100
+CONNECT_TIMEOUT = 5.0
 
 
 def broker_urls(transport_url: str) -> list[str]:
@@ -79,9 +82,11 @@ class RabbitTransport:
         self._reconnect_delay = reconnect_delay
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
+        self._work_channel: AbstractChannel | None = None
         self._reply_queue: AbstractQueue | None = None
         self._pending: dict[str, asyncio.Future[Any]] = {}
-        self._declared: set[str] = set()
+        self._work_queues: set[str] = set()
+        self._call_queues: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # Connection --------------------------------------------------------------------------
@@ -91,7 +96,10 @@ class RabbitTransport:
         for url in self._urls:
             try:
                 self._connection = await aio_pika.connect_robust(
-                    url, reconnect_interval=self._reconnect_delay, fail_fast="true"
+                    url,
+                    reconnect_interval=self._reconnect_delay,
+                    fail_fast="true",
+                    timeout=CONNECT_TIMEOUT,
                 )
                 break
             except (OSError, aio_pika.exceptions.AMQPError) as exc:
@@ -99,13 +107,21 @@ class RabbitTransport:
                 last = exc
         else:
             raise ConnectionError(f"no message broker reachable: {last}")
-        self._channel = await self._connection.channel()
+        # Calls, replies and broadcasts are transient: no publisher confirms (a broker
+        # round trip per message). Work messages are confirmed before the worker that
+        # produced them acknowledges its own message.
+        self._channel = await self._connection.channel(publisher_confirms=False)
+        self._work_channel = await self._connection.channel(publisher_confirms=True)
 
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         for future in self._pending.values():
-            future.cancel()
+            if not future.done():
+                future.set_exception(rpc_errors.RPCTimeout())
+        self._pending.clear()
+        self._channel = None
+        self._work_channel = None
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 await self._connection.close()
@@ -116,6 +132,8 @@ class RabbitTransport:
             and not self._connection.is_closed
             and self._channel is not None
             and not self._channel.is_closed
+            and self._work_channel is not None
+            and not self._work_channel.is_closed
         )
 
     def _chan(self) -> AbstractChannel:
@@ -129,10 +147,12 @@ class RabbitTransport:
     # Work queue ---------------------------------------------------------------------------
 
     async def publish(self, topic: str, messages: list[dict[str, Any]]) -> None:
-        channel = self._chan()
-        if topic not in self._declared:
+        channel = self._work_channel
+        if channel is None:
+            raise rpc_errors.RPCTimeout()
+        if topic not in self._work_queues:
             await self._queue(channel, topic, durable=True)
-            self._declared.add(topic)
+            self._work_queues.add(topic)
         exchange = channel.default_exchange
         await asyncio.gather(
             *(
@@ -165,9 +185,11 @@ class RabbitTransport:
                 message = await inbox.get()
                 yield Delivery(orjson.loads(message.body), _acker(message))
         finally:
-            with contextlib.suppress(Exception):
-                await queue.cancel(tag)
-                await channel.close()
+            if not channel.is_closed:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(queue.cancel(tag), 5)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(channel.close(), 5)
 
     # Calls ----------------------------------------------------------------------------------
 
@@ -184,27 +206,30 @@ class RabbitTransport:
             future.set_result(orjson.loads(message.body))
 
     async def call(self, topic: str, method: str, kwargs: dict[str, Any], timeout: float) -> Any:
-        replies = await self._replies()
-        channel = self._chan()
-        if topic not in self._declared:
-            await self._queue(channel, topic, durable=False)
-            self._declared.add(topic)
         correlation = uuid.uuid4().hex
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[correlation] = future
         try:
-            await channel.default_exchange.publish(
-                aio_pika.Message(
-                    _dump({"method": method, "kwargs": kwargs}),
-                    correlation_id=correlation,
-                    reply_to=replies.name,
-                    expiration=timeout,
-                ),
-                routing_key=topic,
-            )
-            reply = await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                replies = await self._replies()
+                channel = self._chan()
+                if topic not in self._call_queues:
+                    await self._queue(channel, topic, durable=False)
+                    self._call_queues.add(topic)
+                await channel.default_exchange.publish(
+                    aio_pika.Message(
+                        _dump({"method": method, "kwargs": kwargs}),
+                        correlation_id=correlation,
+                        reply_to=replies.name,
+                        expiration=timeout,
+                    ),
+                    routing_key=topic,
+                )
+                reply = await future
         except TimeoutError:
             raise rpc_errors.RPCTimeout() from None
+        except (AMQPError, ChannelInvalidStateError, ConnectionError) as exc:
+            raise rpc_errors.RPCTimeout() from exc
         finally:
             self._pending.pop(correlation, None)
         if "error" in reply:
@@ -214,7 +239,7 @@ class RabbitTransport:
     async def serve(self, topic: str, handler: Handler) -> None:
         if self._connection is None:
             raise rpc_errors.RPCTimeout()
-        channel = await self._connection.channel()
+        channel = await self._connection.channel(publisher_confirms=False)
         await channel.set_qos(prefetch_count=SERVE_CONCURRENCY)
         queue = await self._queue(channel, topic, durable=False)
         limit = asyncio.Semaphore(SERVE_CONCURRENCY)
@@ -223,14 +248,14 @@ class RabbitTransport:
             async with limit:
                 request = orjson.loads(message.body)
                 try:
-                    reply = {"result": await handler(request["method"], request["kwargs"])}
+                    body = _dump({"result": await handler(request["method"], request["kwargs"])})
                 except Exception as exc:
                     if not isinstance(exc, errors.EmberError):
                         LOG.exception("engine call %s failed", request.get("method"))
-                    reply = {"error": rpc_errors.serialize(exc)}
+                    body = _dump({"error": rpc_errors.serialize(exc)})
                 if message.reply_to:
                     await channel.default_exchange.publish(
-                        aio_pika.Message(_dump(reply), correlation_id=message.correlation_id),
+                        aio_pika.Message(body, correlation_id=message.correlation_id),
                         routing_key=message.reply_to,
                     )
 
