@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ember.db import engine as db_engine
@@ -24,19 +25,32 @@ class Database:
         self.url = url
         self.engine: Engine = db_engine.create_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._readers_sessions = session_factory(self.engine, readonly=True)
+        sqlite = self.engine.dialect.name == "sqlite"
         # SQLite serialises writers anyway; one thread avoids lock contention. Its readers
         # (WAL) run beside the writer, on threads of their own, so API reads never queue
         # behind a long write.
-        sqlite = self.engine.dialect.name == "sqlite"
         self._executor = ThreadPoolExecutor(
             max_workers=1 if sqlite else threads, thread_name_prefix="ember-db"
         )
-        self._readers = (
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="ember-db-read")
-            if sqlite
-            else self._executor
-        )
+        if sqlite:
+            self.read_engine = self.engine
+            self._readers_sessions = session_factory(self.engine, readonly=True)
+            self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ember-db-read")
+        else:
+            # Reads on a server database autocommit: each is one round trip, with no
+            # BEGIN/COMMIT, no rollback when the connection goes back to the pool and no
+            # ping on checkout (a dropped connection is retried instead, reads being safe
+            # to repeat).
+            self.read_engine = db_engine.create_engine(
+                url,
+                isolation_level="AUTOCOMMIT",
+                skip_autocommit_rollback=True,
+                pool_pre_ping=False,
+                pool_size=threads,
+                max_overflow=threads,
+            )
+            self._readers_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+            self._readers = self._executor
 
     def _transaction(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         def attempt() -> R:
@@ -56,11 +70,21 @@ class Database:
         no write lock and does not wait for the writer thread)."""
 
         def attempt() -> R:
-            with self._readers_sessions.begin() as session:
+            with self._readers_sessions() as session:  # nothing to commit
                 return fn(session, *args, **kwargs)
 
+        def read_once_more_if_dropped() -> R:
+            try:
+                return attempt()
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+            return attempt()
+
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, db_engine.retry_on_deadlock(attempt))
+        return await loop.run_in_executor(
+            self._readers, db_engine.retry_on_deadlock(read_once_more_if_dropped)
+        )
 
     def run_sync(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         return self._transaction(fn, *args, **kwargs)
@@ -74,8 +98,10 @@ class Database:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-        self._readers.shutdown(wait=True)
+        if self._readers is not self._executor:
+            self._readers.shutdown(wait=True)
         self.engine.dispose()
+        self.read_engine.dispose()
 
 
 SessionFn = Callable[[Session], Any]
