@@ -29,3 +29,4 @@ bench: install
 	$(BIN)/python bench/template_bench.py --output bench/results/template.json
 	$(BIN)/python bench/engine_bench.py --output bench/results/engine.json
 	$(BIN)/python bench/api_bench.py --output bench/results/api.json
+	$(BIN)/python bench/api_bench.py --deployment split --output bench/results/api-split.json
