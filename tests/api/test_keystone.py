@@ -141,6 +141,8 @@ def test_no_token_is_401(keystone: Keystone, http: Any) -> None:
 
     assert_fault(listed, 401, "Unauthorized", "HTTPUnauthorized")
     assert_fault(created, 401, "Unauthorized", "HTTPUnauthorized")
+    # Where to get a token, as keystonemiddleware says it (www_authenticate_uri).
+    assert listed.headers["www-authenticate"] == f'Keystone uri="{keystone.url}"'
 
 
 def test_forged_identity_headers_without_a_token_are_401(keystone: Keystone, http: Any) -> None:

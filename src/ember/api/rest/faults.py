@@ -45,9 +45,16 @@ class Forbidden(errors.EmberError):
 class HTTPError(errors.EmberError):
     """An HTTP-level refusal raised by a route (bad body, unknown filter, ...)."""
 
-    def __init__(self, status: int, message: str, type_name: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_name: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.headers = headers
         self.http_type = type_name or {
             400: "HTTPBadRequest",
             404: "HTTPNotFound",
@@ -92,6 +99,7 @@ def fault_response(exc: BaseException, headers: dict[str, str] | None = None) ->
     status = status_for(exc)
     if isinstance(exc, HTTPError):
         type_name, message = exc.http_type, exc.message
+        headers = {**(exc.headers or {}), **(headers or {})} or None
     elif isinstance(exc, errors.EmberError) and getattr(exc, "safe", True):
         type_name = getattr(exc, "remote_type", None) or type(exc).__name__
         message = exc.message

@@ -66,6 +66,8 @@ class KeystoneAuth:
         from keystonemiddleware import auth_token  # noqa: PLC0415  (only this flavor needs it)
 
         self.protocol: WSGIApp = auth_token.AuthProtocol(_passed, {"oslo_config_config": conf})
+        # The WWW-Authenticate value of keystonemiddleware's last 401, for our own 401s.
+        self.challenge: str | None = None
 
     @classmethod
     def from_config_args(cls, config_args: Sequence[str]) -> KeystoneAuth:
@@ -102,6 +104,9 @@ class KeystoneAuth:
 
         def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
             statuses.append(int(status.split(" ", 1)[0]))
+            for name, value in headers:
+                if name.lower() == "www-authenticate":
+                    self.challenge = value
 
         body = self.protocol(environ, start_response)
         try:

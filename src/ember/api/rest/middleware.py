@@ -124,7 +124,7 @@ class HeatMiddleware:
         validated = await self.keystone(request)
         context = ctxmod.keystone_context(validated, request_id) if validated else None
         if context is None:
-            raise _Unauthorized401()
+            raise _Unauthorized401(getattr(self.keystone, "challenge", None))
         return context
 
     async def _with_body_limit(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -152,8 +152,10 @@ class HeatMiddleware:
 
 
 class _Unauthorized401(HTTPError):
-    def __init__(self) -> None:
-        super().__init__(401, "Authentication required", "HTTPUnauthorized")
+    def __init__(self, challenge: str | None = None) -> None:
+        # keystonemiddleware's challenge names where to get a token (www_authenticate_uri).
+        headers = {"WWW-Authenticate": challenge} if challenge else None
+        super().__init__(401, "Authentication required", "HTTPUnauthorized", headers)
 
 
 def json_body(raw: bytes, content_type: str | None) -> Any:
