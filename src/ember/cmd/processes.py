@@ -89,7 +89,9 @@ def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
         started = children.pop(pid, None)
         if started is None or stopping:
             continue
-        LOG.error("%s worker %d exited (status %d); starting another", name, pid, status)
+        code = os.waitstatus_to_exitcode(status)
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"
+        LOG.error("%s worker %d %s; starting another", name, pid, how)
         if time.monotonic() - started < QUICK_DEATH:
             time.sleep(QUICK_DEATH)
         if not stopping:

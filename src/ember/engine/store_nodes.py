@@ -101,7 +101,24 @@ def claim(session: Session, engine_id: str, keys: Sequence[NodeKey]) -> list[Cla
     """Take READY nodes for this engine and mark their resources IN_PROGRESS."""
     if not keys:
         return []
-    pairs = [(k.traversal_id, k.seq) for k in keys]
+    # Only the nodes that are READY now and locked by this transaction: a message
+    # delivered twice (redelivery after a reconnect, a republish at start-up) finds its
+    # node already CLAIMED, even by this same engine, and is dropped.
+    pairs = [
+        tuple(row)
+        for row in session.execute(
+            select(TraversalNode.traversal_id, TraversalNode.seq)
+            .where(
+                tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(
+                    list({(k.traversal_id, k.seq) for k in keys})
+                ),
+                TraversalNode.state == NodeState.READY,
+            )
+            .with_for_update()
+        )
+    ]
+    if not pairs:
+        return []
     now = utcnow()
     session.execute(
         update(TraversalNode)
@@ -327,7 +344,10 @@ def recoverable(session: Session, live_engines: Sequence[str], *, all_ready: boo
             .where(
                 tuple_(TraversalNode.traversal_id, TraversalNode.seq).in_(
                     [(k.traversal_id, k.seq) for k in released]
-                )
+                ),
+                # Still stranded: not finished or claimed anew since the select above.
+                TraversalNode.state == NodeState.CLAIMED,
+                TraversalNode.engine_id.not_in(list(live_engines)),
             )
             .values(state=NodeState.READY, engine_id=None)
             .execution_options(synchronize_session=False)

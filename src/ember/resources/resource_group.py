@@ -290,11 +290,13 @@ class ResourceGroup(StackResource):
         return dict(template.get("resources") or {})
 
     async def create(self) -> None:
-        if self.ctx.physical_id is not None:  # resumed: bring what was made up to date
+        batch = self.policy().get("batch_create")
+        if self.ctx.physical_id is not None and batch:
+            # Resumed between batches: bring what was made up to the full group.
             await self.update({})
             return
-        await self.update_blacklist({})
-        batch = self.policy().get("batch_create")
+        if self.ctx.physical_id is None:
+            await self.update_blacklist({})
         if batch and int(self.ctx.properties["count"]) > 0:
             await self._in_batches({}, batch["max_batch_size"], 0, batch["pause_time"])
         else:
