@@ -22,6 +22,7 @@ from ember.api.rest.app import create_app
 from ember.api.rest.keystone import auth_for
 from ember.api.rest.server import check_noauth, server
 from ember.cmd.config import ConfigError, load_settings
+from ember.cmd.processes import run_loop
 from ember.common.settings import Settings
 from ember.db import migration
 from ember.engine.app import Engine
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"heat-all: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(run(settings))
+    run_loop(run(settings))
     return 0
 
 

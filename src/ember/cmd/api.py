@@ -20,7 +20,7 @@ from ember.api.rest.app import create_app
 from ember.api.rest.keystone import auth_for
 from ember.api.rest.server import check_noauth, server
 from ember.cmd.config import ConfigError, load_settings
-from ember.cmd.processes import connect, listen, run_workers, stop_event
+from ember.cmd.processes import connect, listen, run_loop, run_workers, stop_event
 from ember.common.settings import Settings
 from ember.rpc.client import EngineClient
 from ember.rpc.factory import is_inproc, transport_for
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _worker(settings: Settings, sock: socket.socket) -> int:
-    asyncio.run(serve(settings, sock))
+    run_loop(serve(settings, sock))
     return 0
 
 

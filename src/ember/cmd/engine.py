@@ -9,13 +9,12 @@ the database of ``[database] connection``, whose schema ``heat-manage db_sync`` 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
 
 from ember.cmd.config import ConfigError, load_settings
-from ember.cmd.processes import connect, run_workers, stop_event
+from ember.cmd.processes import connect, run_loop, run_workers, stop_event
 from ember.common.settings import Settings
 from ember.db import migration
 from ember.engine.app import Engine
@@ -74,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _worker(settings: Settings) -> int:
-    asyncio.run(serve(settings))
+    run_loop(serve(settings))
     return 0
 
 
