@@ -129,7 +129,7 @@ def test_killed_engine_worker_loses_no_work(deployment: Deployment, hc: Any, vic
     assert values == [f"v{i}" for i in range(MEMBERS)]
     # The supervisor started a new worker; the killed one is reported down.
     fresh = replaced(engine, killed, ENGINE_WORKERS)
-    assert f"heat-engine worker {killed.pid} exited" in engine.output()
+    assert f"heat-engine worker {killed.pid} was killed by signal 9" in engine.output()
     services = hc.services.list()
     assert sum(s.status == "up" for s in services) == ENGINE_WORKERS, [
         s.to_dict() for s in services
@@ -184,7 +184,7 @@ def test_killed_api_worker_is_replaced(deployment: Deployment, hc: Any) -> None:
         time.sleep(0.2)
     fresh = replaced(api, victim, API_WORKERS)
     assert set(answered) == {200}, answered
-    assert f"heat-api worker {victim.pid} exited" in api.output()
+    assert f"heat-api worker {victim.pid} was killed by signal 9" in api.output()
     assert api.output().count("heat-api ready") == API_WORKERS + 1
 
     created = hc.stacks.create(stack_name="after-kill", template=NOTHING)
