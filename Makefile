@@ -30,3 +30,5 @@ bench: install
 	$(BIN)/python bench/engine_bench.py --output bench/results/engine.json
 	$(BIN)/python bench/api_bench.py --output bench/results/api.json
 	$(BIN)/python bench/api_bench.py --deployment split --output bench/results/api-split.json
+	$(BIN)/python bench/api_bench.py --stacks 10 --output bench/results/api-10.json
+	$(BIN)/python bench/api_bench.py --deployment split --stacks 10 --output bench/results/api-split-10.json
