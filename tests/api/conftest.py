@@ -28,20 +28,11 @@ from typing import Any
 
 import pytest
 
-from tests.api.helpers import CI, need
+from tests.api.helpers import need, require
 
 OPENSTACK = Path(sys.executable).parent / "openstack"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
-
-
-def require(available: bool, what: str) -> None:
-    """Skip when something the tests need is missing; under CI, fail instead."""
-    if available:
-        return
-    if CI:
-        pytest.fail(f"{what} is required (CI=true)", pytrace=False)
-    pytest.skip(f"{what} is not available")
 
 
 def free_port() -> int:

@@ -15,6 +15,15 @@ import pytest
 CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
+def require(available: bool, what: str) -> None:
+    """Skip when something the tests need is missing; under CI, fail instead."""
+    if available:
+        return
+    if CI:
+        pytest.fail(f"{what} is required (CI=true)", pytrace=False)
+    pytest.skip(f"{what} is not available")
+
+
 def need(name: str) -> ModuleType:
     """Import a module the tests need: without it they skip, or fail under ``CI=true``.
 

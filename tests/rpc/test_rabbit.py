@@ -25,7 +25,7 @@ from ember.common import errors
 from ember.rpc import errors as rpc_errors
 from ember.rpc.rabbit import RabbitTransport, broker_urls
 from ember.rpc.transport import Delivery
-from tests.api.helpers import CI
+from tests.api.helpers import require
 
 HOST, PORT = "127.0.0.1", 5672
 URL = f"rabbit://guest:guest@{HOST}:{PORT}/"
@@ -34,15 +34,6 @@ AMQP_URL = f"amqp://guest:guest@{HOST}:{PORT}/"
 DEAD = "guest:guest@127.0.0.1:1"
 # How long a quiet consumer is watched to show that nothing more arrives.
 QUIET = 0.5
-
-
-def require(available: bool, what: str) -> None:
-    """Skip when something the tests need is missing; under CI, fail instead."""
-    if available:
-        return
-    if CI:
-        pytest.fail(f"{what} is required (CI=true)", pytrace=False)
-    pytest.skip(f"{what} is not available")
 
 
 @functools.cache

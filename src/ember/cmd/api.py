@@ -19,11 +19,10 @@ from collections.abc import Sequence
 from ember.api.rest.app import create_app
 from ember.api.rest.keystone import auth_for
 from ember.api.rest.server import check_noauth, server
-from ember.cmd.config import ConfigError, load_settings
-from ember.cmd.processes import connect, listen, run_loop, run_workers, stop_event
+from ember.cmd.processes import broker_settings, connect, listen, run_loop, run_workers, stop_event
 from ember.common.settings import Settings
 from ember.rpc.client import EngineClient
-from ember.rpc.factory import is_inproc, transport_for
+from ember.rpc.factory import transport_for
 
 PROG = "heat-api"
 LOG = logging.getLogger(PROG)
@@ -53,22 +52,7 @@ async def serve(settings: Settings, sock: socket.socket) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        settings = load_settings(argv, prog=PROG)
-    except ConfigError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    if is_inproc(settings):
-        print(
-            f"{PROG}: needs a message broker to reach the engines: set [DEFAULT] "
-            "transport_url (or rabbit_host); heat-all runs everything in one process",
-            file=sys.stderr,
-        )
-        return 2
+    settings = broker_settings(argv, PROG, "to reach the engines")
     check_noauth(settings.paste_flavor, settings.heat_api, settings.allow_noauth_remote, PROG)
     auth_for(settings, PROG)  # a bad flavor or [keystone_authtoken] fails here, once
     sock = listen(settings.heat_api)

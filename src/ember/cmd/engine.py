@@ -13,14 +13,13 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from ember.cmd.config import ConfigError, load_settings
-from ember.cmd.processes import connect, run_loop, run_workers, stop_event
+from ember.cmd.processes import broker_settings, connect, run_loop, run_workers, stop_event
 from ember.common.settings import Settings
 from ember.db import migration
 from ember.engine.app import Engine
 from ember.engine.database import Database
 from ember.engine.plugins import PluginRegistry
-from ember.rpc.factory import is_inproc, transport_for
+from ember.rpc.factory import transport_for
 
 PROG = "heat-engine"
 LOG = logging.getLogger(PROG)
@@ -43,22 +42,7 @@ async def serve(settings: Settings) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        settings = load_settings(argv, prog=PROG)
-    except ConfigError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    if is_inproc(settings):
-        print(
-            f"{PROG}: needs a message broker shared with heat-api: set [DEFAULT] "
-            "transport_url (or rabbit_host); heat-all runs everything in one process",
-            file=sys.stderr,
-        )
-        return 2
+    settings = broker_settings(argv, PROG, "shared with heat-api")
     try:
         current = migration.current(settings.database_url)
     except Exception as exc:

@@ -15,18 +15,41 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import uvloop
 
-from ember.common.settings import Listener
+from ember.cmd.config import ConfigError, load_settings
+from ember.common.settings import Listener, Settings
+from ember.rpc.factory import is_inproc
 from ember.rpc.transport import Transport
 
 LOG = logging.getLogger(__name__)
 # A worker that dies sooner than this after starting is restarted only after a pause, so a
 # broken configuration does not spin.
 QUICK_DEATH = 5.0
+
+
+def broker_settings(argv: Sequence[str] | None, prog: str, why: str) -> Settings:
+    """Logging set up and the settings of a process that needs a message broker (``why``
+    says what for); a bad configuration ends the process with status 2."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings(list(sys.argv[1:] if argv is None else argv), prog=prog)
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if is_inproc(settings):
+        print(
+            f"{prog}: needs a message broker {why}: set [DEFAULT] transport_url (or "
+            "rabbit_host); heat-all runs everything in one process",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return settings
 
 
 def listen(listener: Listener) -> socket.socket:
