@@ -86,12 +86,9 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def heat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer]:
-    need("httpx")
-    workdir = tmp_path_factory.mktemp("heat-all")
-    port = free_port()
-    conf = write_heat_conf(workdir, port)
+def start_heat_all(workdir: Path, conf: Path, port: int) -> HeatServer:
+    """``heat-all`` with ``conf`` (which binds ``port``), once it answers its health check;
+    the test fails with the service's log if it exits or stays unhealthy."""
     log = workdir / "heat-all.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -99,25 +96,24 @@ def heat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer
             cwd=workdir,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     server = HeatServer(port, process, log, workdir)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(server.url):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"heat-all exited with {process.returncode}:\n{server.output()}",
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(f"heat-all did not become healthy:\n{server.output()}", pytrace=False)
-            time.sleep(0.1)
-        yield server
-    finally:
-        _stop(server)
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _healthy(server.url):
+        if process.poll() is not None:
+            pytest.fail(
+                f"heat-all exited with {process.returncode}:\n{server.output()}", pytrace=False
+            )
+        if time.monotonic() > deadline:
+            stop_heat_all(server)
+            pytest.fail(f"heat-all did not become healthy:\n{server.output()}", pytrace=False)
+        time.sleep(0.1)
+    return server
 
 
-def _stop(server: HeatServer) -> None:
+def stop_heat_all(server: HeatServer) -> None:
+    """SIGTERM, which must end ``heat-all`` within ``STOP_TIMEOUT``."""
     process = server.process
     if process.poll() is not None:
         return
@@ -130,6 +126,18 @@ def _stop(server: HeatServer) -> None:
         raise AssertionError(
             f"heat-all did not stop on SIGTERM within {STOP_TIMEOUT}s:\n{server.output()}"
         ) from None
+
+
+@pytest.fixture(scope="session")
+def heat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer]:
+    need("httpx")
+    workdir = tmp_path_factory.mktemp("heat-all")
+    port = free_port()
+    server = start_heat_all(workdir, write_heat_conf(workdir, port), port)
+    try:
+        yield server
+    finally:
+        stop_heat_all(server)
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,6 @@ Without schemathesis the module is skipped, and under ``CI=true`` it fails inste
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.conftest import HeatServer, free_port, start_heat_all, stop_heat_all
 from tests.api.helpers import need
 
 schemathesis = need("schemathesis")
@@ -69,9 +65,7 @@ GROUPS: tuple[tuple[str, ...], ...] = (
 
 @dataclass
 class Service:
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
+    server: HeatServer
     # Real values for path parameters, each a list of choices for its group.
     real: dict[tuple[str, ...], list[tuple[str, ...]]] = field(default_factory=dict)
     # Deleting or abandoning a stack gets a stack of its own, so the others keep theirs.
@@ -79,14 +73,14 @@ class Service:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.url
 
     @property
     def endpoint(self) -> str:
         return f"{self.url}/v1/{PROJECT}"
 
     def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
+        return self.server.output()
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
@@ -127,20 +121,6 @@ class Service:
         assert status == wanted, (name, status, self.output()[-5000:])
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthcheck", timeout=1.0) as response:
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
-
-
 def start(workdir: Path) -> Service:
     port = free_port()
     conf = workdir / "heat.conf"
@@ -154,42 +134,7 @@ def start(workdir: Path) -> Service:
         f"bind_port = {port}\n",
         encoding="utf-8",
     )
-    log = workdir / "heat-all.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ember.cmd.all", "--config-file", str(conf)],
-            cwd=workdir,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    service = Service(port, process, log)
-    deadline = time.monotonic() + START_TIMEOUT
-    while not healthy(service.url):
-        if process.poll() is not None:
-            pytest.fail(
-                f"heat-all exited with {process.returncode}:\n{service.output()}", pytrace=False
-            )
-        if time.monotonic() > deadline:
-            stop(service)
-            pytest.fail(f"heat-all did not become healthy:\n{service.output()}", pytrace=False)
-        time.sleep(0.1)
-    return service
-
-
-def stop(service: Service) -> None:
-    process = service.process
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(STOP_TIMEOUT)
-        raise AssertionError(
-            f"heat-all did not stop on SIGTERM within {STOP_TIMEOUT}s:\n{service.output()}"
-        ) from None
+    return Service(start_heat_all(workdir, conf, port))
 
 
 def seed(service: Service) -> None:
@@ -234,7 +179,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         seed(running)
         yield running
     finally:
-        stop(running)
+        stop_heat_all(running.server)
 
 
 def _destroys(method: str, path: str) -> bool:
@@ -397,12 +342,12 @@ def test_generated_requests(api_schema: Any, service: Service, subtests: pytest.
             case.call_and_validate(checks=CHECKS, timeout=REQUEST_TIMEOUT, allow_redirects=False)
 
         with subtests.test(msg=operation.label):
-            logged = service.log.stat().st_size
+            logged = service.server.log.stat().st_size
             try:
                 run()
             except BaseException as exc:
                 failed.append(operation.label)
-                with service.log.open("rb") as log:
+                with service.server.log.open("rb") as log:
                     log.seek(logged)
                     text = log.read().decode("utf-8", errors="replace")
                 if text.strip():
