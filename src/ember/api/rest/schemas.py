@@ -205,27 +205,27 @@ EVENT_QUERY: dict[str, Any] = {
     "sort_dir": SORT_DIR,
     "nested_depth": COUNT,
 }
+# The filters GET /stacks takes (each may be given several times).
+LIST_FILTERS = (
+    "id",
+    "name",
+    "stack_name",
+    "status",
+    "stack_status",
+    "action",
+    "tenant",
+    "username",
+    "stack_owner",
+    "owner_id",
+    "parent",
+    "stack_status_reason",
+    "disable_rollback",
+    "timeout_mins",
+    "stack_user_project_id",
+)
 QUERIES: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/v1/{tenant_id}/stacks"): {
-        **dict.fromkeys(
-            (
-                "id",
-                "name",
-                "stack_name",
-                "status",
-                "stack_status",
-                "action",
-                "tenant",
-                "username",
-                "stack_owner",
-                "owner_id",
-                "parent",
-                "stack_status_reason",
-                "timeout_mins",
-                "stack_user_project_id",
-            ),
-            STRINGS,
-        ),
+        **dict.fromkeys((f for f in LIST_FILTERS if f != "disable_rollback"), STRINGS),
         "disable_rollback": {"type": "array", "items": BOOLEAN},
         "limit": COUNT,
         "marker": STRING,

@@ -13,28 +13,13 @@ from starlette.responses import Response
 
 from ember.api.rest import util
 from ember.api.rest.faults import HTTPError
-from ember.api.rest.schemas import STACK_BODY, body_doc
+from ember.api.rest.schemas import LIST_FILTERS, QUERIES, STACK_BODY, body_doc
 
 router = APIRouter()
 PREFIX = "/v1/{tenant_id}/stacks"
 SAFE_NAME = re.compile(r"[A-Za-z0-9_.~-]+")
-LIST_FILTERS = (
-    "id",
-    "name",
-    "stack_name",
-    "status",
-    "stack_status",
-    "action",
-    "tenant",
-    "username",
-    "stack_owner",
-    "owner_id",
-    "parent",
-    "stack_status_reason",
-    "disable_rollback",
-    "timeout_mins",
-    "stack_user_project_id",
-)
+# What GET /stacks takes, as its OpenAPI description declares it.
+LIST_QUERY = QUERIES[("get", PREFIX)]
 SUB_PATHS = (
     "resources",
     "events",
@@ -118,27 +103,7 @@ def _engine_fields(data: dict[str, Any]) -> dict[str, Any]:
 @router.get(PREFIX)
 async def list_stacks(tenant_id: str, request: Request) -> Response:
     query = request.query_params
-    unknown = [
-        k
-        for k in query
-        if k
-        not in (
-            *LIST_FILTERS,
-            "limit",
-            "marker",
-            "sort_keys",
-            "sort_dir",
-            "show_deleted",
-            "show_nested",
-            "show_hidden",
-            "tags",
-            "tags_any",
-            "not_tags",
-            "not_tags_any",
-            "global_tenant",
-            "with_count",
-        )
-    ]
+    unknown = [k for k in query if k not in LIST_QUERY]
     if unknown:
         raise HTTPError(400, f"Invalid filter parameters {unknown}")
     filters = {k: query.getlist(k) for k in LIST_FILTERS if k in query}
