@@ -24,21 +24,7 @@ SORT_KEYS = {
     "creation_time": Stack.created_at,
     "updated_time": func.coalesce(Stack.updated_at, Stack.created_at),
 }
-SUMMARY_COLUMNS = (
-    Stack.id,
-    Stack.name,
-    Stack.action,
-    Stack.status,
-    Stack.status_reason,
-    Stack.created_at,
-    Stack.updated_at,
-    Stack.deleted_at,
-    Stack.username,
-    Stack.owner_id,
-    Stack.stack_user_project_id,
-    Stack.project_id,
-    Stack.tags,
-)
+SUMMARY_COLUMNS = tuple(getattr(Stack, field) for field in views.SUMMARY_FIELDS)
 FILTERS = {
     "id": Stack.id,
     "name": Stack.name,

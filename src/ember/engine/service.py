@@ -190,7 +190,7 @@ class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps, So
         stack_id: str | None = None,
         resolve_outputs: bool = True,
     ) -> dict[str, Any]:
-        stack, tags, peers = await self.db.read(
+        stack, peers = await self.db.read(
             _show_tx, _project(ctx), stack_identity, stack_id, resolve_outputs
         )
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
@@ -200,7 +200,7 @@ class EngineService(QueryOps, CatalogOps, ActionOps, SnapshotOps, PreviewOps, So
         ):
             rctx = defn.resolve_context(PeerResources(peers))
             outputs = [o.to_api() for o in defn.resolve_outputs(rctx)]
-        return views.stack_detail(stack, tags, defn, outputs)
+        return views.stack_detail(stack, defn, outputs)
 
     async def get_template(
         self, ctx: Mapping[str, Any], stack_identity: str, stack_id: str | None = None
@@ -532,13 +532,9 @@ def _show_tx(
     identity: str,
     stack_id: str | None,
     with_peers: bool,
-) -> tuple[Stack, list[str], dict[str, Any]]:
+) -> tuple[Stack, dict[str, Any]]:
     stack = store_reads.find_stack(session, project_id, identity, stack_id, show_deleted=False)
-    return (
-        stack,
-        stack.tags.split(",") if stack.tags else [],
-        store_reads.peers_of(session, stack.id) if with_peers else {},
-    )
+    return stack, store_reads.peers_of(session, stack.id) if with_peers else {}
 
 
 __all__ = ["EngineService", "TraversalState"]

@@ -9,32 +9,29 @@ from ember.common.timeutils import isotime
 from ember.db.models import Event, Resource, Stack
 from ember.template import StackDefinition
 
-
-def stack_summary(stack: Stack, tags: list[str], *, with_project: bool = False) -> dict[str, Any]:
-    out = {
-        "id": stack.id,
-        "stack_name": stack.name,
-        "description": "",
-        "stack_status": f"{stack.action}_{stack.status}",
-        "stack_status_reason": stack.status_reason or "",
-        "creation_time": isotime(stack.created_at),
-        "updated_time": isotime(stack.updated_at),
-        "deletion_time": isotime(stack.deleted_at),
-        "stack_owner": stack.username,
-        "parent": stack.owner_id,
-        "stack_user_project_id": stack.stack_user_project_id or stack.project_id,
-        "tags": tags or None,
-        "project": stack.project_id,
-    }
-    if not with_project:
-        del out["project"]
-    return out
+# The stack columns a summary is made of, in the order ``stack_summaries`` unpacks them.
+SUMMARY_FIELDS = (
+    "id",
+    "name",
+    "action",
+    "status",
+    "status_reason",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "username",
+    "owner_id",
+    "stack_user_project_id",
+    "project_id",
+    "tags",
+)
 
 
 def stack_summaries(
     rows: list[tuple[Any, ...]], *, with_project: bool = False
 ) -> list[dict[str, Any]]:
-    """``stack_summary`` for rows of ``SUMMARY_COLUMNS``: the list path, kept lean."""
+    """Heat's stack summaries for rows of the ``SUMMARY_FIELDS`` columns (no ORM objects:
+    the list path is kept lean)."""
     out = []
     for (
         stack_id,
@@ -72,9 +69,9 @@ def stack_summaries(
 
 
 def stack_detail(
-    stack: Stack, tags: list[str], defn: StackDefinition, outputs: list[dict[str, Any]] | None
+    stack: Stack, defn: StackDefinition, outputs: list[dict[str, Any]] | None
 ) -> dict[str, Any]:
-    out = stack_summary(stack, tags)
+    [out] = stack_summaries([tuple(getattr(stack, field) for field in SUMMARY_FIELDS)])
     out.update(
         {
             "description": defn.description,
@@ -84,7 +81,7 @@ def stack_detail(
             "disable_rollback": stack.disable_rollback,
             "capabilities": [],
             "notification_topics": [],
-            "tags": tags,
+            "tags": out["tags"] or [],
         }
     )
     if outputs is not None:
