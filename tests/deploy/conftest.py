@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import os
 import re
 import signal
@@ -41,7 +40,7 @@ from ember.db.models import Resource, Stack, Traversal, TraversalNode
 from ember.engine.app import ENGINE_TOPIC
 from ember.engine.records import NodeKey
 from ember.engine.worker import WORK_TOPIC
-from ember.rpc.rabbit import broker_urls
+from ember.rpc.rabbit import RabbitTransport, broker_urls
 from tests.api.conftest import OPENSTACK, Cli, HeatServer, free_port, legacy_client, require
 from tests.api.helpers import need
 from tests.backends import ScratchDatabase, wipe
@@ -286,21 +285,15 @@ def reset_broker() -> None:
 
 
 def publish_work(messages: list[dict[str, Any]]) -> None:
-    """Put messages on the engines' work queue, as an engine does (persistent, in order)."""
-    aio_pika = need("aio_pika")
+    """Put messages on the engines' work queue through the transport engines publish with."""
 
     async def publish() -> None:
-        connection = await aio_pika.connect(broker_urls(TRANSPORT_URL)[0], timeout=5)
-        async with connection:
-            channel = await connection.channel()
-            for message in messages:
-                await channel.default_exchange.publish(
-                    aio_pika.Message(
-                        json.dumps(message).encode(),
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    ),
-                    routing_key=WORK_TOPIC,
-                )
+        transport = RabbitTransport(TRANSPORT_URL)
+        await transport.start()
+        try:
+            await transport.publish(WORK_TOPIC, messages)
+        finally:
+            await transport.close()
 
     asyncio.run(publish())
 
