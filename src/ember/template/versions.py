@@ -29,7 +29,7 @@ def _removed(*names: str) -> dict[str, type[Function]]:
     return dict.fromkeys(names, Removed)
 
 
-_HOT_20130523 = MappingProxyType(
+_HOT_20130523: FunctionTable = MappingProxyType(
     {
         "Fn::GetAZs": cfn.GetAZs,
         "get_param": hot_refs.GetParam,
@@ -49,7 +49,7 @@ _HOT_20130523 = MappingProxyType(
         "get_file": hot_refs.GetFile,
     }
 )
-_HOT_20141016 = MappingProxyType(
+_HOT_20141016: FunctionTable = MappingProxyType(
     {
         **_HOT_20130523,
         "get_attr": hot_refs.GetAtt,
@@ -65,14 +65,14 @@ _HOT_20141016 = MappingProxyType(
         ),
     }
 )
-_HOT_20150430 = MappingProxyType(
+_HOT_20150430: FunctionTable = MappingProxyType(
     {
         **_HOT_20141016,
         "repeat": hot_collections.Repeat,
         "digest": hot_strings.Digest,
     }
 )
-_HOT_20151015 = MappingProxyType(
+_HOT_20151015: FunctionTable = MappingProxyType(
     {
         **_HOT_20150430,
         "get_attr": hot_refs.GetAttAllAttributes,
@@ -82,8 +82,10 @@ _HOT_20151015 = MappingProxyType(
         **_removed("Fn::Select"),
     }
 )
-_HOT_20160408 = MappingProxyType({**_HOT_20151015, "map_merge": hot_collections.MapMerge})
-_HOT_20161014 = MappingProxyType(
+_HOT_20160408: FunctionTable = MappingProxyType(
+    {**_HOT_20151015, "map_merge": hot_collections.MapMerge}
+)
+_HOT_20161014: FunctionTable = MappingProxyType(
     {
         **_HOT_20160408,
         "yaql": Yaql,
@@ -92,14 +94,14 @@ _HOT_20161014 = MappingProxyType(
         "repeat": hot_collections.RepeatWithMaps,
     }
 )
-_HOT_20170224 = MappingProxyType(
+_HOT_20170224: FunctionTable = MappingProxyType(
     {
         **_HOT_20161014,
         "filter": hot_collections.Filter,
         "str_replace_strict": hot_strings.ReplaceStrict,
     }
 )
-_HOT_20170901 = MappingProxyType(
+_HOT_20170901: FunctionTable = MappingProxyType(
     {
         **_HOT_20170224,
         "make_url": hot_strings.MakeURL,
@@ -110,9 +112,9 @@ _HOT_20170901 = MappingProxyType(
         "repeat": hot_collections.RepeatWithPermutations,
     }
 )
-_HOT_20210416 = MappingProxyType({**_HOT_20170901, "if": conditions.IfOptionalFalse})
+_HOT_20210416: FunctionTable = MappingProxyType({**_HOT_20170901, "if": conditions.IfOptionalFalse})
 
-_HOT_CONDITIONS_20161014 = MappingProxyType(
+_HOT_CONDITIONS_20161014: FunctionTable = MappingProxyType(
     {
         "get_param": hot_refs.GetParam,
         "equals": conditions.Equals,
@@ -121,7 +123,7 @@ _HOT_CONDITIONS_20161014 = MappingProxyType(
         "or": conditions.Or,
     }
 )
-_HOT_CONDITIONS_20170901 = MappingProxyType(
+_HOT_CONDITIONS_20170901: FunctionTable = MappingProxyType(
     {
         **_HOT_CONDITIONS_20161014,
         "yaql": Yaql,
@@ -129,7 +131,7 @@ _HOT_CONDITIONS_20170901 = MappingProxyType(
     }
 )
 
-_CFN_20121212 = MappingProxyType(
+_CFN_20121212: FunctionTable = MappingProxyType(
     {
         "Fn::FindInMap": cfn.FindInMap,
         "Fn::GetAZs": cfn.GetAZs,
@@ -144,8 +146,8 @@ _CFN_20121212 = MappingProxyType(
         "Fn::ResourceFacade": cfn.CfnResourceFacade,
     }
 )
-_CFN_20100909 = MappingProxyType({**_CFN_20121212, "Fn::If": conditions.If})
-_CFN_CONDITIONS = MappingProxyType(
+_CFN_20100909: FunctionTable = MappingProxyType({**_CFN_20121212, "Fn::If": conditions.If})
+_CFN_CONDITIONS: FunctionTable = MappingProxyType(
     {
         "Fn::Equals": conditions.Equals,
         "Ref": cfn.Ref,

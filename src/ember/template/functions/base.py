@@ -144,11 +144,7 @@ class Function:
         return (*self.path, self.name)
 
     def __eq__(self, other: object) -> bool:
-        return (
-            type(other) is type(self)
-            and self.name == other.name  # type: ignore[attr-defined]
-            and self.args == other.args  # type: ignore[attr-defined]
-        )
+        return type(other) is type(self) and self.name == other.name and self.args == other.args
 
     def __hash__(self) -> int:
         return hash((type(self), self.name))

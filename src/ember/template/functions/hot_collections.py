@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from ember.template.functions.base import (
@@ -109,6 +110,7 @@ class Repeat(Function):
         permutations = resolve(args.get("permutations", True), ctx)
         if not isinstance(permutations, bool):
             raise FunctionError(f'"permutations" of "{self.name}" must be a boolean.')
+        combos: Iterator[tuple[Any, ...]]
         if permutations:
             combos = itertools.product(*lists)
         else:
