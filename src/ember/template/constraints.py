@@ -72,8 +72,9 @@ def _bounds(kind: str, low: Any, high: Any) -> str:
 
 @dataclass(frozen=True)
 class Length(Constraint):
-    min: int | None = None
-    max: int | None = None
+    # Bounds are whatever number the template wrote (``to_number`` keeps floats).
+    min: int | float | None = None
+    max: int | float | None = None
     applies_to = frozenset({"string", "comma_delimited_list", "json", "list", "map"})
 
     def _problem(self, value: Any, custom: Mapping[str, CustomCheck]) -> str | None:
@@ -111,8 +112,8 @@ class Range(Constraint):
 
 @dataclass(frozen=True)
 class Modulo(Constraint):
-    step: int = 1
-    offset: int = 0
+    step: int | float = 1
+    offset: int | float = 0
     applies_to = frozenset({"number", "integer"})
 
     def __post_init__(self) -> None:
@@ -167,6 +168,8 @@ class AllowedValues(Constraint):
 @dataclass(frozen=True)
 class AllowedPattern(Constraint):
     pattern: str = ""
+    # Compiled once by __post_init__; not an argument, and not part of equality or repr.
+    _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     applies_to = frozenset({"string"})
 
     def __post_init__(self) -> None:
@@ -178,8 +181,7 @@ class AllowedPattern(Constraint):
             raise ConstraintError(f'Invalid allowed_pattern "{self.pattern}": {exc}') from None
 
     def _problem(self, value: Any, custom: Mapping[str, CustomCheck]) -> str | None:
-        regex: re.Pattern[str] = self._regex  # type: ignore[attr-defined]
-        if not isinstance(value, str) or regex.fullmatch(value) is None:
+        if not isinstance(value, str) or self._regex.fullmatch(value) is None:
             return f'"{value}" does not match pattern "{self.pattern}"'
         return None
 

@@ -31,7 +31,9 @@ def _number(value: Any, path: Path, diags: Diagnostics) -> int | float | None:
         return None
 
 
-def _bounds(value: Any, path: Path, diags: Diagnostics) -> tuple[Any, Any] | None:
+def _bounds(
+    value: Any, path: Path, diags: Diagnostics
+) -> tuple[int | float | None, int | float | None] | None:
     if not isinstance(value, dict) or not value or set(value) - {"min", "max"}:
         diags.add(path, "Expected a map with min and/or max")
         return None
@@ -89,7 +91,7 @@ def _build(
         offset = _number(value["offset"], (*where, "offset"), diags)
         if step is None or offset is None:
             return None
-        return c.Modulo(step=step, offset=offset, description=desc)  # type: ignore[arg-type]
+        return c.Modulo(step=step, offset=offset, description=desc)
     if kind == "allowed_values":
         if not isinstance(value, list) or not value:
             diags.add(where, "allowed_values must be a non-empty list")
@@ -199,8 +201,8 @@ def parse_cfn(
             if "MinLength" in spec or "MaxLength" in spec:
                 built.append(
                     c.Length(
-                        min=_number(spec.get("MinLength"), (*path, "MinLength"), diags),  # type: ignore[arg-type]
-                        max=_number(spec.get("MaxLength"), (*path, "MaxLength"), diags),  # type: ignore[arg-type]
+                        min=_number(spec.get("MinLength"), (*path, "MinLength"), diags),
+                        max=_number(spec.get("MaxLength"), (*path, "MaxLength"), diags),
                         description=desc,
                     )
                 )
