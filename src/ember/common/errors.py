@@ -49,6 +49,9 @@ class EmberError(Exception):
 
 class InvalidRequest(EmberError):
     msg_fmt = "The request is invalid."
+    # Every problem behind the error when template validation raised it (see
+    # ``ember.template.diagnostics``); only set on such instances.
+    diagnostics: tuple[object, ...]
 
 
 class RequestLimitExceeded(InvalidRequest):
@@ -114,7 +117,7 @@ class StackValidationFailed(InvalidRequest):
 
     msg_fmt = "%(message)s"
 
-    def __init__(self, message: str | None = None, diagnostics: Sequence[Any] = ()) -> None:
+    def __init__(self, message: str | None = None, diagnostics: Sequence[object] = ()) -> None:
         self.diagnostics = tuple(diagnostics)
         if message is None:
             message = "\n".join(str(d) for d in self.diagnostics) or "Validation failed"

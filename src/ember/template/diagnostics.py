@@ -84,5 +84,5 @@ class Diagnostics:
         if first.kind is errors.StackValidationFailed:
             raise errors.StackValidationFailed(message, diagnostics=self._items)
         exc = first.kind(message if len(self._items) > 1 else str(first))
-        exc.diagnostics = tuple(self._items)  # type: ignore[attr-defined]
+        exc.diagnostics = tuple(self._items)
         raise exc
