@@ -121,5 +121,7 @@ class Conditions(Mapping[str, bool]):
                     raise FunctionError(f'The function "{fn.name}" is invalid in this context')
         return self.evaluate(arg, path)
 
-    def values(self) -> dict[str, bool]:  # type: ignore[override]
+    def evaluated(self) -> dict[str, bool]:
+        """The truth of every condition evaluated so far (all of them after
+        ``evaluate_all``, failures as False)."""
         return dict(self._values)

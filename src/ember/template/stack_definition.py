@@ -199,7 +199,7 @@ def build(
         diags=diags,
     )
     conditions.evaluate_all()
-    defn.conditions = conditions.values()
+    defn.conditions = conditions.evaluated()
 
     pctx = ParseContext(
         functions=template.version.functions,
