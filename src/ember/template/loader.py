@@ -8,7 +8,7 @@ deeply, or use aliases to expand far beyond their text (the "billion laughs").
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -21,10 +21,15 @@ MAX_DEPTH = 100
 MAX_EXPANSION_PER_BYTE = 4
 MIN_EXPANSION_BUDGET = 10_000
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    # The C loader, present when PyYAML is built with libyaml, offers the same composer
+    # and safe-constructor methods as the pure-Python one, which is all this module uses.
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """Safe loader that keeps timestamps as strings and accepts ``str`` keys only as-is."""
 
 
@@ -157,7 +162,7 @@ _SCALARS = {
 }
 
 
-def _build(loader: Any, node: yaml.Node, depth: int, what: str) -> Any:
+def _build(loader: _Loader, node: yaml.Node, depth: int, what: str) -> Any:
     """Build Python data from composed nodes: the common tags directly (much faster than
     PyYAML's generic constructor), anything else through the safe constructor itself, so
     the result is exactly what ``yaml.safe_load`` gives. Depth is checked on the way."""
