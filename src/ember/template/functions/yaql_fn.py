@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import collections.abc
 import functools
-from typing import Any
+from typing import Any, Protocol
 
 import yaql
 from yaql.language import exceptions as yaql_exc
@@ -18,11 +18,25 @@ from ember.template.functions.base import (
 )
 
 
+# yaql has no type hints: these say what this module relies on.
+class _Statement(Protocol):
+    """A parsed expression."""
+
+    def evaluate(self, data: collections.abc.Mapping[str, Any], context: object) -> Any: ...
+
+
+class _Engine(Protocol):
+    """Parses an expression, raising ``YaqlException`` when it is not valid yaql."""
+
+    def __call__(self, expression: str) -> _Statement: ...
+
+
 @functools.cache
-def _engine(limit_iterators: int, memory_quota: int) -> Any:
-    return yaql.factory.YaqlFactory().create(
+def _engine(limit_iterators: int, memory_quota: int) -> _Engine:
+    engine: _Engine = yaql.factory.YaqlFactory().create(
         options={"yaql.limitIterators": limit_iterators, "yaql.memoryQuota": memory_quota}
     )
+    return engine
 
 
 def _plain(value: Any) -> Any:
@@ -55,7 +69,7 @@ class Yaql(Function):
         elif not isinstance(expression, Function):
             raise FunctionError(f'The "expression" of "{self.name}" must be a string.')
 
-    def _parse(self, expression: str, limit: int, quota: int) -> Any:
+    def _parse(self, expression: str, limit: int, quota: int) -> _Statement:
         try:
             return _engine(limit, quota)(expression)
         except yaql_exc.YaqlException as exc:
