@@ -15,6 +15,7 @@ from ember.common import errors
 from ember.common.graph import Graph
 from ember.template import loader
 from ember.template.conditions import Conditions
+from ember.template.constraints import CustomCheck
 from ember.template.definitions import (
     DELETION_POLICIES,
     OutputDefinition,
@@ -162,7 +163,7 @@ def build(
     *,
     identity: StackIdentity | None = None,
     require_parameters: bool = True,
-    custom_constraints: Mapping[str, Any] | None = None,
+    custom_constraints: Mapping[str, CustomCheck] | None = None,
 ) -> StackDefinition:
     """Apply an environment and parameters to a template, parsing every section.
 

@@ -38,7 +38,7 @@ def define(
     identity: StackIdentity | None = None,
     catalog: TypeCatalog | None = None,
     require_parameters: bool = True,
-    custom_constraints: Mapping[str, Any] | None = None,
+    custom_constraints: Mapping[str, c.CustomCheck] | None = None,
     limits: Limits | None = None,
     depth: int = 0,
 ) -> StackDefinition:
@@ -67,7 +67,7 @@ def check_definition(
     catalog: TypeCatalog,
     limits: Limits,
     depth: int = 0,
-    custom_constraints: Mapping[str, Any] | None = None,
+    custom_constraints: Mapping[str, c.CustomCheck] | None = None,
 ) -> None:
     diags = defn.diags
     keys = defn.template.version.resource_keys()
@@ -139,7 +139,7 @@ def _template_resource(
     limits: Limits,
     depth: int,
     path: Path,
-    custom_constraints: Mapping[str, Any] | None,
+    custom_constraints: Mapping[str, c.CustomCheck] | None,
 ) -> TypeInfo | None:
     type_path = (*path, defn.template.version.resource_keys()["type"])
     if depth + 1 > limits.max_nested_depth:
