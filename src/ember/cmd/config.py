@@ -1,9 +1,11 @@
 """Reading ``heat.conf`` (``--config-file``, repeatable, and ``--config-dir``) into Settings.
 
-Options keep Heat's names, groups and defaults, so an operator's existing file works
-unchanged; options Ember does not know are ignored, as oslo.config always does. Without
-any file Ember runs self-contained: a SQLite file in the current directory and the
-in-process transport.
+The options are those of the table in ``ember.common.settings.Settings``: registered here
+with oslo.config, read back into a ``Settings``, and listed by ``list_opts`` for
+``oslo-config-generator``. Options keep Heat's names, groups and defaults, so an
+operator's existing file works unchanged; options Ember does not know are ignored, as
+oslo.config always does. Without any file Ember runs self-contained: a SQLite file in the
+current directory and the in-process transport.
 """
 
 from __future__ import annotations
@@ -11,89 +13,86 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import socket
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
 from oslo_config import cfg
 
-from ember.common.settings import Listener, Settings
+from ember.common.options import DEFAULT_GROUP, Opt, field_values, opts
+from ember.common.settings import Settings, legacy_rabbit_url
 
 PROJECT = "heat"
-DEFAULT_VHOST = "/"
 
 
 class ConfigError(Exception):
     """The configuration files are missing or hold a value of the wrong kind."""
 
 
-def _default_opts() -> list[cfg.Opt]:
-    return [
-        cfg.StrOpt("sql_connection", secret=True, deprecated_for_removal=True),
-        cfg.StrOpt("transport_url", secret=True),
-        cfg.StrOpt("host", default=socket.gethostname()),
-        cfg.StrOpt("region_name_for_services"),
-        cfg.IntOpt("num_engine_workers", min=1),
-        cfg.IntOpt("max_resources_per_stack", default=1000),
-        cfg.IntOpt("max_template_size", default=524_288),
-        cfg.IntOpt("max_nested_stack_depth", default=5),
-        cfg.IntOpt("max_stacks_per_tenant", default=512),
-        cfg.IntOpt("max_json_body_size", default=1_048_576),
-        cfg.IntOpt("max_events_per_stack", default=1000),
-        cfg.IntOpt("event_purge_batch_size", default=200, min=1),
-        cfg.IntOpt("max_snapshots_per_stack", default=32),
-        cfg.IntOpt("max_software_configs_per_tenant", default=4096),
-        cfg.IntOpt("max_software_deployments_per_tenant", default=4096),
-        cfg.IntOpt("stack_action_timeout", default=3600),
-        cfg.IntOpt("engine_life_check_timeout", default=2),
-        cfg.IntOpt("rpc_response_timeout", default=60),
-        cfg.IntOpt("periodic_interval", default=60),
-        cfg.BoolOpt("enable_stack_abandon", default=False),
-        cfg.BoolOpt("enable_stack_adopt", default=False),
-        # Ember's own: serve the noauth flavor on a non-loopback address anyway.
-        cfg.BoolOpt("allow_noauth_remote", default=False),
-        cfg.ListOpt("hidden_stack_tags", default=["data-processing-cluster"]),
-    ]
+_OSLO_TYPES: dict[str, type[cfg.Opt]] = {
+    "str": cfg.StrOpt,
+    "int": cfg.IntOpt,
+    "float": cfg.FloatOpt,
+    "bool": cfg.BoolOpt,
+    "list": cfg.ListOpt,
+    "port": cfg.PortOpt,
+    "host": cfg.HostAddressOpt,
+}
 
 
-def _rabbit_opts() -> list[cfg.Opt]:
-    # The legacy broker options lived in [DEFAULT] before [oslo_messaging_rabbit].
-    legacy = "DEFAULT"
-    return [
-        cfg.StrOpt("rabbit_host", deprecated_group=legacy),
-        cfg.PortOpt("rabbit_port", deprecated_group=legacy),
-        cfg.ListOpt("rabbit_hosts", deprecated_group=legacy),
-        cfg.StrOpt("rabbit_userid", deprecated_group=legacy),
-        cfg.StrOpt("rabbit_password", secret=True, deprecated_group=legacy),
-        cfg.StrOpt("rabbit_virtual_host", deprecated_group=legacy),
-        cfg.FloatOpt("kombu_reconnect_delay", default=1.0, deprecated_group=legacy),
-        cfg.StrOpt(
-            "kombu_failover_strategy",
-            default="round-robin",
-            choices=["round-robin", "shuffle"],
-        ),
-    ]
+def _oslo_opt(opt: Opt) -> cfg.Opt:
+    """The oslo.config option the table entry ``opt`` describes."""
+    default = list(opt.default) if opt.kind == "list" and opt.default is not None else opt.default
+    details: dict[str, Any] = {
+        "min": opt.min,
+        "max": opt.max,
+        "choices": list(opt.choices) if opt.choices else None,
+        "short": opt.short,
+        "sample_default": opt.sample_default,
+        "deprecated_opts": _deprecated(opt),
+        "deprecated_reason": opt.deprecated_reason,
+    }
+    # Only what the entry sets: not every option class takes min, max or choices.
+    kwargs = {key: value for key, value in details.items() if value is not None}
+    return _OSLO_TYPES[opt.kind](
+        opt.name,
+        default=default,
+        help=opt.help,
+        secret=opt.secret,
+        deprecated_for_removal=opt.deprecated_for_removal,
+        **kwargs,
+    )
 
 
-def _listener_opts(port: int, workers: int) -> list[cfg.Opt]:
-    # Heat binds 0.0.0.0; Ember listens on loopback unless told otherwise.
-    return [
-        cfg.HostAddressOpt("bind_host", default="127.0.0.1"),
-        cfg.PortOpt("bind_port", default=port),
-        cfg.IntOpt("workers", default=workers, min=0),
-    ]
+def _deprecated(opt: Opt) -> list[cfg.DeprecatedOpt] | None:
+    # Named even when only the group changed, so the sample shows the old spelling.
+    if opt.deprecated_name is None and opt.deprecated_group is None:
+        return None
+    return [cfg.DeprecatedOpt(opt.deprecated_name or opt.name, group=opt.deprecated_group)]
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    """Every heat.conf option Ember reads, by group: the ``oslo.config.opts`` entry point
+    behind ``oslo-config-generator --namespace heat``."""
+    groups: dict[str, list[cfg.Opt]] = {}
+    for opt in opts(Settings):
+        groups.setdefault(opt.group, []).append(_oslo_opt(opt))
+    return list(groups.items())
 
 
 def _register(conf: cfg.ConfigOpts) -> None:
-    conf.register_cli_opt(cfg.BoolOpt("debug", short="d", default=False))
-    conf.register_opts(_default_opts())
-    conf.register_opts([cfg.StrOpt("connection", secret=True)], group="database")
-    conf.register_opts(_rabbit_opts(), group="oslo_messaging_rabbit")
-    conf.register_opts(_listener_opts(8004, 0), group="heat_api")
-    conf.register_opts(_listener_opts(8000, 1), group="heat_api_cfn")
-    conf.register_opts([cfg.StrOpt("flavor")], group="paste_deploy")
-    conf.register_opts([cfg.StrOpt("heat_revision", default="unknown")], group="revision")
+    for opt in opts(Settings):
+        group = None if opt.group == DEFAULT_GROUP else opt.group
+        if opt.cli:
+            conf.register_cli_opt(_oslo_opt(opt), group=group)
+        else:
+            conf.register_opt(_oslo_opt(opt), group=group)
+
+
+def _read(conf: cfg.ConfigOpts, opt: Opt) -> Any:
+    section = conf if opt.group == DEFAULT_GROUP else conf[opt.group]
+    value = section[opt.name]
+    # Settings is frozen through and through: lists become tuples.
+    return tuple(value) if opt.kind == "list" and value is not None else value
 
 
 def config_args(argv: Sequence[str]) -> list[str]:
@@ -101,10 +100,22 @@ def config_args(argv: Sequence[str]) -> list[str]:
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument("--config-file", dest="args", action=_Keep)
     parser.add_argument("--config-dir", dest="args", action=_Keep)
-    parser.add_argument("-d", "--debug", dest="args", action=_Keep, nargs=0)
-    parser.add_argument("--nodebug", dest="args", action=_Keep, nargs=0)
+    for opt in opts(Settings):
+        if opt.cli:
+            _add_cli(parser, opt)
     known, _rest = parser.parse_known_args(list(argv))
     return known.args or []
+
+
+def _add_cli(parser: argparse.ArgumentParser, opt: Opt) -> None:
+    # The flags oslo.config gives a command-line option: --name (and -short), and
+    # --noname for a boolean, which takes no value.
+    flags = [f"--{opt.name}", *([f"-{opt.short}"] if opt.short else [])]
+    if opt.kind != "bool":
+        parser.add_argument(*flags, dest="args", action=_Keep)
+        return
+    parser.add_argument(*flags, dest="args", action=_Keep, nargs=0)
+    parser.add_argument(f"--no{opt.name}", dest="args", action=_Keep, nargs=0)
 
 
 class _Keep(argparse.Action):
@@ -134,12 +145,17 @@ def load_settings(
     """
     conf = cfg.ConfigOpts()
     _register(conf)
-    defaults: dict[str, list[str]] = (
-        {} if search_default_files else {"default_config_files": [], "default_config_dirs": []}
-    )
+    # None lets oslo.config search Heat's places; an empty list searches none.
+    defaults: list[str] | None = None if search_default_files else []
     try:
         args = config_args(argv)
-        conf(args=args, project=PROJECT, prog=prog, **defaults)
+        conf(
+            args=args,
+            project=PROJECT,
+            prog=prog,
+            default_config_files=defaults,
+            default_config_dirs=defaults,
+        )
         return dataclasses.replace(_settings(conf), config_args=config_sources(conf, args))
     except cfg.Error as exc:
         raise ConfigError(str(exc)) from exc
@@ -166,73 +182,9 @@ def config_sources(conf: cfg.ConfigOpts, args: Sequence[str]) -> tuple[str, ...]
 
 
 def _settings(conf: cfg.ConfigOpts) -> Settings:
-    cores = os.cpu_count() or 1
-    base = Settings()
-    return Settings(
-        database_url=conf.database.connection or conf.sql_connection or base.database_url,
-        transport_url=conf.transport_url or rabbit_url(conf.oslo_messaging_rabbit) or "inproc://",
-        kombu_reconnect_delay=conf.oslo_messaging_rabbit.kombu_reconnect_delay,
-        kombu_failover_strategy=conf.oslo_messaging_rabbit.kombu_failover_strategy,
-        host=conf.host,
-        heat_api=_listener(conf.heat_api, cores),
-        heat_api_cfn=_listener(conf.heat_api_cfn, cores),
-        paste_flavor=conf.paste_deploy.flavor,
-        region_name=conf.region_name_for_services or base.region_name,
-        # Heat: one engine process per core, at least four.
-        num_engine_workers=conf.num_engine_workers or max(4, cores),
-        max_resources_per_stack=conf.max_resources_per_stack,
-        max_template_size=conf.max_template_size,
-        max_nested_stack_depth=conf.max_nested_stack_depth,
-        max_stacks_per_tenant=conf.max_stacks_per_tenant,
-        max_json_body_size=conf.max_json_body_size,
-        max_events_per_stack=conf.max_events_per_stack,
-        event_purge_batch_size=conf.event_purge_batch_size,
-        max_snapshots_per_stack=conf.max_snapshots_per_stack,
-        max_software_configs_per_tenant=conf.max_software_configs_per_tenant,
-        max_software_deployments_per_tenant=conf.max_software_deployments_per_tenant,
-        stack_action_timeout=conf.stack_action_timeout,
-        engine_life_check_timeout=conf.engine_life_check_timeout,
-        rpc_response_timeout=conf.rpc_response_timeout,
-        periodic_interval=conf.periodic_interval,
-        enable_stack_abandon=conf.enable_stack_abandon,
-        enable_stack_adopt=conf.enable_stack_adopt,
-        allow_noauth_remote=conf.allow_noauth_remote,
-        hidden_stack_tags=tuple(conf.hidden_stack_tags),
-        heat_revision=conf.revision.heat_revision,
-        debug=conf.debug,
-    )
-
-
-def _listener(group: cfg.ConfigOpts.GroupAttr, cores: int) -> Listener:
-    # workers = 0 means one per core, as in Heat.
-    return Listener(group.bind_host, group.bind_port, group.workers or cores)
+    return Settings(**field_values(Settings, lambda opt: _read(conf, opt)))
 
 
 def rabbit_url(group: cfg.ConfigOpts.GroupAttr) -> str | None:
     """The ``transport_url`` equivalent to the legacy ``rabbit_*`` options, if any is set."""
-    legacy = (
-        group.rabbit_host,
-        group.rabbit_port,
-        group.rabbit_hosts,
-        group.rabbit_userid,
-        group.rabbit_password,
-        group.rabbit_virtual_host,
-    )
-    if all(value is None for value in legacy):
-        return None
-    port = group.rabbit_port or 5672
-    hosts = group.rabbit_hosts or [group.rabbit_host or "localhost"]
-    user = quote(group.rabbit_userid or "guest", safe="")
-    password = quote(group.rabbit_password or "guest", safe="")
-    netlocs = ",".join(f"{user}:{password}@{_host_port(h.strip(), port)}" for h in hosts)
-    vhost = group.rabbit_virtual_host or DEFAULT_VHOST
-    path = "" if vhost == DEFAULT_VHOST else quote(vhost, safe="")
-    return f"rabbit://{netlocs}/{path}"
-
-
-def _host_port(host: str, port: int) -> str:
-    if host.startswith("["):  # [v6]:port or [v6]
-        return host if "]:" in host else f"{host}:{port}"
-    if host.count(":") > 1:  # a bare IPv6 address
-        return f"[{host}]:{port}"
-    return host if ":" in host else f"{host}:{port}"
+    return legacy_rabbit_url(group)

@@ -1,12 +1,26 @@
 """Ember's settings: read once from ``heat.conf`` at the entry point, then passed down.
 
-Only the standard library here; ``ember.cmd.config`` fills a ``Settings`` from the
-configuration files with oslo.config.
+``Settings`` is also the table of heat.conf options (see ``ember.common.options``): each
+field names the option it is read from, the options it is derived from, or why it is no
+option at all. Options keep Heat's names, groups, defaults and help texts, so an
+operator's existing file works unchanged. Only the standard library here;
+``ember.cmd.config`` registers the options with oslo.config and fills a ``Settings``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import socket
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from ember.common.options import Kind, Opt, Values, derived, internal, option
+
+SQLITE_URL = "sqlite:///ember.sqlite"
+INPROC_URL = "inproc://"
+DEFAULT_REGION = "RegionOne"
+DEFAULT_VHOST = "/"
+RABBIT = "oslo_messaging_rabbit"
 
 
 @dataclass(frozen=True)
@@ -16,46 +30,342 @@ class Listener:
     workers: int = 1
 
 
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+def _database_url(values: Values) -> str:
+    """``[database] connection``, else the legacy ``[DEFAULT] sql_connection``, else a
+    SQLite file in the current directory."""
+    return values["connection"] or values["sql_connection"] or SQLITE_URL
+
+
+def _transport_url(values: Values) -> str:
+    """``transport_url``, else the legacy ``rabbit_*`` options, else the in-process
+    transport."""
+    return values["transport_url"] or legacy_rabbit_url(values) or INPROC_URL
+
+
+def _region_name(values: Values) -> str:
+    return values["region_name_for_services"] or DEFAULT_REGION
+
+
+def _engine_workers(values: Values) -> int:
+    # Heat: one engine process per core, at least four.
+    workers: int = values["num_engine_workers"] or max(4, _cores())
+    return workers
+
+
+def _listener(values: Values) -> Listener:
+    # workers = 0 means one per core, as in Heat.
+    return Listener(values["bind_host"], values["bind_port"], values["workers"] or _cores())
+
+
+def legacy_rabbit_url(values: Values) -> str | None:
+    """The ``transport_url`` equivalent to the legacy ``rabbit_*`` options, if any is set."""
+    if all(values[opt.name] is None for opt in _LEGACY_RABBIT):
+        return None
+    port = values["rabbit_port"] or 5672
+    hosts = values["rabbit_hosts"] or [values["rabbit_host"] or "localhost"]
+    user = quote(values["rabbit_userid"] or "guest", safe="")
+    password = quote(values["rabbit_password"] or "guest", safe="")
+    netlocs = ",".join(f"{user}:{password}@{_host_port(h.strip(), port)}" for h in hosts)
+    vhost = values["rabbit_virtual_host"] or DEFAULT_VHOST
+    path = "" if vhost == DEFAULT_VHOST else quote(vhost, safe="")
+    return f"rabbit://{netlocs}/{path}"
+
+
+def _host_port(host: str, port: int) -> str:
+    if host.startswith("["):  # [v6]:port or [v6]
+        return host if "]:" in host else f"{host}:{port}"
+    if host.count(":") > 1:  # a bare IPv6 address
+        return f"[{host}]:{port}"
+    return host if ":" in host else f"{host}:{port}"
+
+
+def _rabbit_opt(kind: Kind, name: str, help: str, *, secret: bool = False) -> Opt:
+    # These lived in [DEFAULT] before [oslo_messaging_rabbit], and oslo.messaging has
+    # since dropped them for transport_url; Ember still turns them into one.
+    return Opt(
+        kind,
+        help,
+        name=name,
+        group=RABBIT,
+        secret=secret,
+        deprecated_group="DEFAULT",
+        deprecated_for_removal=True,
+        deprecated_reason="Replaced by [DEFAULT] transport_url.",
+    )
+
+
+_LEGACY_RABBIT = (
+    _rabbit_opt("str", "rabbit_host", "The RabbitMQ broker address where a single node is used."),
+    _rabbit_opt("port", "rabbit_port", "The RabbitMQ broker port where a single node is used."),
+    _rabbit_opt("list", "rabbit_hosts", "RabbitMQ HA cluster host:port pairs."),
+    _rabbit_opt("str", "rabbit_userid", "The RabbitMQ userid."),
+    _rabbit_opt("str", "rabbit_password", "The RabbitMQ password.", secret=True),
+    _rabbit_opt("str", "rabbit_virtual_host", "The RabbitMQ virtual host."),
+)
+
+
+def _listener_opts(group: str, port: int, workers: int) -> tuple[Opt, ...]:
+    # Heat binds 0.0.0.0; Ember listens on loopback unless told otherwise.
+    return (
+        Opt(
+            "host",
+            "Address to bind the server. Useful when selecting a particular network interface.",
+            name="bind_host",
+            group=group,
+            default="127.0.0.1",
+        ),
+        Opt(
+            "port",
+            "The port on which the server will listen.",
+            name="bind_port",
+            group=group,
+            default=port,
+        ),
+        Opt(
+            "int",
+            "Number of workers for Heat service. Value 0 means that the service will "
+            "start a number of workers equal to the number of cores on the server.",
+            name="workers",
+            group=group,
+            default=workers,
+            min=0,
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
-    # Where state lives: an SQLAlchemy URL as heat.conf writes it.
-    database_url: str = "sqlite:///ember.sqlite"
-    # "inproc://" runs engine workers inside the API process; "rabbit://..." uses RabbitMQ.
-    transport_url: str = "inproc://"
-    # [oslo_messaging_rabbit]: seconds to wait before reconnecting after a broker error, and
-    # how to pick the next broker of several ("round-robin" or "shuffle").
-    kombu_reconnect_delay: float = 1.0
-    kombu_failover_strategy: str = "round-robin"
-    host: str = "localhost"
-    heat_api: Listener = field(default_factory=lambda: Listener("127.0.0.1", 8004))
-    heat_api_cfn: Listener = field(default_factory=lambda: Listener("127.0.0.1", 8000))
-    paste_flavor: str | None = None  # "noauth" or None/"keystone"
-    # The --config-file/--config-dir arguments that read the same configuration again
-    # (keystonemiddleware reads its own [keystone_authtoken] options from them).
-    config_args: tuple[str, ...] = field(default=(), compare=False)
-    allow_noauth_remote: bool = False
-    region_name: str = "RegionOne"
-    num_engine_workers: int = 1
-    # Concurrent resource actions one engine worker runs.
-    executor_batch_size: int = 500
-    max_resources_per_stack: int = 1000
-    max_template_size: int = 524_288
-    max_nested_stack_depth: int = 5
-    max_stacks_per_tenant: int = 512
-    max_json_body_size: int = 1_048_576
-    max_events_per_stack: int = 1000
-    event_purge_batch_size: int = 200
-    max_snapshots_per_stack: int = 32
-    max_software_configs_per_tenant: int = 4096
-    max_software_deployments_per_tenant: int = 4096
-    stack_action_timeout: int = 3600
-    engine_life_check_timeout: int = 2
-    rpc_response_timeout: int = 60
-    periodic_interval: int = 60
-    # How often an engine touches its service row; an engine silent for three beats is dead.
-    heartbeat_interval: float = 2.0
-    enable_stack_abandon: bool = False
-    enable_stack_adopt: bool = False
-    hidden_stack_tags: tuple[str, ...] = ()
-    heat_revision: str = "unknown"
-    debug: bool = False
+    database_url: str = derived(
+        _database_url,
+        Opt(
+            "str",
+            "The SQLAlchemy connection string to use to connect to the database. "
+            f"Unset, Ember uses {SQLITE_URL}.",
+            name="connection",
+            group="database",
+            secret=True,
+        ),
+        Opt(
+            "str",
+            "The SQLAlchemy connection string to use to connect to the database.",
+            name="sql_connection",
+            secret=True,
+            deprecated_for_removal=True,
+            deprecated_reason="Replaced by [database] connection.",
+        ),
+    )
+    transport_url: str = derived(
+        _transport_url,
+        Opt(
+            "str",
+            "The network address and optional user credentials for connecting to the "
+            "messaging backend, in URL format. The expected format is:\n\n"
+            "rabbit://[user:pass@]host:port[,[userN:passN@]hostN:portN]/virtual_host\n\n"
+            "Unset (and without the legacy [oslo_messaging_rabbit] rabbit_* options), "
+            f"Ember runs its engines inside the API process ({INPROC_URL}).",
+            name="transport_url",
+            secret=True,
+        ),
+        *_LEGACY_RABBIT,
+    )
+    kombu_reconnect_delay: float = option(
+        1.0,
+        Opt(
+            "float",
+            "How long to wait (in seconds) before reconnecting in response to an AMQP "
+            "consumer cancel notification.",
+            group=RABBIT,
+            deprecated_group="DEFAULT",
+        ),
+    )
+    kombu_failover_strategy: str = option(
+        "round-robin",
+        Opt(
+            "str",
+            "Determines how the next RabbitMQ node is chosen in case the one we are "
+            "currently connected to becomes unavailable. Takes effect only if more than "
+            "one RabbitMQ node is provided in config.",
+            group=RABBIT,
+            choices=("round-robin", "shuffle"),
+        ),
+    )
+    host: str = option(
+        socket.gethostname(),
+        Opt(
+            "str",
+            "Name of the engine node. This can be an opaque identifier. It is not "
+            "necessarily a hostname, FQDN, or IP address.",
+            sample_default="<Hostname>",
+        ),
+    )
+    # A Listener is frozen, so one default instance is safe to share.
+    heat_api: Listener = derived(_listener, *_listener_opts("heat_api", 8004, 0))  # noqa: RUF009
+    heat_api_cfn: Listener = derived(  # noqa: RUF009
+        _listener, *_listener_opts("heat_api_cfn", 8000, 1)
+    )
+    paste_flavor: str | None = option(
+        None,
+        Opt(
+            "str",
+            'The flavor to use: "keystone" checks each token with keystonemiddleware\'s '
+            'auth_token ([keystone_authtoken]); "noauth" trusts the X-Auth-User and '
+            "X-Auth-Project headers. Unset, heat-all serves noauth and heat-api keystone.",
+            name="flavor",
+            group="paste_deploy",
+        ),
+    )
+    config_args: tuple[str, ...] = internal(
+        (),
+        "The --config-file/--config-dir arguments that read the same configuration "
+        "again (keystonemiddleware reads its own [keystone_authtoken] options from "
+        "them); load_settings fills it in.",
+        compare=False,
+    )
+    allow_noauth_remote: bool = option(
+        False,
+        Opt(
+            "bool",
+            "Serve the noauth flavor on an address other than loopback anyway. Anyone "
+            "who reaches the port can then act in any project.",
+        ),
+    )
+    region_name: str = derived(
+        _region_name,
+        Opt(
+            "str",
+            "Default region name used to get services endpoints. Unset, Ember uses "
+            f"{DEFAULT_REGION}.",
+            name="region_name_for_services",
+        ),
+    )
+    num_engine_workers: int = derived(
+        _engine_workers,
+        Opt(
+            "int",
+            "Number of heat-engine processes to fork and run. Will default to either "
+            "4 or number of CPUs on the host, whichever is greater.",
+            name="num_engine_workers",
+            min=1,
+        ),
+    )
+    executor_batch_size: int = internal(
+        500, "Concurrent resource actions one engine worker runs; fixed in code."
+    )
+    max_resources_per_stack: int = option(
+        1000,
+        Opt("int", "Maximum resources allowed per top-level stack. -1 stands for unlimited."),
+    )
+    max_template_size: int = option(524_288, Opt("int", "Maximum raw byte size of any template."))
+    max_nested_stack_depth: int = option(
+        5, Opt("int", "Maximum depth allowed when using nested stacks.")
+    )
+    max_stacks_per_tenant: int = option(
+        512,
+        Opt(
+            "int",
+            "Maximum number of stacks any one tenant may have active at one time. -1 "
+            "stands for unlimited.",
+        ),
+    )
+    max_json_body_size: int = option(
+        1_048_576,
+        Opt(
+            "int",
+            "Maximum raw byte size of JSON request body. Should be larger than max_template_size.",
+        ),
+    )
+    max_events_per_stack: int = option(
+        1000,
+        Opt(
+            "int",
+            "Rough number of maximum events that will be available per stack. Older "
+            "events are deleted when events are purged. Set to 0 for unlimited events "
+            "per stack.",
+        ),
+    )
+    event_purge_batch_size: int = option(
+        200,
+        Opt(
+            "int",
+            "Controls how many events will be pruned whenever a stack's events are "
+            "purged. Set this lower to keep more events at the expense of more frequent "
+            "purges.",
+            min=1,
+        ),
+    )
+    max_snapshots_per_stack: int = option(
+        32,
+        Opt(
+            "int",
+            "Maximum number of snapshot any one stack may have active at one time. -1 "
+            "stands for unlimited.",
+        ),
+    )
+    max_software_configs_per_tenant: int = option(
+        4096,
+        Opt(
+            "int",
+            "Maximum number of software configs any one tenant may have active at one "
+            "time. -1 stands for unlimited.",
+        ),
+    )
+    max_software_deployments_per_tenant: int = option(
+        4096,
+        Opt(
+            "int",
+            "Maximum number of software deployments any one tenant may have active at "
+            "one time. -1 stands for unlimited.",
+        ),
+    )
+    stack_action_timeout: int = option(
+        3600, Opt("int", "Timeout in seconds for stack action (ie. create or update).")
+    )
+    engine_life_check_timeout: int = option(
+        2,
+        Opt("int", "RPC timeout for the engine liveness check that is used for stack locking."),
+    )
+    rpc_response_timeout: int = option(
+        60, Opt("int", "Seconds to wait for a response from a call.")
+    )
+    periodic_interval: int = option(60, Opt("int", "Seconds between running periodic tasks."))
+    heartbeat_interval: float = internal(
+        2.0,
+        "Seconds between an engine's touches of its service row; an engine silent for "
+        "three beats is dead. Fixed in code (tests shorten it).",
+    )
+    enable_stack_abandon: bool = option(
+        False, Opt("bool", "Enable the preview Stack Abandon feature.")
+    )
+    enable_stack_adopt: bool = option(False, Opt("bool", "Enable the preview Stack Adopt feature."))
+    hidden_stack_tags: tuple[str, ...] = option(
+        ("data-processing-cluster",),
+        Opt(
+            "list",
+            "Stacks containing these tag names will be hidden. Multiple tags should be "
+            "given in a comma-delimited list (eg. hidden_stack_tags=hide_me,me_too).",
+        ),
+    )
+    heat_revision: str = option(
+        "unknown",
+        Opt(
+            "str",
+            "Heat build revision. If you would prefer to manage your build revision "
+            "separately, you can move this section to a different file and add it as "
+            "another config option.",
+            group="revision",
+        ),
+    )
+    debug: bool = option(
+        False,
+        Opt(
+            "bool",
+            "If set to true, the logging level will be set to DEBUG instead of the "
+            "default INFO level.",
+            cli=True,
+            short="d",
+        ),
+    )
