@@ -1,9 +1,11 @@
-"""The one table of heat.conf options: Settings and the oslo.config registrations are both
-generated from it, so neither can drift from the other."""
+"""The one table of heat.conf options: Settings, the oslo.config registrations and the
+sample heat.conf are all generated from it, so none can drift from another."""
 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,9 @@ from ember.common.options import (
 )
 from ember.common.settings import Settings
 
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "etc" / "heat" / "heat.conf.sample"
+GENERATOR_CONF = ROOT / "etc" / "heat" / "heat-config-generator.conf"
 FIELDS = [field.name for field in dataclasses.fields(Settings)]
 OPTION_FIELDS = [
     field.name for field, found in sources(Settings) if not isinstance(found, Internal)
@@ -129,3 +134,47 @@ def test_legacy_spellings_are_registered() -> None:
         assert [(d.group, d.name) for d in old] == [("DEFAULT", name)]
     assert registered["oslo_messaging_rabbit", "rabbit_password"].secret
     assert registered["database", "connection"].secret
+
+
+def generate(tmp_path: Path, *args: str) -> str:
+    out = tmp_path / "heat.conf.sample"
+    generator = Path(sys.executable).with_name("oslo-config-generator")
+    done = subprocess.run(
+        [str(generator), *args, "--output-file", str(out)],
+        cwd=tmp_path,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return out.read_text(encoding="utf-8")
+
+
+def test_the_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
+    generated = generate(tmp_path, "--config-file", str(GENERATOR_CONF))
+    assert generated == SAMPLE.read_text(encoding="utf-8"), (
+        "etc/heat/heat.conf.sample is stale: run "
+        "oslo-config-generator --config-file etc/heat/heat-config-generator.conf"
+    )
+
+
+def test_the_heat_namespace_lists_every_option(tmp_path: Path) -> None:
+    generated = generate(tmp_path, "--namespace", "heat")
+    for opt in opts(Settings):
+        assert f"[{opt.group}]" in generated, opt.group
+        assert f"\n#{opt.name} = " in generated, opt.name
+
+
+def test_the_sample_shows_the_options_operators_look_for() -> None:
+    sample = SAMPLE.read_text(encoding="utf-8")
+    for text in (
+        "#max_resources_per_stack = 1000",
+        "[heat_api]",
+        "#bind_port = 8004",
+        "[oslo_messaging_rabbit]",
+        "# Deprecated group/name - [DEFAULT]/rabbit_host",
+        "[keystone_authtoken]",
+        "#hidden_stack_tags = data-processing-cluster",
+        "#host = <Hostname>",
+    ):
+        assert text in sample, text
