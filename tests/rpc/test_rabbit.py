@@ -25,6 +25,7 @@ from ember.common import errors
 from ember.rpc import errors as rpc_errors
 from ember.rpc.rabbit import RabbitTransport, broker_urls
 from ember.rpc.transport import Delivery
+from tests import broker as ctl
 from tests.api.helpers import require
 
 HOST, PORT = "127.0.0.1", 5672
@@ -32,8 +33,8 @@ URL = f"rabbit://guest:guest@{HOST}:{PORT}/"
 AMQP_URL = f"amqp://guest:guest@{HOST}:{PORT}/"
 # Nothing listens on port 1: connecting is refused at once.
 DEAD = "guest:guest@127.0.0.1:1"
-# How long a quiet consumer is watched to show that nothing more arrives.
-QUIET = 0.5
+# How long a test waits for the broker or a consumer to reach the state it expects.
+WAIT = 30.0
 
 
 @functools.cache
@@ -46,12 +47,18 @@ def broker_reachable() -> bool:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout: float = 5.0, what: str = "condition"
+    check: Callable[[], Awaitable[bool]],
+    timeout: float = WAIT,
+    what: str = "condition",
+    last: Callable[[], object] | None = None,
 ) -> None:
+    """Wait until ``check`` is true; fail saying ``what`` was awaited (and ``last()``, what
+    was seen last) after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+            seen = f"; last seen: {last()!r}" if last is not None else ""
+            pytest.fail(f"timed out after {timeout}s waiting for {what}{seen}")
         await asyncio.sleep(0.02)
 
 
@@ -82,6 +89,40 @@ class Broker:
 
     async def consumers(self, name: str) -> int:
         return (await self.queue_state(name))[1]
+
+    async def counts(self, name: str) -> ctl.QueueCounts:
+        """The queue as ``rabbitmqctl`` counts it, unacknowledged messages included."""
+        return await asyncio.to_thread(ctl.queue, name)
+
+    async def settled(
+        self, name: str, held: Callable[[], int], prefetch: int | None = None
+    ) -> ctl.QueueCounts:
+        """Wait until the broker will hand out nothing more from queue ``name``: every
+        message it handed out and that is not acknowledged is among the ``held()``
+        deliveries the test's consumers hold (none is on its way), and it has no message
+        ready, or (with ``prefetch``) its one consumer may take no more. What arrives after
+        this would be a delivery the broker did not make."""
+        seen = ctl.QueueCounts()
+
+        async def quiet() -> bool:
+            nonlocal seen
+            seen = await self.counts(name)
+            full = prefetch is not None and seen.unacknowledged >= prefetch
+            return seen.unacknowledged <= held() and (seen.ready == 0 or full)
+
+        await eventually(quiet, what=f"nothing more to hand out from {name}", last=lambda: seen)
+        return seen
+
+    async def subscribers_idle(self, exchange: str) -> None:
+        """Wait until every queue bound to fanout ``exchange`` holds nothing: the broker has
+        delivered each subscriber everything broadcast."""
+
+        async def idle() -> bool:
+            bound = await asyncio.to_thread(ctl.bound_queues, exchange)
+            every = await asyncio.to_thread(ctl.queues)
+            return bool(bound) and all(every.get(q, ctl.QueueCounts()).idle for q in bound)
+
+        await eventually(idle, what=f"every subscriber queue of {exchange} empty")
 
     async def cleanup(self) -> None:
         for name in self.names:
@@ -147,7 +188,7 @@ class Consumer:
     def messages(self) -> list[dict[str, Any]]:
         return [d.message for d in self.deliveries]
 
-    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
+    async def wait_for(self, count: int, timeout: float = WAIT) -> None:
         async def enough() -> bool:
             if self._task.done():
                 self._task.result()  # surface a crashed consumer
@@ -432,7 +473,7 @@ async def test_published_messages_are_persistent_on_a_durable_queue(
 
 
 async def test_two_consumers_share_a_topic_round_robin(
-    transports: MakeTransport, consumers: MakeConsumer, topic: str
+    broker: Broker, transports: MakeTransport, consumers: MakeConsumer, topic: str
 ) -> None:
     first = await consumers(await transports(), topic)
     second = await consumers(await transports(), topic)
@@ -440,7 +481,7 @@ async def test_two_consumers_share_a_topic_round_robin(
     await eventually(
         _async(lambda: len(first.deliveries) + len(second.deliveries) >= 20), what="20 messages"
     )
-    await asyncio.sleep(QUIET)
+    await broker.settled(topic, lambda: len(first.deliveries) + len(second.deliveries))
     got = [m["n"] for m in first.messages + second.messages]
     assert sorted(got) == list(range(20)), "every message exactly once"
     assert first.deliveries, "the first consumer got none"
@@ -457,7 +498,7 @@ async def test_unacknowledged_message_goes_to_another_consumer_when_its_transpor
     doomed = await consumers(doomed_transport, topic)
     await doomed.wait_for(1)
     survivor = await consumers(await transports(), topic)
-    await asyncio.sleep(QUIET)
+    await broker.settled(topic, lambda: len(doomed.deliveries) + len(survivor.deliveries))
     assert survivor.deliveries == [], "the message is held by the first consumer"
 
     await doomed_transport.close()  # crash before committing: no ack
@@ -478,7 +519,7 @@ async def test_acknowledged_messages_are_not_delivered_again(
     assert await first.stop() is True
     await first_transport.close()
     second = await consumers(await transports(), topic)
-    await asyncio.sleep(QUIET)
+    await broker.settled(topic, lambda: len(second.deliveries))
     assert second.deliveries == []
     assert await broker.ready(topic) == 0
 
@@ -506,13 +547,13 @@ async def test_prefetch_caps_unacknowledged_deliveries(
     await (await transports()).publish(topic, [{"n": n} for n in range(5)])
     consumer = await consumers(await transports(), topic, prefetch=2)
     await consumer.wait_for(2)
-    await asyncio.sleep(QUIET)
+    await broker.settled(topic, lambda: len(consumer.deliveries), prefetch=2)
     assert consumer.messages == [{"n": 0}, {"n": 1}]
     assert await broker.ready(topic) == 3
 
     await consumer.deliveries[0].ack()
     await consumer.wait_for(3)
-    await asyncio.sleep(QUIET)
+    await broker.settled(topic, lambda: len(consumer.deliveries) - 1, prefetch=2)
     assert consumer.messages == [{"n": 0}, {"n": 1}, {"n": 2}]
 
     await consumer.deliveries[1].ack()
@@ -591,7 +632,7 @@ async def test_call_raises_remote_error_for_other_exceptions(
 
 
 async def test_call_without_a_server_times_out_and_the_request_expires(
-    transports: MakeTransport, topic: str
+    broker: Broker, transports: MakeTransport, topic: str
 ) -> None:
     client = await transports()
     started = time.monotonic()
@@ -606,10 +647,15 @@ async def test_call_without_a_server_times_out_and_the_request_expires(
         seen.append(method)
         return method
 
-    await asyncio.sleep(0.2)
+    # The request expires the call's timeout after it was published (a little after the
+    # call began): the broker drops it, within seconds of the caller giving up.
+    await eventually(
+        lambda: _equals(broker.ready(topic), 0), 3.0, "the unanswered request to expire"
+    )
     await (await transports()).serve(topic, handler)
     assert await client.call(topic, "fresh", {}, timeout=5) == "fresh"
-    await asyncio.sleep(0.2)
+    # Every request the broker still held has been taken by the server.
+    await broker.settled(topic, lambda: 0)
     assert seen == ["fresh"]
 
 
@@ -686,13 +732,16 @@ async def test_call_pending_when_the_transport_closes_raises_an_ember_error(
     """Closing the transport under a waiting caller must not leak a CancelledError into a
     task nobody cancelled (the API would see its request task as cancelled)."""
 
+    handling = asyncio.Event()
+
     async def handler(method: str, kwargs: dict[str, Any]) -> Any:
+        handling.set()
         await asyncio.sleep(5)
 
     await (await transports()).serve(topic, handler)
     client = await transports()
     waiting = asyncio.ensure_future(client.call(topic, "slow", {}, timeout=10))
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(handling.wait(), WAIT)  # the caller now waits for the reply
     await client.close()
     outcome: BaseException | None = None
     try:
@@ -797,7 +846,9 @@ async def test_call_during_a_broker_outage_raises_rpc_timeout(
 # Broadcasts ----------------------------------------------------------------------------------
 
 
-async def test_broadcast_reaches_every_subscriber(transports: MakeTransport, topic: str) -> None:
+async def test_broadcast_reaches_every_subscriber(
+    broker: Broker, transports: MakeTransport, topic: str
+) -> None:
     received: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}
 
     for name in received:
@@ -810,7 +861,7 @@ async def test_broadcast_reaches_every_subscriber(transports: MakeTransport, top
     sender = await transports()
     await sender.broadcast(topic, {"cancel": "traversal-ä"})
     await eventually(_async(lambda: all(received.values())), what="both subscribers")
-    await asyncio.sleep(QUIET)
+    await broker.subscribers_idle(topic)
     assert received == {"a": [{"cancel": "traversal-ä"}], "b": [{"cancel": "traversal-ä"}]}
 
 
@@ -839,3 +890,7 @@ def _async(check: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
 
 async def _not(check: Awaitable[bool]) -> bool:
     return not await check
+
+
+async def _equals(value: Awaitable[Any], expected: Any) -> bool:
+    return bool(await value == expected)
