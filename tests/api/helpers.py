@@ -136,9 +136,13 @@ FINAL = ("_COMPLETE", "_FAILED")
 
 
 def wait_until(
-    probe: Callable[[], Any], accept: Callable[[Any], bool], timeout: float = 30.0
+    probe: Callable[[], Any],
+    accept: Callable[[Any], bool],
+    timeout: float = 30.0,
+    what: str = "",
 ) -> Any:
-    """Call ``probe`` until ``accept`` takes its result; return that result."""
+    """Call ``probe`` until ``accept`` takes its result; return that result. ``what`` says
+    what is awaited, for the failure message."""
     deadline = time.monotonic() + timeout
     seen: Any = None
     while time.monotonic() < deadline:
@@ -146,7 +150,8 @@ def wait_until(
         if accept(seen):
             return seen
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s; last seen: {seen!r}")
+    waiting = f" waiting for {what}" if what else ""
+    raise AssertionError(f"timed out after {timeout}s{waiting}; last seen: {seen!r}")
 
 
 def wait_stack(hc: Any, stack: str, status: str, timeout: float = 30.0) -> Any:

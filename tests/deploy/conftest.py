@@ -41,13 +41,15 @@ from ember.engine.app import ENGINE_TOPIC
 from ember.engine.records import NodeKey
 from ember.engine.worker import WORK_TOPIC
 from ember.rpc.rabbit import RabbitTransport, broker_urls
+from tests import broker
 from tests.api.conftest import OPENSTACK, Cli, HeatServer, free_port, legacy_client, require
-from tests.api.helpers import need
+from tests.api.helpers import need, wait_until
 from tests.backends import ScratchDatabase, wipe
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 TRANSPORT_URL = os.environ.get("EMBER_TEST_TRANSPORT_URL", "rabbit://guest:guest@127.0.0.1:5672/")
+VHOST = broker.vhost_of(TRANSPORT_URL)
 # The queues every deployment shares on the broker: work (round-robin) and engine calls.
 QUEUES = (WORK_TOPIC, ENGINE_TOPIC)
 START_TIMEOUT = 60.0
@@ -284,6 +286,35 @@ def reset_broker() -> None:
         require(False, f"RabbitMQ at {TRANSPORT_URL} ({type(exc).__name__}: {exc})")
 
 
+def work_queue() -> broker.QueueCounts:
+    """The engines' work queue as the broker counts it."""
+    return broker.queue(WORK_TOPIC, VHOST)
+
+
+def wait_work_consumed(timeout: float = START_TIMEOUT) -> broker.QueueCounts:
+    """Wait until the broker has handed out every work message and the engines have
+    acknowledged each one. An engine acknowledges a node's message once the node's outcome
+    is committed, or once it has found the node is not its to run (finished, or claimed by
+    another engine): after this, no message delivered so far can still run anything."""
+    return wait_until(
+        work_queue,
+        lambda counts: counts.idle,
+        timeout,
+        f"the work queue {WORK_TOPIC!r} to be empty with nothing unacknowledged",
+    )
+
+
+def wait_consumers(count: int, timeout: float = START_TIMEOUT) -> broker.QueueCounts:
+    """Wait until ``count`` engine workers consume the work queue (an engine prints that it
+    is ready while its consumer may still be on its way to the broker)."""
+    return wait_until(
+        work_queue,
+        lambda counts: counts.consumers == count,
+        timeout,
+        f"{count} consumer(s) on the work queue {WORK_TOPIC!r}",
+    )
+
+
 def publish_work(messages: list[dict[str, Any]]) -> None:
     """Put messages on the engines' work queue through the transport engines publish with."""
 
@@ -411,8 +442,13 @@ API_WORKERS = 2
 
 
 def start_engine(launcher: Launcher, conf: Path, workers: int) -> Daemon:
+    """heat-engine with ``workers`` workers, each of them consuming the work queue."""
     engine = launcher.start("heat-engine", module_command("ember.cmd.engine", conf))
     engine.wait_ready(workers)
+    try:
+        wait_consumers(workers)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{launcher.logs()}") from None
     return engine
 
 

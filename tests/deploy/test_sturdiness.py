@@ -6,7 +6,6 @@ from __future__ import annotations
 import collections
 import os
 import signal
-import time
 from typing import Any
 
 import pytest
@@ -27,7 +26,9 @@ from tests.deploy.conftest import (
     node_claims,
     publish_work,
     resource_engine,
+    wait_consumers,
     wait_health,
+    wait_work_consumed,
     work_messages,
 )
 
@@ -62,9 +63,35 @@ def replaced(daemon: Daemon, killed: Pid, count: int) -> list[Pid]:
         return len(workers) == count and killed not in workers
 
     try:
-        return wait_until(daemon.children, done, REPLACE_TIMEOUT)
+        return wait_until(
+            daemon.children, done, REPLACE_TIMEOUT, f"{count} {daemon.name} workers, {killed} gone"
+        )
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{daemon.describe()}") from None
+
+
+def engines_reported(hc: Any, deployment: Deployment, down: int = 0) -> list[Any]:
+    """Wait until every engine worker consumes work and the services list reports
+    ``ENGINE_WORKERS`` of them up and at least ``down`` down (a killed worker is down once it
+    has missed its heartbeats; a new one is up once it has registered); those services."""
+
+    def counted(services: list[Any]) -> bool:
+        ups = sum(s.status == "up" for s in services)
+        downs = sum(s.status == "down" for s in services)
+        return ups == ENGINE_WORKERS and downs >= down
+
+    try:
+        wait_consumers(ENGINE_WORKERS)
+        return list(
+            wait_until(
+                hc.services.list,
+                counted,
+                REPLACE_TIMEOUT,
+                f"{ENGINE_WORKERS} engine services up and at least {down} down",
+            )
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{deployment.logs()}") from None
 
 
 def test_duplicate_work_message_runs_once(deployment: Deployment, hc: Any) -> None:
@@ -89,7 +116,9 @@ def test_duplicate_work_message_runs_once(deployment: Deployment, hc: Any) -> No
     publish_work([message] * ENGINE_WORKERS)
 
     wait_stack(hc, stack_id, "CREATE_COMPLETE")
-    time.sleep(3)  # a second run would finish by now
+    # Both copies handed out and acknowledged: a second run of the node, had one started,
+    # would hold its message unacknowledged until its outcome (and event) was committed.
+    wait_work_consumed()
     events = [(e.resource_name, e.resource_status) for e in hc.events.list(stack_id)]
     assert events.count(("slow", "CREATE_COMPLETE")) == 1, events
     assert events.count(("twice", "CREATE_COMPLETE")) == 1, events
@@ -107,6 +136,9 @@ def test_killed_engine_worker_loses_no_work(deployment: Deployment, hc: Any, vic
     engine = deployment.engine
     workers = engine.children()
     assert len(workers) == ENGINE_WORKERS, deployment.logs()
+    # A worker started in place of one killed by an earlier test takes work only once it
+    # consumes the work queue and beats.
+    engines_reported(hc, deployment)
     name = f"sturdy-{victim}"
     created = hc.stacks.create(stack_name=name, template=SLOW_GROUP)
     stack_id = created["stack"]["id"]
@@ -130,7 +162,7 @@ def test_killed_engine_worker_loses_no_work(deployment: Deployment, hc: Any, vic
     # The supervisor started a new worker; the killed one is reported down.
     fresh = replaced(engine, killed, ENGINE_WORKERS)
     assert f"heat-engine worker {killed.pid} was killed by signal 9" in engine.output()
-    services = hc.services.list()
+    services = engines_reported(hc, deployment, down=1)
     assert sum(s.status == "up" for s in services) == ENGINE_WORKERS, [
         s.to_dict() for s in services
     ]
@@ -176,13 +208,20 @@ def test_killed_api_worker_is_replaced(deployment: Deployment, hc: Any) -> None:
 
     # The other worker answers meanwhile, and so does the new one with it.
     answered = []
-    deadline = time.monotonic() + REPLACE_TIMEOUT
-    while time.monotonic() < deadline:
+
+    def answer_then_count() -> int:
         answered.append(httpx.get(f"{api.url}/healthcheck", timeout=10.0).status_code)
-        if len(api.children()) == API_WORKERS:
-            break
-        time.sleep(0.2)
+        return len(api.children())
+
+    wait_until(
+        answer_then_count,
+        lambda count: count == API_WORKERS,
+        REPLACE_TIMEOUT,
+        f"{API_WORKERS} heat-api workers again",
+    )
     fresh = replaced(api, victim, API_WORKERS)
+    # The new worker says it is ready once it has reached the broker and serves.
+    api.wait_ready(API_WORKERS + 1)
     assert set(answered) == {200}, answered
     assert f"heat-api worker {victim.pid} was killed by signal 9" in api.output()
     assert api.output().count("heat-api ready") == API_WORKERS + 1
