@@ -43,8 +43,10 @@ class EngineEnv:
 
     async def wait(self, stack: str, action: str, timeout: float = 30.0) -> dict[str, Any]:
         """Poll until the stack's ``action`` has finished; return the stack."""
+        status = None
 
         async def poll() -> dict[str, Any]:
+            nonlocal status
             while True:
                 shown = await self.client.show_stack(self.ctx, stack, resolve_outputs=False)
                 status = shown["stack_status"]
@@ -52,7 +54,12 @@ class EngineEnv:
                     return await self.client.show_stack(self.ctx, stack)
                 await asyncio.sleep(0.02)
 
-        return await asyncio.wait_for(poll(), timeout)
+        try:
+            return await asyncio.wait_for(poll(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"stack {stack} did not finish {action} within {timeout}s; last status {status}"
+            ) from None
 
     async def create(self, name: str, template: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         created = await self.client.create_stack(self.ctx, name, template, **kwargs)

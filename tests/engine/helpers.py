@@ -102,30 +102,55 @@ async def wait_status(
     env: EngineEnv, stack: str, status: str, timeout: float = 15.0
 ) -> dict[str, Any]:
     """Poll until the stack shows exactly ``status`` (for intermediate states)."""
+    seen = None
 
     async def poll() -> dict[str, Any]:
+        nonlocal seen
         while True:
             shown = await env.client.show_stack(env.ctx, stack, resolve_outputs=False)
-            if shown["stack_status"] == status:
+            seen = shown["stack_status"]
+            if seen == status:
                 return shown
             await asyncio.sleep(0.02)
 
-    return await asyncio.wait_for(poll(), timeout)
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        raise AssertionError(
+            f"stack {stack} did not reach {status} within {timeout}s; last status {seen}"
+        ) from None
 
 
 async def wait_resource(
-    env: EngineEnv, stack: str, name: str, status: str, timeout: float = 15.0
+    env: EngineEnv,
+    stack: str,
+    name: str,
+    status: str,
+    timeout: float = 15.0,
+    *,
+    reason: str | None = None,
 ) -> dict[str, Any]:
-    """Poll until resource ``name`` shows ``status``."""
+    """Poll until resource ``name`` shows ``status`` (and, if given, ``reason``)."""
+    seen = None
 
     async def poll() -> dict[str, Any]:
+        nonlocal seen
         while True:
             found = (await resources(env, stack)).get(name)
-            if found is not None and found["resource_status"] == status:
-                return found
+            if found is not None:
+                seen = (found["resource_status"], found["resource_status_reason"])
+                if seen[0] == status and reason in (None, seen[1]):
+                    return found
             await asyncio.sleep(0.02)
 
-    return await asyncio.wait_for(poll(), timeout)
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        wanted = status if reason is None else f"{status} ({reason})"
+        raise AssertionError(
+            f"resource {name} of {stack} did not reach {wanted} within {timeout}s; "
+            f"last (status, reason): {seen}"
+        ) from None
 
 
 @contextlib.asynccontextmanager

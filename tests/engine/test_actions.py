@@ -9,6 +9,7 @@ import pytest
 
 from ember.common import errors
 from tests.engine.conftest import EngineEnv, flat
+from tests.engine.helpers import wait_resource
 
 
 def tr_template(**props: Any) -> dict[str, Any]:
@@ -39,9 +40,9 @@ async def test_resume_needs_a_suspended_stack(env: EngineEnv) -> None:
 
 async def test_cancel_without_rollback_stops_a_create(env: EngineEnv) -> None:
     created = await env.client.create_stack(env.ctx, "c", tr_template(wait_secs=30))
-    await asyncio.sleep(0.3)
+    await wait_resource(env, created["stack_id"], "t", "CREATE_IN_PROGRESS")
     await env.client.stack_action(env.ctx, "c", "cancel_without_rollback")
-    stack = await env.wait(created["stack_id"], "CREATE", timeout=5)
+    stack = await env.wait(created["stack_id"], "CREATE", timeout=20)  # the create waits 30 s
     assert stack["stack_status"] == "CREATE_FAILED"
     assert stack["stack_status_reason"] == "Stack CREATE cancelled"
     resource = await env.client.show_resource(env.ctx, "c", "t")
@@ -51,9 +52,9 @@ async def test_cancel_without_rollback_stops_a_create(env: EngineEnv) -> None:
 async def test_cancel_update_rolls_back(env: EngineEnv) -> None:
     await env.create("u", tr_template(value="one"))
     await env.client.update_stack(env.ctx, "u", tr_template(value="two", wait_secs=30))
-    await asyncio.sleep(0.3)
+    await wait_resource(env, "u", "t", "UPDATE_IN_PROGRESS")
     await env.client.stack_action(env.ctx, "u", "cancel_update")
-    stack = await env.wait("u", "ROLLBACK", timeout=10)
+    stack = await env.wait("u", "ROLLBACK", timeout=20)  # the update waits 30 s
     assert stack["stack_status"] == "ROLLBACK_COMPLETE"
     resource = await env.client.show_resource(env.ctx, "u", "t")
     assert resource["attributes"]["output"] == "one"
@@ -102,11 +103,9 @@ async def test_signal_to_a_type_without_signals_is_refused(env: EngineEnv) -> No
 async def test_pre_create_hook_waits_until_cleared(env: EngineEnv) -> None:
     hooks = {"resource_registry": {"resources": {"t": {"hooks": "pre-create"}}}}
     created = await env.client.create_stack(env.ctx, "h", tr_template(), environment=hooks)
-    for _ in range(100):
-        shown = await env.client.show_resource(env.ctx, "h", "t")
-        if "paused" in shown["resource_status_reason"]:
-            break
-        await asyncio.sleep(0.05)
+    paused = "CREATE paused until Hook pre-create is cleared"
+    await wait_resource(env, "h", "t", "CREATE_IN_PROGRESS", reason=paused)
+    shown = await env.client.show_resource(env.ctx, "h", "t")
     assert shown["resource_status"] == "CREATE_IN_PROGRESS"
     assert shown["resource_status_reason"] == "CREATE paused until Hook pre-create is cleared"
     await asyncio.sleep(0.3)
