@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -12,6 +11,7 @@ from ember.common import errors
 from ember.engine.resource import ResourceContext
 from ember.resources.delay import Delay
 from tests.engine.conftest import EngineEnv
+from tests.engine.helpers import wait_resource
 from tests.resources.helpers import delete, hot, physical_ids, tres, update
 
 
@@ -44,9 +44,11 @@ def test_wait_is_min_plus_scaled_jitter() -> None:
 
 
 async def test_create_waits_and_others_proceed(env: EngineEnv) -> None:
+    # Long enough for a busy machine to finish "beside" well within it.
+    pause = 2.0
     template = hot(
         {
-            "pause": delay(min_wait=0.5),
+            "pause": delay(min_wait=pause),
             "after": {**tres("after"), "depends_on": ["pause"]},
             "beside": tres("beside"),
         }
@@ -54,13 +56,13 @@ async def test_create_waits_and_others_proceed(env: EngineEnv) -> None:
     started = time.monotonic()
     created = await env.client.create_stack(env.ctx, "d", template)
     # while the delay runs, the engine goes on with other work
-    await asyncio.sleep(0.25)
+    await wait_resource(env, created["stack_id"], "beside", "CREATE_COMPLETE")
     listed = {r["resource_name"]: r for r in await env.client.list_resources(env.ctx, "d")}
     assert listed["beside"]["resource_status"] == "CREATE_COMPLETE"
     assert listed["after"]["resource_status"] == "INIT_COMPLETE"
     stack = await env.wait(created["stack_id"], "CREATE")
     assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
-    assert time.monotonic() - started >= 0.5
+    assert time.monotonic() - started >= pause
 
 
 async def test_delete_waits_only_when_listed(env: EngineEnv) -> None:
