@@ -172,14 +172,20 @@ def test_duplicate_stack_name_is_a_409_fault(http: httpx.Client) -> None:
 def test_snapshot_while_in_progress_is_a_409_action_in_progress(http: httpx.Client) -> None:
     template = {
         "heat_template_version": "2016-10-14",
-        "resources": {
-            "slow": {"type": "OS::Heat::TestResource", "properties": {"wait_secs": 3}},
+        "resources": {  # the create runs until it is cancelled, however slow the machine
+            "slow": {"type": "OS::Heat::TestResource", "properties": {"wait_secs": -1}},
         },
     }
     created = http.post("/stacks", json={"stack_name": "busy", "template": template})
     location = created.headers["location"]
 
     response = http.post(f"{location}/snapshots", json={"name": "s"})
+    http.post(f"{location}/actions", json={"cancel_without_rollback": None})
+    wait_until(
+        lambda: http.get(location).json()["stack"]["stack_status"],
+        lambda status: status != "CREATE_IN_PROGRESS",
+        what="the cancelled create to end",
+    )
 
     error = fault(response, 409, "ActionInProgress")
     assert error["message"] == "Stack busy already has an action (CREATE) in progress."
