@@ -80,12 +80,13 @@ async def test_values_flow_along_references(env: EngineEnv) -> None:
 
 
 async def test_independent_resources_are_created_concurrently(env: EngineEnv) -> None:
-    template = hot({f"r{i}": tres(f"v{i}", wait_secs=1) for i in range(5)})
+    # Ten: one after the other they take 10 s, together about one, however busy the machine.
+    template = hot({f"r{i}": tres(f"v{i}", wait_secs=1) for i in range(10)})
     began = time.monotonic()
     stack = await env.create("wide", template)
     elapsed = time.monotonic() - began
     assert stack["stack_status"] == "CREATE_COMPLETE"
-    assert elapsed < 3.5, f"five 1 s creates with no dependencies took {elapsed:.1f} s"
+    assert elapsed < 7.0, f"ten 1 s creates with no dependencies took {elapsed:.1f} s"
 
 
 async def test_physical_ids_follow_heat_naming(env: EngineEnv) -> None:

@@ -179,7 +179,7 @@ async def test_a_create_past_its_timeout_fails(tmp_path: Path) -> None:
         created = await env.client.create_stack(
             env.ctx, "slow", hot({"slow": tres(wait_secs=5), "quick": tres()})
         )
-        stack = await env.wait(created["stack_id"], "CREATE", timeout=4)
+        stack = await env.wait(created["stack_id"], "CREATE", timeout=20)
         assert stack["stack_status"] == "CREATE_FAILED"
         assert stack["stack_status_reason"] == "Timed out"
         listed = await resources(env, "slow")
@@ -193,7 +193,7 @@ async def test_a_create_past_its_timeout_fails(tmp_path: Path) -> None:
 async def test_timeout_reason_names_the_resource_as_heat_does(tmp_path: Path) -> None:
     async with custom_env(tmp_path, stack_action_timeout=1) as env:
         created = await env.client.create_stack(env.ctx, "to1", hot({"f": tres(wait_secs=5)}))
-        await env.wait(created["stack_id"], "CREATE", timeout=4)
+        await env.wait(created["stack_id"], "CREATE", timeout=20)
         listed = await resources(env, "to1")
         assert listed["f"]["resource_status_reason"] == (
             f'CREATE aborted (Task create from TestResource "f" Stack "to1" '
@@ -206,7 +206,7 @@ async def test_timeout_mins_overrides_the_default_timeout(tmp_path: Path) -> Non
         created = await env.client.create_stack(
             env.ctx, "patient", hot({"slow": tres(wait_secs=2)}), args={"timeout_mins": 1}
         )
-        stack = await env.wait(created["stack_id"], "CREATE", timeout=6)
+        stack = await env.wait(created["stack_id"], "CREATE", timeout=20)
         assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
         assert stack["timeout_mins"] == 1
 
@@ -216,7 +216,7 @@ async def test_a_timed_out_create_rolls_back(tmp_path: Path) -> None:
         created = await env.client.create_stack(
             env.ctx, "slow", hot({"slow": tres(wait_secs=5)}), args={"disable_rollback": False}
         )
-        stack = await env.wait(created["stack_id"], "ROLLBACK", timeout=6)
+        stack = await env.wait(created["stack_id"], "ROLLBACK", timeout=20)
         assert stack["stack_status"] == "ROLLBACK_COMPLETE", stack["stack_status_reason"]
         evs = await events(env, created["stack_id"])
         assert ("slow", "CREATE_FAILED") in brief(evs)
@@ -227,7 +227,7 @@ async def test_an_update_past_its_timeout_fails(tmp_path: Path) -> None:
     async with custom_env(tmp_path, stack_action_timeout=1) as env:
         await env.create("slowupd", hot({"t": tres("one")}))
         await env.client.update_stack(env.ctx, "slowupd", hot({"t": tres("two", wait_secs=5)}))
-        stack = await env.wait("slowupd", "UPDATE", timeout=4)
+        stack = await env.wait("slowupd", "UPDATE", timeout=20)
         assert stack["stack_status"] == "UPDATE_FAILED"
         assert stack["stack_status_reason"] == "Timed out"
         listed = await resources(env, "slowupd")

@@ -116,7 +116,7 @@ async def test_external_id_takes_over_without_creating_or_deleting(env: EngineEn
     shown = await env.client.show_resource(env.ctx, "ext", "x")
     assert shown["physical_resource_id"] == "ext-123"
     await env.client.delete_stack(env.ctx, "ext")
-    deleted = await env.wait(stack["id"], "DELETE", timeout=5)
+    deleted = await env.wait(stack["id"], "DELETE", timeout=20)  # the handler would take 30 s
     assert deleted["stack_status"] == "DELETE_COMPLETE"
 
 
