@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 import uuid
@@ -17,6 +18,7 @@ from ember.db import engine as db_engine
 from ember.db.engine import create_engine, normalise_url
 from ember.db.models import Base, RawTemplate, Stack
 from ember.db.session import session_scope, transaction
+from tests.api.helpers import wait_until
 
 
 @pytest.mark.parametrize(
@@ -127,17 +129,33 @@ def _sqlite_file_engine(tmp_path: Path) -> Engine:
     return engine
 
 
+def _in_a_statement(thread: threading.Thread) -> bool:
+    """``thread`` is inside a database statement: SQLAlchemy's ``do_execute*`` is the
+    innermost Python frame while the driver runs (or waits to run) it."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    return frame is not None and frame.f_code.co_name.startswith("do_execute")
+
+
 def test_sqlite_writers_wait_for_each_other_instead_of_failing(tmp_path: Path) -> None:
     engine = _sqlite_file_engine(tmp_path)
     first_holds_lock = threading.Event()
     order: list[str] = []
+    problems: list[BaseException] = []
 
     def first() -> None:
         with session_scope(engine) as session:
             session.add(RawTemplate(template={"n": 1}))
             session.flush()
             first_holds_lock.set()
-            time.sleep(0.5)
+            try:  # the second writer is now held up by this transaction's lock (or, wrongly, done)
+                wait_until(
+                    lambda: _in_a_statement(threads[1]) or not threads[1].is_alive(),
+                    bool,
+                    30.0,
+                    "the second writer to wait for the lock",
+                )
+            except AssertionError as exc:  # reported below
+                problems.append(exc)
             order.append("first")
 
     def second() -> None:
@@ -153,6 +171,7 @@ def test_sqlite_writers_wait_for_each_other_instead_of_failing(tmp_path: Path) -
     for thread in threads:
         thread.join()
     try:
+        assert problems == []
         assert order == ["first", "second"]
         with session_scope(engine, readonly=True) as session:
             assert len(session.scalars(select(RawTemplate)).all()) == 2
@@ -171,7 +190,8 @@ def test_sqlite_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
             started = time.monotonic()
             with session_scope(engine, readonly=True) as reader:
                 assert len(reader.scalars(select(RawTemplate)).all()) == 1
-            assert time.monotonic() - started < 1
+            # A reader held up by the writer would wait the whole busy timeout.
+            assert time.monotonic() - started < db_engine.SQLITE_BUSY_TIMEOUT_S / 3
     finally:
         engine.dispose()
 
