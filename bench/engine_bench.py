@@ -23,8 +23,8 @@ from typing import Any
 
 from ember.common.settings import Settings
 from ember.db import migration
+from ember.db.database import Database
 from ember.engine.app import Engine
-from ember.engine.database import Database
 from ember.rpc.client import EngineClient
 from ember.rpc.inproc import InProcTransport
 

@@ -37,9 +37,8 @@ import sqlalchemy as sa
 from ember.db import migration
 from ember.db.engine import create_engine
 from ember.db.models import Resource, Stack, Traversal, TraversalNode
-from ember.engine.app import ENGINE_TOPIC
-from ember.engine.records import NodeKey
-from ember.engine.worker import WORK_TOPIC
+from ember.db.records import NodeKey
+from ember.rpc.api import ENGINE_TOPIC, WORK_TOPIC
 from ember.rpc.rabbit import RabbitTransport, broker_urls
 from tests import broker
 from tests.api.conftest import OPENSTACK, Cli, HeatServer, free_port, legacy_client, require

@@ -13,13 +13,25 @@ import pytest_asyncio
 
 from ember.common.settings import Settings
 from ember.db import migration
+from ember.db.database import Database
 from ember.engine.app import Engine
-from ember.engine.database import Database
+from ember.engine.plugins import PluginRegistry
+from ember.rpc.api import EngineAPI, envelope
 from ember.rpc.client import EngineClient
 from ember.rpc.inproc import InProcTransport
 
 CTX = {"project_id": "demo", "username": "demo", "is_admin": False}
 FINAL = ("COMPLETE", "FAILED")
+
+
+class DirectEngine(EngineAPI):
+    """The declared engine API served by an engine's dispatcher without a transport."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def call(self, operation: str, arguments: dict[str, Any]) -> Any:
+        return await self.engine.dispatcher(operation, envelope(arguments))
 
 
 @dataclasses.dataclass
@@ -39,7 +51,7 @@ class EngineEnv:
     @property
     def engine_service(self) -> Any:
         """The engine operations, for tests that record work without running it."""
-        return self.service if self.service is not None else self.engines[0].service
+        return DirectEngine(self.service if self.service is not None else self.engines[0])
 
     async def wait(self, stack: str, action: str, timeout: float = 30.0) -> dict[str, Any]:
         """Poll until the stack's ``action`` has finished; return the stack."""
@@ -66,17 +78,20 @@ class EngineEnv:
         return await self.wait(created["stack_id"], "CREATE")
 
 
-async def start_env(url: str, *, engines: int = 1, **settings: Any) -> EngineEnv:
+async def start_env(
+    url: str, *, engines: int = 1, plugins: PluginRegistry | None = None, **settings: Any
+) -> EngineEnv:
     migration.db_sync(url)
-    config = Settings(database_url=url, heartbeat_interval=0.5, **settings)
+    settings.setdefault("heartbeat_interval", 0.5)
+    config = Settings(database_url=url, **settings)
     db = Database(url)
     transport = InProcTransport()
-    running = [Engine(config, db, transport) for _ in range(engines)]
+    running = [Engine(config, db, transport, plugins) for _ in range(engines)]
     for engine in running:
         await engine.start()
     env = EngineEnv(EngineClient(transport), running, db, transport, dict(CTX))
     if not running:  # no workers here: operations are only recorded
-        env.service = Engine(config, db, transport).service
+        env.service = Engine(config, db, transport)
     return env
 
 

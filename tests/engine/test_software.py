@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ember.common import errors
-from ember.engine.ops_software import config_for_resource
+from ember.engine.caller import Caller
 from tests.engine.conftest import EngineEnv, start_env, stop_env
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -455,12 +455,16 @@ async def test_a_resource_config_is_made_once(env: EngineEnv) -> None:
     """A resumed create finds the config the first attempt made, by the resource's id."""
     resource_id = "0b9c1f5e-7c2e-4a59-9f0e-2d7d5b1f6a10"
     fields = {"name": "res", "config": "echo once"}
-    first = await config_for_resource(env.engine_service, env.ctx, resource_id, fields)
-    again = await config_for_resource(env.engine_service, env.ctx, resource_id, fields)
+    first = await env.engine.software.config_for_resource(
+        Caller.from_ctx(env.ctx), resource_id, fields
+    )
+    again = await env.engine.software.config_for_resource(
+        Caller.from_ctx(env.ctx), resource_id, fields
+    )
     assert first == again == resource_id
     assert [c["id"] for c in await env.client.list_software_configs(env.ctx)] == [resource_id]
     with pytest.raises(errors.InvalidRequest, match="in use"):
-        await config_for_resource(env.engine_service, OTHER, resource_id, fields)
+        await env.engine.software.config_for_resource(Caller.from_ctx(OTHER), resource_id, fields)
 
 
 def json_copy(value: Any) -> Any:

@@ -25,8 +25,8 @@ from ember.cmd.config import ConfigError, load_settings
 from ember.cmd.processes import run_loop
 from ember.common.settings import Settings
 from ember.db import migration
+from ember.db.database import Database
 from ember.engine.app import Engine
-from ember.engine.database import Database
 from ember.engine.plugins import PluginRegistry
 from ember.rpc.client import EngineClient
 from ember.rpc.factory import transport_for
@@ -96,7 +96,7 @@ def _rest_api(settings: Settings, db: Database, transport: Transport) -> Any:
         settings.heat_api.bind_port,
         flavor,
     )
-    return server(app, settings.heat_api)
+    return server(app, settings.heat_api, settings.client_socket_timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

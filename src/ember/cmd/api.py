@@ -39,10 +39,10 @@ async def serve(settings: Settings, sock: socket.socket) -> None:
     async def health() -> bool:
         # The database is the engines' to reach: healthy when the broker is up and an
         # engine answers that its database does.
-        return await transport.healthy() and await engine.health()
+        return await transport.healthy() and await engine.healthy()
 
     app = create_app(settings, engine, health, keystone)
-    api = server(app, settings.heat_api)
+    api = server(app, settings.heat_api, settings.client_socket_timeout)
     serving = asyncio.create_task(api.serve(sockets=[sock]))
     print(f"{PROG} ready", flush=True)
     await stop.wait()

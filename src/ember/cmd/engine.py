@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from ember.cmd.processes import broker_settings, connect, run_loop, run_workers, stop_event
 from ember.common.settings import Settings
 from ember.db import migration
+from ember.db.database import Database
 from ember.engine.app import Engine
-from ember.engine.database import Database
 from ember.engine.plugins import PluginRegistry
 from ember.rpc.factory import transport_for
 

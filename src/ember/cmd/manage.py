@@ -12,13 +12,11 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from alembic.util import CommandError
-from sqlalchemy.exc import SQLAlchemyError
-
 from ember.cmd.config import ConfigError, load_settings
 from ember.common.settings import Settings
 from ember.db import migration, purge
 from ember.db.engine import create_engine
+from ember.db.errors import DatabaseError, MigrationError
 
 PROG = "heat-manage"
 LOG = logging.getLogger(PROG)
@@ -112,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return COMMANDS[args.command](settings, args)
-    except (ValueError, CommandError, SQLAlchemyError) as exc:
+    except (ValueError, MigrationError, DatabaseError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
 

@@ -18,10 +18,15 @@ so names follow Heat's.
     │   ├── InvalidTemplateAttribute
     │   ├── CircularDependencyException
     │   ├── InvalidRestrictedAction
+    │   ├── ResourceActionNotSupported
     │   └── NotSupported
     ├── StackExists                          409
     ├── ActionInProgress                     409
     └── EntityNotFound                       404
+
+An error crosses process boundaries (RPC, a nested stack's failure) as data: the name of
+the nearest class in the wire registry (``ember.rpc.errors``), the name clients are shown,
+the message and the keyword arguments it was made with.
 """
 
 from __future__ import annotations
@@ -34,17 +39,22 @@ class EmberError(Exception):
     """Base of every error Ember reports to a user."""
 
     msg_fmt: ClassVar[str] = "An unknown error occurred."
+    # Whether the message may be shown to the caller (an unexpected error shows its type
+    # only, as Heat's fault body does).
+    safe: ClassVar[bool] = True
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         self.kwargs = kwargs
         if message is None:
             message = self.msg_fmt % kwargs if kwargs else self.msg_fmt
         self.message = message
+        # The type clients are shown; a subclass rebuilt as its registered base keeps it.
+        self.shown_type = type(self).__name__
         super().__init__(message)
 
     @property
     def type_name(self) -> str:
-        return type(self).__name__
+        return self.shown_type
 
 
 class InvalidRequest(EmberError):
@@ -102,6 +112,10 @@ class InvalidRestrictedAction(InvalidRequest):
     used by a deployment)."""
 
     msg_fmt = "%(message)s"
+
+
+class ResourceActionNotSupported(InvalidRequest):
+    msg_fmt = "%(action)s is not supported for resource."
 
 
 class NotSupported(InvalidRequest):

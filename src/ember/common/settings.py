@@ -278,6 +278,16 @@ class Settings:
             "Maximum raw byte size of JSON request body. Should be larger than max_template_size.",
         ),
     )
+    client_socket_timeout: int = option(
+        900,
+        Opt(
+            "int",
+            "Timeout for client connections' socket operations. If an incoming connection "
+            "is idle for this number of seconds it will be closed. A value of '0' means "
+            "wait forever.",
+            min=0,
+        ),
+    )
     max_events_per_stack: int = option(
         1000,
         Opt(

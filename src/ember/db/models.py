@@ -119,6 +119,9 @@ class Stack(Base):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP)
     # The tags again, comma-joined (a tag holds no comma): listing reads no second table.
     tags: Mapped[str | None] = mapped_column(Text)
+    # Why the last action failed, as data (``common.failures.Failure``), for the resource
+    # that owns this stack to report where it went wrong.
+    failure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class StackTag(Base):
@@ -168,6 +171,11 @@ class Resource(Base):
     template_id: Mapped[int | None] = mapped_column(Integer)
     needs_replace: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     engine_id: Mapped[str | None] = mapped_column(UUID)
+    # The claim of the node acting on the resource now: at most one node (of any
+    # traversal, a signal included) runs a resource's plugin at a time.
+    locked_by: Mapped[str | None] = mapped_column(UUID)
+    # Signals handled so far: a node waiting for a signal wakes when this passes what it saw.
+    signals: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime | None] = _updated()
 
@@ -225,6 +233,8 @@ class Traversal(Base):
     id: Mapped[str] = mapped_column(UUID, primary_key=True)
     stack_id: Mapped[str] = _stack_id()
     action: Mapped[str] = mapped_column(String(16), nullable=False)
+    # "stack": the stack's current operation; "resource": work on one resource alone.
+    scope: Mapped[str] = mapped_column(String(16), default="stack", nullable=False)
     # RUNNING, COMPLETE, FAILED, CANCELLED or SUPERSEDED (a newer traversal won).
     state: Mapped[str] = mapped_column(String(16), nullable=False)
     remaining: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -239,8 +249,11 @@ class Traversal(Base):
 class TraversalNode(Base):
     __tablename__ = "traversal_node"
     __table_args__ = (
-        Index("ix_node_engine", "engine_id", "state"),
+        # State first: finding CLAIMED (or PARKED) nodes must not walk every node an
+        # engine ever finished.
+        Index("ix_node_state_engine", "state", "engine_id"),
         Index("ix_node_state", "traversal_id", "state"),
+        Index("ix_node_wake", "wake_key"),
         TABLE_OPTIONS,
     )
 
@@ -253,7 +266,7 @@ class TraversalNode(Base):
     resource_id: Mapped[int] = mapped_column(Integer, nullable=False)
     # CREATE, UPDATE, DELETE, SUSPEND, RESUME, CHECK.
     action: Mapped[str] = mapped_column(String(16), nullable=False)
-    # WAITING, READY, CLAIMED, DONE, FAILED, CANCELLED.
+    # WAITING, READY, CLAIMED, PARKED, DONE, FAILED, CANCELLED.
     state: Mapped[str] = mapped_column(String(16), nullable=False)
     pending: Mapped[int] = mapped_column(Integer, nullable=False)
     # Seqs of the nodes to count down when this one finishes.
@@ -262,6 +275,15 @@ class TraversalNode(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    # The token this node's claim holds its resource's lock with.
+    lock_token: Mapped[str | None] = mapped_column(UUID)
+    # A PARKED node: what wakes it ("stack:<id>", "hook:<resource>:<hook>", "lock:<resource>",
+    # "signal:<resource>") and when at the latest; woken_by says why it was made READY.
+    wake_key: Mapped[str | None] = mapped_column(String(100))
+    wake_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP)
+    woken_by: Mapped[str | None] = mapped_column(String(16))
+    # "acted": the action is done and recorded; only its post- hook remains.
+    progress: Mapped[str | None] = mapped_column(String(16))
 
 
 class Service(Base):

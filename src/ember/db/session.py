@@ -46,19 +46,23 @@ def session_scope(engine: Engine, *, readonly: bool = False) -> Iterator[Session
         session.close()
 
 
+def run_transaction(sessions: sessionmaker[Session], fn: Callable[[Session], R]) -> R:
+    """Run ``fn(session)`` as one transaction of a session from ``sessions``, retried on
+    deadlock: the one place transactions are run. ``fn`` may run more than once, so it
+    must not have effects outside the database."""
+
+    def attempt() -> R:
+        with sessions.begin() as session:
+            return fn(session)
+
+    return retry_on_deadlock(attempt, attempts=DEFAULT_ATTEMPTS)()
+
+
 def transaction(
     engine: Engine,
     fn: Callable[Concatenate[Session, P], R],
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> R:
-    """Run ``fn(session, *args, **kwargs)`` as one transaction, retried on deadlock.
-
-    ``fn`` may run more than once, so it must not have effects outside the database.
-    """
-
-    def attempt() -> R:
-        with session_scope(engine) as session:
-            return fn(session, *args, **kwargs)
-
-    return retry_on_deadlock(attempt, attempts=DEFAULT_ATTEMPTS)()
+    """Run ``fn(session, *args, **kwargs)`` as one transaction, retried on deadlock."""
+    return run_transaction(session_factory(engine), lambda session: fn(session, *args, **kwargs))

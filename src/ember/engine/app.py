@@ -1,30 +1,44 @@
-"""One engine: its worker, liveness, and the RPC server answering the engine topic."""
+"""One engine: the operation classes by domain, the worker that runs nodes, liveness and
+timers, and the RPC server answering the declared engine API."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 import uuid
 from typing import Any
 
-from ember.common import errors
 from ember.common.settings import Settings
-from ember.engine.database import Database
+from ember.db.database import Database
+from ember.db.records import Progress
+from ember.db.unit import UnitOfWork
 from ember.engine.definitions import DefinitionCache
+from ember.engine.dispatch import Dispatcher, bind_handlers
+from ember.engine.launch import Launcher
 from ember.engine.liveness import Liveness
 from ember.engine.nested import NestedStacks
-from ember.engine.ops_actions import CANCEL_TOPIC
+from ember.engine.ops.catalog import CatalogOps
+from ember.engine.ops.events import EventOps
+from ember.engine.ops.previews import PreviewOps
+from ember.engine.ops.resources import ResourceOps
+from ember.engine.ops.service import ServiceOps
+from ember.engine.ops.snapshots import SnapshotOps
+from ember.engine.ops.software import SoftwareOps
+from ember.engine.ops.stacks import StackOps
 from ember.engine.plugins import PluginRegistry
 from ember.engine.runner import NodeRunner
-from ember.engine.service import EngineService
+from ember.engine.timers import Timers
 from ember.engine.worker import NodeWorker
+from ember.rpc.api import CANCEL_TOPIC, ENGINE_TOPIC
 from ember.rpc.transport import Transport
 
 LOG = logging.getLogger(__name__)
-ENGINE_TOPIC = "engine.rpc"
 
 
 class Engine:
+    """Contract: ``start`` makes the engine take work from the shared queue and answer
+    the engine topic; ``stop`` stops taking work and leaves whatever ran to be carried on
+    (by this engine's successor or any other)."""
+
     def __init__(
         self,
         settings: Settings,
@@ -38,31 +52,58 @@ class Engine:
         self.transport = transport
         self.plugins = plugins or PluginRegistry.from_entry_points()
         self.definitions = DefinitionCache(db, settings.region_name)
-        self.service = EngineService(settings, db, transport, self.plugins, self.definitions)
-        self.nested = NestedStacks(self.service, db)
+        self.launcher = Launcher(settings, db, transport, self.definitions)
+        self.stacks = StackOps(settings, db, self.plugins, self.definitions, self.launcher)
+        self.software = SoftwareOps(settings, db)
+        self.resources = ResourceOps(
+            settings, db, self.plugins, self.definitions, self.stacks, self.launcher
+        )
+        self.events = EventOps(db)
+        self.snapshots = SnapshotOps(settings, db, self.stacks, self.launcher)
+        self.previews = PreviewOps(settings, db, self.plugins, self.stacks)
+        self.catalog = CatalogOps(settings, self.plugins)
+        self.service = ServiceOps(settings, db)
+        self.dispatcher = Dispatcher(
+            bind_handlers(
+                {
+                    "stacks": self.stacks,
+                    "previews": self.previews,
+                    "resources": self.resources,
+                    "events": self.events,
+                    "catalog": self.catalog,
+                    "snapshots": self.snapshots,
+                    "software": self.software,
+                    "service": self.service,
+                }
+            )
+        )
+        self.nested = NestedStacks(settings, db, self.stacks, self.software)
         self.runner = NodeRunner(self.engine_id, db, self.definitions, self.plugins, self.nested)
+        self.timers = Timers(db, transport)
         self.worker = NodeWorker(
             self.engine_id,
             db,
             transport,
             self.runner,
-            self._on_completion,
+            self._after,
+            self.timers,
             concurrency=settings.executor_batch_size,
         )
-        self.service.worker = self.worker
-        self.nested.worker = self.worker
         self.liveness = Liveness(
-            self.engine_id, db, transport, settings.host, settings.heartbeat_interval
+            self.engine_id, db, transport, self.timers, settings.host, settings.heartbeat_interval
         )
 
-    async def _on_completion(self, completion: Any) -> None:
-        await self.service.on_completion(completion)
-        self.nested.notify(completion.finished)
+    async def _after(self, moved: Progress) -> None:
+        """What follows the end of traversals: old events go, failed ones roll back."""
+        if moved.finished:
+            await self.db.run(_purge_events, moved.finished, self.settings.max_events_per_stack)
+        for stack_id in moved.rollbacks:
+            await self.launcher.rollback(stack_id)
 
     async def start(self) -> None:
         self.worker.start()
         await self.liveness.start()
-        await self.transport.serve(ENGINE_TOPIC, self.dispatch)
+        await self.transport.serve(ENGINE_TOPIC, self.dispatcher)
         await self.transport.subscribe(CANCEL_TOPIC, self._cancel)
 
     async def _cancel(self, message: dict[str, Any]) -> None:
@@ -72,12 +113,9 @@ class Engine:
 
     async def stop(self) -> None:
         await self.worker.stop()
+        self.timers.stop()
         await self.liveness.stop()
 
-    async def dispatch(self, method: str, kwargs: dict[str, Any]) -> Any:
-        if method.startswith("_"):
-            raise errors.InvalidRequest(f"Unknown engine method {method}")
-        handler = getattr(self.service, method, None)
-        if handler is None or not inspect.iscoroutinefunction(handler):
-            raise errors.InvalidRequest(f"Unknown engine method {method}")
-        return await handler(**kwargs)
+
+def _purge_events(uow: UnitOfWork, traversal_ids: list[str], keep: int) -> int:
+    return uow.events.purge(traversal_ids, keep)

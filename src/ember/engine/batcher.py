@@ -7,9 +7,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.orm import Session
-
-from ember.engine.database import Database
+from ember.db.database import Database
+from ember.db.unit import UnitOfWork
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -17,7 +16,7 @@ R = TypeVar("R")
 
 class Batcher(Generic[T, R]):
     def __init__(self, db: Database, unit: Callable[..., Sequence[R]], *args: Any) -> None:
-        # ``unit(session, items, *args)`` returns one result per item, in order.
+        # ``unit(uow, items, *args)`` returns one result per item, in order.
         self.db = db
         self.unit = unit
         self.args = args
@@ -50,5 +49,5 @@ class Batcher(Generic[T, R]):
         finally:
             self._running = False
 
-    def _call(self, session: Session, items: list[T]) -> Sequence[R]:
-        return self.unit(session, items, *self.args)
+    def _call(self, uow: UnitOfWork, items: list[T]) -> Sequence[R]:
+        return self.unit(uow, items, *self.args)

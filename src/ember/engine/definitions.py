@@ -7,11 +7,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from ember.db.models import RawTemplate, Stack
-from ember.engine.database import Database
+from ember.db.database import Database
+from ember.db.unit import UnitOfWork
 from ember.template import (
     Diagnostics,
     Environment,
@@ -32,10 +29,10 @@ class StoredTemplate:
     project_id: str
 
 
-def load_stored(session: Session, stack_id: str, raw_template_id: int) -> StoredTemplate:
-    raw = session.get(RawTemplate, raw_template_id)
-    stack = session.execute(select(Stack.name, Stack.project_id).where(Stack.id == stack_id)).one()
-    assert raw is not None
+def load_stored(uow: UnitOfWork, stack_id: str, raw_template_id: int) -> StoredTemplate:
+    raw = uow.stacks.template(raw_template_id)
+    stack = uow.stacks.get(stack_id)
+    assert stack is not None
     return StoredTemplate(
         raw.template, raw.files, raw.environment, stack.name, stack_id, stack.project_id
     )
@@ -76,7 +73,7 @@ class DefinitionCache:
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
             try:
-                stored = await self.db.run(load_stored, stack_id, raw_template_id)
+                stored = await self.db.read(load_stored, stack_id, raw_template_id)
                 future.set_result(definition_from(stored, self.region))
             except BaseException as exc:
                 self._cache.pop(key, None)

@@ -1,137 +1,132 @@
 """Nested stacks for plugins (template resources, groups, AWS::CloudFormation::Stack).
 
-A nested stack is an ordinary stack with an owner. The owning resource records the child's
-id as its physical id before waiting, so a resumed node waits for the same child instead of
-making a second one.
+A nested stack is an ordinary stack with an owner. Its owner's node starts an action on
+it once and parks until the nested stack's action ends (the nested stack's last node wakes
+it); resumed, the handler comes back here and finds the action done. What was started is
+remembered in the owner's resource data (the nested stack's id is its physical id), so a
+resumed node, or one run again after an engine died, waits for the same action instead of
+starting a second one.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import re
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from ember.common import errors
-from ember.db.models import Stack
-from ember.engine.database import Database
-from ember.engine.ops_software import config_for_resource
+from ember.common.settings import Settings
+from ember.common.states import Action, Status
+from ember.db.database import Database
+from ember.db.records import Wait, stack_key
+from ember.db.unit import UnitOfWork
+from ember.engine.caller import Caller
+from ember.engine.ops.software import SoftwareOps
+from ember.engine.ops.stacks import StackOps
+from ember.engine.progress import child_failure
 from ember.engine.resource import ResourceContext, ResourceFailure
-from ember.engine.states import Action, Status
+from ember.engine.runner import NestedStackFailed
 
-if TYPE_CHECKING:
-    from ember.engine.service import EngineService
-
-POLL_SECONDS = 0.5
-# A failed stack's reason, as the runner and store write it:
-# "Resource CREATE failed: ValueError: resources[0]: Test Resource failed 0".
-_FAILED_REASON = re.compile(
-    r"^Resource [A-Z]+ failed: (?P<type>[A-Za-z_][\w.]*): (?P<path>resources[.\[][^:]*): "
-    r"(?P<message>.*)$",
-    re.DOTALL,
-)
+# Resource data: the nested update or action started and not yet seen to end.
+UPDATING_KEY = "nested_updating"
+ACTING_KEY = "nested_acting"
+DELETING_KEY = "nested_deleting"
 
 
-class NestedStackFailed(ResourceFailure):
-    """A nested stack failed: keeps the failing resource's error type and its path inside
-    the nested stack, so the owner's reason reads like Heat's
-    ``ValueError: resources.group.resources[0]: Test Resource failed 0``."""
-
-    def __init__(self, reason: str) -> None:
-        match = _FAILED_REASON.match(reason)
-        self.error_type = "ResourceFailure"  # e.g. "Timed out", "Stack CREATE cancelled"
-        self.nested_path = ""
-        if match:
-            self.error_type = match.group("type")
-            self.nested_path = match.group("path")
-            reason = match.group("message")
-        super().__init__(reason)
+@dataclass(frozen=True)
+class ChildState:
+    action: str
+    status: str
+    reason: str
+    deleted: bool
+    failure: dict[str, Any] | None
 
 
-def _state(session: Session, stack_id: str) -> tuple[str, str, str, bool] | None:
-    row = session.execute(
-        select(Stack.action, Stack.status, Stack.status_reason, Stack.deleted_at).where(
-            Stack.id == stack_id
-        )
-    ).first()
-    if row is None:
-        return None
-    return row.action, row.status, row.status_reason or "", row.deleted_at is not None
-
-
-def _root_of(session: Session, stack_id: str) -> str:
-    root = session.execute(select(Stack.root_stack_id).where(Stack.id == stack_id)).scalar()
-    return root or stack_id
+def _digest(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class NestedStacks:
-    def __init__(self, service: EngineService, db: Database) -> None:
-        self.service = service
+    """The engine's ``StackServices``: nested stacks and software configs for plugins."""
+
+    def __init__(
+        self, settings: Settings, db: Database, stacks: StackOps, software: SoftwareOps
+    ) -> None:
+        self.settings = settings
         self.db = db
-        self._changed = asyncio.Condition()
-        self.worker: Any = None  # set by the engine: the NodeWorker running plugins
+        self.stacks = stacks
+        self.software = software
 
-    def notify(self, finished: Iterable[str]) -> None:
-        if finished:
-            asyncio.get_running_loop().create_task(self._wake())
+    @staticmethod
+    def _caller(ctx: ResourceContext) -> Caller:
+        return Caller.engine(ctx.project_id)
 
-    async def _wake(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+    async def _state(self, stack_id: str) -> ChildState | None:
+        return await self.db.read(_child, stack_id)
 
-    async def _wait(self, stack_id: str, action: str) -> None:
-        # Waiting on a child gives back this node's worker slot, so the child's own nodes
-        # can run however many parents wait at once.
-        idle = self.worker.waiting() if self.worker is not None else contextlib.nullcontext()
-        async with idle:
-            await self._wait_loop(stack_id, action)
-
-    async def _wait_loop(self, stack_id: str, action: str) -> None:
-        while True:
-            state = await self.db.run(_state, stack_id)
-            if state is None:
-                if action == Action.DELETE:
-                    return
-                raise ResourceFailure("The nested stack has gone")
-            got_action, status, reason, deleted = state
-            if action == Action.DELETE and deleted:
+    async def _wait(self, ctx: ResourceContext, stack_id: str, action: str) -> None:
+        """Return once the nested stack has finished ``action``; raise if it failed; park
+        the node while it runs."""
+        state = await self._state(stack_id)
+        if state is None:
+            if action == Action.DELETE:
                 return
-            if deleted:
-                raise ResourceFailure("The nested stack has gone")
-            if got_action == action and status == Status.COMPLETE:
-                return
-            if got_action in (action, Action.ROLLBACK) and status == Status.FAILED:
-                raise NestedStackFailed(reason)
-            async with self._changed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), POLL_SECONDS)
+            raise ResourceFailure("The nested stack has gone")
+        if action == Action.DELETE and state.deleted:
+            return
+        if state.deleted:
+            raise ResourceFailure("The nested stack has gone")
+        if state.action == action and state.status == Status.COMPLETE:
+            return
+        if state.action in (action, Action.ROLLBACK) and state.status == Status.FAILED:
+            raise NestedStackFailed(child_failure(state.reason, state.failure))
+        raise ctx.park(Wait(key=stack_key(stack_id)))
 
-    def _ctx(self, ctx: ResourceContext) -> dict[str, Any]:
-        return {"project_id": ctx.project_id, "is_admin": False}
+    async def _once(
+        self,
+        ctx: ResourceContext,
+        key: str,
+        target: str,
+        start: Callable[[], Awaitable[None]],
+        stack_id: str,
+        action: str,
+    ) -> None:
+        """Start the nested action unless it was started before (``ctx.data[key]`` says
+        so), then wait for it; once it has ended, forget that it was started."""
+        if ctx.data.get(key) != target:
+            await start()
+            ctx.data[key] = target
+            await ctx.checkpoint()
+        try:
+            await self._wait(ctx, stack_id, action)
+        except ResourceFailure:
+            ctx.data[key] = ""
+            await ctx.checkpoint()
+            raise
+        ctx.data[key] = ""
 
     async def create_nested(
         self,
         ctx: ResourceContext,
-        template: dict[str, Any],
+        template: dict[str, Any] | str,
         parameters: Mapping[str, Any],
         files: Mapping[str, str],
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
     ) -> str:
         if ctx.physical_id is None:
-            limit = self.service.settings.max_nested_stack_depth
+            limit = self.settings.max_nested_stack_depth
             if ctx.nested_depth >= limit:
                 raise errors.RequestLimitExceeded(f"Recursion depth exceeds {limit}.")
-            root = await self.db.run(_root_of, ctx.stack_id)
-            name = ctx.physical_name()
+            root = await self.db.read(_root_of, ctx.stack_id)
             # Errors in the nested definition keep their type (StackValidationFailed, ...).
-            created = await self.service.create_stack(
-                self._ctx(ctx),
-                name,
+            created = await self.stacks.create(
+                self._caller(ctx),
+                ctx.physical_name(),
                 template,
                 params=dict(parameters),
                 files=dict(files),
@@ -146,61 +141,93 @@ class NestedStacks:
             )
             ctx.physical_id = created["stack_id"]
             await ctx.checkpoint()
-        await self._wait(ctx.physical_id, Action.CREATE)
+        await self._wait(ctx, ctx.physical_id, Action.CREATE)
         return ctx.physical_id
 
     async def update_nested(
         self,
         ctx: ResourceContext,
         stack_id: str,
-        template: dict[str, Any],
+        template: dict[str, Any] | str,
         parameters: Mapping[str, Any],
         files: Mapping[str, str],
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
     ) -> None:
-        await self.service.update_stack(
-            self._ctx(ctx),
-            stack_id,
-            template,
-            params=dict(parameters),
-            files=dict(files),
-            environment=dict(environment or {}),
-            args={"timeout_mins": timeout_mins},
-            stack_id=None,
-        )
-        await self._wait(stack_id, Action.UPDATE)
+        async def start() -> None:
+            await self.stacks.update(
+                self._caller(ctx),
+                stack_id,
+                template,
+                params=dict(parameters),
+                files=dict(files),
+                environment=dict(environment or {}),
+                args={"timeout_mins": timeout_mins},
+            )
+
+        target = _digest(stack_id, template, parameters, files, environment, timeout_mins)
+        await self._once(ctx, UPDATING_KEY, target, start, stack_id, Action.UPDATE)
+
+    async def wait_nested(self, ctx: ResourceContext, stack_id: str, action: str) -> None:
+        """Wait for the nested action this resource started before (and was parked in)."""
+        try:
+            await self._wait(ctx, stack_id, action.upper())
+        except ResourceFailure:
+            ctx.data[UPDATING_KEY] = ""
+            await ctx.checkpoint()
+            raise
+        ctx.data[UPDATING_KEY] = ""
 
     async def delete_nested(self, ctx: ResourceContext, stack_id: str) -> None:
-        state = await self.db.run(_state, stack_id)
-        if state is None or state[3]:
+        state = await self._state(stack_id)
+        if state is None or state.deleted:
             return
-        try:
-            await self.service.delete_stack(self._ctx(ctx), stack_id)
-        except errors.EntityNotFound:
-            return
-        await self._wait(stack_id, Action.DELETE)
+
+        async def start() -> None:
+            with contextlib.suppress(errors.EntityNotFound):
+                await self.stacks.delete(self._caller(ctx), stack_id)
+
+        await self._once(ctx, DELETING_KEY, stack_id, start, stack_id, Action.DELETE)
 
     async def nested_action(self, ctx: ResourceContext, stack_id: str, action: str) -> None:
         """``action`` is SUSPEND, RESUME or CHECK (either case)."""
-        await self.service.stack_action(self._ctx(ctx), stack_id, action.lower())
-        await self._wait(stack_id, action.upper())
+
+        async def start() -> None:
+            await self.stacks.act(self._caller(ctx), stack_id, action.lower())
+
+        await self._once(ctx, ACTING_KEY, action.upper(), start, stack_id, action.upper())
 
     async def nested_outputs(self, stack_id: str) -> dict[str, Any]:
-        shown = await self.service.show_stack(
-            {"project_id": None, "is_admin": True, "all_projects": True}, stack_id
-        )
+        shown = await self.stacks.show(Caller.engine(""), stack_id)
         return {o["output_key"]: o.get("output_value") for o in shown.get("outputs", [])}
-
-    async def create_software_config(self, ctx: ResourceContext, **fields: Any) -> str:
-        # The resource's own id names the config, so a resumed create finds it.
-        return await config_for_resource(self.service, self._ctx(ctx), ctx.uuid, fields)
-
-    async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None:
-        await self.service.delete_software_config(self._ctx(ctx), config_id)
 
     async def nested_template(self, stack_id: str) -> dict[str, Any]:
         """The nested stack's current template (what its resources are defined as)."""
-        return await self.service.get_template(
-            {"project_id": None, "is_admin": True, "all_projects": True}, stack_id
+        return await self.stacks.template(Caller.engine(""), stack_id)
+
+    async def create_software_config(self, ctx: ResourceContext, **fields: Any) -> str:
+        # The resource's own id names the config, so a resumed create finds it; it counts
+        # against its project's quota like any other.
+        return await self.software.config_for_resource(
+            Caller(project_id=ctx.project_id), ctx.uuid, fields
         )
+
+    async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None:
+        await self.software.delete_config(Caller(project_id=ctx.project_id), config_id)
+
+
+def _child(uow: UnitOfWork, stack_id: str) -> ChildState | None:
+    stack = uow.stacks.get(stack_id)
+    if stack is None:
+        return None
+    return ChildState(
+        stack.action,
+        stack.status,
+        stack.status_reason or "",
+        stack.deleted_at is not None,
+        stack.failure,
+    )
+
+
+def _root_of(uow: UnitOfWork, stack_id: str) -> str:
+    return uow.stacks.root_of(stack_id)

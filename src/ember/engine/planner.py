@@ -11,11 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ember.engine.records import NodeSpec
-from ember.engine.states import Action
+from ember.common.states import CLEANUP, Action
+from ember.db.records import NodeSpec
 from ember.template import StackDefinition
-
-CLEANUP = "CLEANUP"
 
 
 @dataclass(frozen=True, slots=True)

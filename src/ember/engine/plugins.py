@@ -4,11 +4,15 @@ entry-point group and loaded only when first used."""
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 
 from ember.engine.resource import ResourcePlugin
 from ember.template import TypeInfo
+from ember.template.registry import RegistryError, ResourceRegistry
+
+TEMPLATE_RESOURCE = "OS::Heat::TemplateResource"
 
 ENTRY_POINT_GROUP = "ember.resources"
 
@@ -38,12 +42,22 @@ class PluginRegistry:
             return None
         if isinstance(source, str):
             module_name, _, attr = source.partition(":")
-            module = __import__(module_name, fromlist=[attr])
-            plugin = getattr(module, attr)
+            plugin = _load(module_name, attr)
         else:
             plugin = source
         self._loaded[type_name] = plugin
         return plugin
+
+    def resolved(
+        self, registry: ResourceRegistry, type_name: str, resource_name: str | None = None
+    ) -> type[ResourcePlugin] | None:
+        """The plugin a type written in a template reaches through an environment's
+        registry (aliases followed, template files made template resources)."""
+        try:
+            found = registry.resolve(type_name, resource_name)
+        except RegistryError:
+            return None
+        return self.get(TEMPLATE_RESOURCE if found.is_template else found.name)
 
     def suggest(self, type_name: str) -> str | None:
         close = difflib.get_close_matches(type_name, self.names(), n=1)
@@ -54,13 +68,19 @@ class PluginRegistry:
         plugin = self.get(type_name)
         if plugin is None:
             return None
-        dynamic = getattr(plugin, "dynamic_attributes", False)
         return TypeInfo(
-            attributes=None if dynamic else plugin.attribute_names(),
-            properties=None
-            if getattr(plugin, "any_properties", False)
-            else plugin.properties_schema,
+            attributes=None if plugin.dynamic_attributes else plugin.attribute_names(),
+            properties=None if plugin.any_properties else plugin.properties_schema,
         )
 
     def type_names(self) -> Iterable[str]:
         return self.names()
+
+
+def _load(module_name: str, attr: str) -> type[ResourcePlugin]:
+    """The class an entry point names (``module:Class``), checked to be a plugin."""
+    module = importlib.import_module(module_name)
+    plugin = vars(module).get(attr)
+    if not (isinstance(plugin, type) and issubclass(plugin, ResourcePlugin)):
+        raise TypeError(f"{module_name}:{attr} is not a resource plugin")
+    return plugin

@@ -2,29 +2,55 @@
 
 Lifecycle: the engine resolves a resource's properties, checks them against
 ``properties_schema``, then awaits one handler (``create``, ``update``, ``delete``,
-``suspend``, ``resume``, ``check``). A handler reports what it made through its
-``ResourceContext``: ``physical_id`` and ``data`` are stored when the action completes, and
-``checkpoint()`` stores them at once, for types whose real resource must never be made twice.
-When a node is run again after an engine died, the context already holds what was recorded,
-and ``create`` must check that instead of creating a second one.
+``suspend``, ``resume``, ``check``, ``signal``). A handler reports what it made through
+its ``ResourceContext``: ``physical_id`` and ``data`` are stored when the action
+completes, and ``checkpoint()`` stores them at once, for types whose real resource must
+never be made twice.
+
+A handler that has to wait (for a nested stack, a signal, a pause) does not hold on: the
+helpers that wait raise ``Parked``, the engine records what the handler made so far and
+parks the node, and when what it waits for happens the handler is called again from the
+start, with everything recorded. Handlers are therefore written to be resumed: one that
+finds a ``physical_id`` (or data) from before checks it instead of making a second one.
+The same holds when a node is run again after an engine died.
+
+What a type can do is declared on the class (``any_properties``, ``dynamic_attributes``,
+``update_failed_in_place``, ``signal_supported``); the engine never probes for methods.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from ember.common.timeutils import utcnow
+from ember.db.records import Wait, signal_key
 from ember.template import PropertySchema
+
+PAUSE_KEY = "pause:"
 
 
 class ResourceFailure(Exception):
-    """A handler failed; the message becomes the resource's status reason."""
+    """A handler failed; the message becomes the resource's status reason. ``error_type``
+    is the type clients are shown (Heat names some failures after Python's errors)."""
+
+    error_type: ClassVar[str | None] = None
 
 
 class UpdateReplace(Exception):
     """Raised by ``update`` when the change can only be made by replacing the resource."""
+
+
+class Parked(BaseException):
+    """Control flow, not an error: the handler waits for ``wait``. Derived from
+    BaseException so that a handler's own ``except Exception`` does not swallow it."""
+
+    def __init__(self, wait: Wait) -> None:
+        super().__init__(wait)
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -40,26 +66,34 @@ class AttributeSchema:
 
 
 class StackServices(Protocol):
-    """What the engine offers plugins that manage nested stacks or software configs."""
+    """What the engine offers plugins that manage nested stacks or software configs. The
+    nested-stack calls return once the nested stack has finished the action (parking the
+    node meanwhile) and raise ``ResourceFailure`` when it failed."""
 
     async def create_nested(
         self,
         ctx: ResourceContext,
-        template: dict[str, Any],
+        template: dict[str, Any] | str,
         parameters: Mapping[str, Any],
         files: Mapping[str, str],
         timeout_mins: int | None,
+        environment: Mapping[str, Any] | None = None,
     ) -> str: ...
 
     async def update_nested(
         self,
         ctx: ResourceContext,
         stack_id: str,
-        template: dict[str, Any],
+        template: dict[str, Any] | str,
         parameters: Mapping[str, Any],
         files: Mapping[str, str],
         timeout_mins: int | None,
+        environment: Mapping[str, Any] | None = None,
     ) -> None: ...
+
+    async def wait_nested(self, ctx: ResourceContext, stack_id: str, action: str) -> None:
+        """Wait again for a nested action started before the node was parked."""
+        ...
 
     async def delete_nested(self, ctx: ResourceContext, stack_id: str) -> None: ...
 
@@ -67,11 +101,16 @@ class StackServices(Protocol):
 
     async def nested_outputs(self, stack_id: str) -> dict[str, Any]: ...
 
+    async def nested_template(self, stack_id: str) -> dict[str, Any]: ...
+
     async def create_software_config(self, ctx: ResourceContext, **fields: Any) -> str:
         """Store a software config for the resource (once, however often called); its id."""
         ...
 
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None: ...
+
+
+Checkpoint = Callable[["ResourceContext"], Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -94,12 +133,15 @@ class ResourceContext:
     files: Mapping[str, str] = field(default_factory=dict)
     environment: Mapping[str, Any] = field(default_factory=dict)
     services: StackServices | None = None
+    # The resource's row id (what wake keys name) and how many signals it has handled.
+    resource_id: int = 0
+    signals: int = 0
     # Set by the engine: persists physical_id and data immediately.
-    _checkpoint: Any = None
+    checkpointer: Checkpoint | None = None
 
     async def checkpoint(self) -> None:
-        if self._checkpoint is not None:
-            await self._checkpoint(self)
+        if self.checkpointer is not None:
+            await self.checkpointer(self)
 
     def physical_name(self, max_length: int = 255) -> str:
         """Heat's physical id form: ``<stack>-<resource>-<12 base32 chars>``."""
@@ -109,6 +151,31 @@ class ResourceContext:
             keep = max_length - len(tail) - 4
             name = f"{self.stack_name[:2]}-{name[len(name) - keep - len(tail) - 1 :]}"
         return name
+
+    # Waiting -----------------------------------------------------------------------------
+
+    def park(self, wait: Wait) -> Parked:
+        """The exception to raise to wait for ``wait`` (what was recorded in ``data`` and
+        ``physical_id`` is kept)."""
+        return Parked(wait)
+
+    async def pause(self, name: str, seconds: float) -> None:
+        """Wait ``seconds`` once (a resumed handler waits only what is left): returns
+        when the time has passed, parking the node meanwhile."""
+        key = PAUSE_KEY + name
+        if not self.data.get(key):
+            until = utcnow() + dt.timedelta(seconds=seconds)
+            self.data[key] = until.isoformat()
+        until = dt.datetime.fromisoformat(self.data[key])
+        if utcnow() >= until:
+            self.data[key] = ""  # over: the next pause of this name starts afresh
+            return
+        raise self.park(Wait(at=until))
+
+    async def wait_for_signal(self, resource_id: int, seen: int) -> None:
+        """Park until the resource ``resource_id`` has handled more than ``seen`` signals
+        (the caller checks, on being resumed, whether what it waits for has come)."""
+        raise self.park(Wait(key=signal_key(resource_id), seen=seen))
 
 
 class ResourcePlugin:
@@ -124,7 +191,16 @@ class ResourcePlugin:
         "message": None,
         "previous_status": None,
     }
-    # Whether ``signal`` is implemented.
+    # Capabilities ------------------------------------------------------------------------
+    # Properties are not checked against a schema (a template resource: whatever its
+    # template's parameters are).
+    any_properties: ClassVar[bool] = False
+    # Attributes are not known in advance (group members' attributes, nested outputs).
+    dynamic_attributes: ClassVar[bool] = False
+    # A FAILED resource is brought up to date in place (as Heat's StackResource does)
+    # instead of being replaced.
+    update_failed_in_place: ClassVar[bool] = False
+    # ``signal`` is implemented.
     signal_supported: ClassVar[bool] = False
 
     def __init__(self, ctx: ResourceContext) -> None:
@@ -154,7 +230,8 @@ class ResourcePlugin:
     async def check(self) -> None:
         pass
 
-    async def signal(self, details: Any) -> None:
+    async def signal(self, details: Any) -> str | None:
+        """Handle a signal; what it returns is shown in the SIGNAL event (``Signal: ...``)."""
         raise ResourceFailure(f"signal is not supported for resource {self.ctx.name}.")
 
     # Views -----------------------------------------------------------------------------
@@ -174,3 +251,8 @@ class ResourcePlugin:
             for key in changed
             if key in self.properties_schema
         )
+
+    def definition_changed(self) -> bool:
+        """Whether what the resource is made of changed although its properties did not
+        (a nested stack's template file, say): an update then acts."""
+        return False

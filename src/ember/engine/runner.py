@@ -1,36 +1,54 @@
-"""Running one node: resolve the resource's properties, call its plugin, report the outcome."""
+"""Running one node: resolve the resource's properties, plan what to do, call its plugin,
+and report the outcome (which may be to park until something happens)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from ember.common import errors
+from ember.common.failures import Failure
+from ember.common.states import CLEANUP, Action, Status
 from ember.common.timeutils import utcnow
-from ember.engine import store_stacks
+from ember.db.database import Database
+from ember.db.events import node_event
+from ember.db.records import ClaimedNode, NodeKey, ResourceWrite, Wait, hook_key
+from ember.db.unit import UnitOfWork
+from ember.engine import outcomes
 from ember.engine.batcher import Batcher
-from ember.engine.database import Database
 from ember.engine.definitions import DefinitionCache
+from ember.engine.outcomes import Outcome, shown_action
+from ember.engine.plan import (
+    Capabilities,
+    Change,
+    Plan,
+    Stored,
+    Wanted,
+    changed_properties,
+    plan,
+    replacement,
+)
 from ember.engine.plugins import PluginRegistry
-from ember.engine.records import ClaimedNode, Outcome
 from ember.engine.resource import (
+    Parked,
     ResourceContext,
     ResourceFailure,
     ResourcePlugin,
     StackServices,
     UpdateReplace,
 )
-from ember.engine.states import Action, Status
 from ember.template import PropertyError, StackDefinition, apply_schema, resolve
 
 LOG = logging.getLogger(__name__)
-CLEANUP = "CLEANUP"
 EXTERNAL_KEY = "external_id"
-HOOK_POLL_SECONDS = 0.2
+HOOK_KEY = "hook:"
+WAITING, CLEARED = "waiting", "cleared"
+REPLACING, ACTED = "replacing", "acted"
+# Changes a parked node resumes as decided (a replacement resumes as REPLACING).
+RESUMABLE = (Change.CREATE, Change.UPDATE, Change.REPAIR)
 
 
 class PeerResources:
@@ -49,31 +67,46 @@ class PeerResources:
         return dict(self.peers.get(name, (None, {}))[1])
 
 
-def heat_path(parts: list[str]) -> str:
-    """Heat's way of writing a path: ``resources.group.resources[0]``."""
-    out = ""
-    for part in parts:
-        if part.isdigit():
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
+class NestedStackFailed(ResourceFailure):
+    """A nested stack failed; ``failure`` says where inside it, as data."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
 
 
-_PATH_PART = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
-
-
-def failure_reason(exc: BaseException, name: str) -> str:
-    kind = getattr(exc, "error_type", None) or type(exc).__name__
+def failure_of(exc: BaseException, name: str) -> Failure:
+    """A handler's error as the failure of resource ``name`` (a nested stack's failure
+    keeps where inside the nested stack it happened)."""
+    if isinstance(exc, NestedStackFailed):
+        return exc.failure.under(name)
+    if isinstance(exc, ResourceFailure):
+        kind = exc.error_type or type(exc).__name__
+    elif isinstance(exc, errors.EmberError):
+        kind = exc.type_name
+    else:
+        kind = type(exc).__name__
     message = exc.message if isinstance(exc, errors.EmberError) else str(exc)
-    # A nested stack's failure says where in the nested stack it happened.
-    inner = getattr(exc, "nested_path", "") or ""
-    parts = ["resources", name]
-    parts += [index or part for index, part in _PATH_PART.findall(inner)]
-    return f"{kind}: {heat_path(parts)}: {message}"
+    return Failure(kind, ("resources", name), message)
+
+
+def signal_text(details: Any) -> str:
+    """Heat's description of a signal whose handler said nothing about it."""
+    if details is None:
+        return "No signal details provided"
+    if isinstance(details, str):
+        return details
+    if isinstance(details, dict) and all(k in details for k in ("previous", "current", "reason")):
+        return (
+            f"alarm state changed from {details['previous']} to {details['current']} "
+            f"({details['reason']})"
+        )
+    return "Unknown"
 
 
 class NodeRunner:
+    """Runs claimed nodes; each call returns the node's ``Outcome``."""
+
     def __init__(
         self,
         engine_id: str,
@@ -87,14 +120,16 @@ class NodeRunner:
         self.definitions = definitions
         self.plugins = plugins
         self.services = services
-        self._starts: Batcher[ClaimedNode, None] = Batcher(db, store_stacks.mark_started, engine_id)
-        self._replacements: Batcher[tuple[ClaimedNode, str], Any] = Batcher(
-            db, store_stacks.begin_replacements
+        self._starts: Batcher[ClaimedNode, None] = Batcher(db, _mark_started, engine_id)
+        self._replacements: Batcher[tuple[ClaimedNode, str, str], Any] = Batcher(
+            db, _begin_replacements
         )
 
     async def __call__(self, node: ClaimedNode) -> Outcome:
+        if node.cancelled:
+            return Outcome(node, success=False, reason=f"{shown_action(node)} cancelled")
         remaining = None
-        if node.deadline is not None:
+        if node.deadline is not None and node.action != Action.SIGNAL:
             remaining = (node.deadline - utcnow()).total_seconds()
             if remaining <= 0:
                 return self._timed_out(node)
@@ -105,7 +140,12 @@ class NodeRunner:
         except TimeoutError:
             return self._timed_out(node)
         except (ResourceFailure, errors.EmberError, PropertyError, UpdateReplace) as exc:
-            return Outcome(node, success=False, reason=failure_reason(exc, node.resource_name))
+            return self._failed(node, exc)
+
+    @staticmethod
+    def _failed(node: ClaimedNode, exc: BaseException) -> Outcome:
+        failure = failure_of(exc, node.resource_name)
+        return Outcome(node, success=False, reason=failure.reason(), failure=failure)
 
     def _class_name(self, node: ClaimedNode) -> str:
         """Heat names a resource in messages by its plugin class (``TestResource``)."""
@@ -125,7 +165,7 @@ class NodeRunner:
         """The plugin for the type in the definition (or, with ``stored``, for the type the
         resource was made as), through the environment's registry."""
         type_name = node.resource_type
-        if defn is not None and node.resource_name in defn.resources:
+        if defn is not None and (stored or node.resource_name in defn.resources):
             if not stored:
                 type_name = defn.resources[node.resource_name].type
             resolved = defn.environment.registry.resolve(type_name, node.resource_name)
@@ -147,56 +187,108 @@ class NodeRunner:
             uuid=node.resource_uuid,
             properties=properties,
             physical_id=node.physical_id,
-            data={k: v for k, v in node.data.items() if not k.startswith("hook:")},
+            data={k: v for k, v in node.data.items() if not k.startswith(HOOK_KEY)},
             old_properties=node.properties,
             nested_depth=node.nested_depth,
             files=defn.template.files if defn else {},
             environment=defn.environment.to_dict() if defn else {},
             services=self.services,
+            resource_id=node.resource_id,
+            signals=node.signals,
         )
         resource_id = node.resource_id
 
         async def save(c: ResourceContext) -> None:
-            await self.db.run(store_stacks.checkpoint, resource_id, c.physical_id, c.data)
+            await self.db.run(_checkpoint, resource_id, c.physical_id, c.data)
 
-        ctx._checkpoint = save
+        ctx.checkpointer = save
         return ctx
 
-    async def _hook(self, node: ClaimedNode, defn: StackDefinition, when: str) -> None:
-        """Wait at a pre-/post- breakpoint set in the environment until it is cleared."""
-        action = Action.DELETE if node.action == CLEANUP else node.action
+    def _parked(
+        self, node: ClaimedNode, ctx: ResourceContext, wait: Wait, replacement_id: int | None = None
+    ) -> Outcome:
+        """Wait for ``wait`` (and at the latest until the operation's deadline)."""
+        at = wait.at
+        if node.deadline is not None and (at is None or node.deadline < at):
+            at = node.deadline
+        return Outcome(
+            node,
+            success=True,
+            park=Wait(wait.key, at, wait.seen),
+            physical_id=ctx.physical_id,
+            data=ctx.data,
+            replacement_id=replacement_id,
+        )
+
+    # Breakpoints ----------------------------------------------------------------------------
+
+    def _hook(self, node: ClaimedNode, defn: StackDefinition, when: str) -> tuple[str, str] | None:
+        """The breakpoint set for this node's action, as (hook, its state) or None."""
+        action = shown_action(node)
+        if action not in (Action.CREATE, Action.UPDATE, Action.DELETE):
+            return None
         hook = f"{when}-{action.lower()}"
         if hook not in defn.environment.registry.hooks(node.resource_name):
-            return
-        while await self.db.run(store_stacks.hook_wait, node, hook, action) == "waiting":
-            await asyncio.sleep(HOOK_POLL_SECONDS)
+            return None
+        return hook, node.data.get(HOOK_KEY + hook, "")
+
+    def _pause(self, node: ClaimedNode, hook: str, state: str) -> Outcome:
+        """Park at a breakpoint until it is cleared (shown once, when first reached)."""
+        first = state != WAITING
+        action = shown_action(node)
+        return Outcome(
+            node,
+            success=True,
+            # At the latest until the operation's deadline, when the node times out.
+            park=Wait(hook_key(node.resource_id, hook), node.deadline),
+            data={HOOK_KEY + hook: WAITING} if first else {},
+            paused=f"{action} paused until Hook {hook} is cleared" if first else None,
+        )
+
+    # Running ----------------------------------------------------------------------------------
 
     async def _run(self, node: ClaimedNode) -> Outcome:
         defn = await self.definitions.get(node.stack_id, node.raw_template_id)
-        if node.action in (Action.CREATE, Action.UPDATE, Action.DELETE):
-            await self._hook(node, defn, "pre")
+        if node.action == Action.SIGNAL:
+            return await self._signal(node, defn)
+        forget: list[str] = []
+        if node.progress == ACTED:
+            # Done before parking at the post- hook: only the hook remains.
+            post = self._hook(node, defn, "post")
+            if post is not None and post[1] != CLEARED:
+                return self._pause(node, *post)
+            return Outcome(
+                node, success=True, silent=True, forget=(HOOK_KEY + post[0],) if post else ()
+            )
+        pre = self._hook(node, defn, "pre")
+        if pre is not None:
+            if pre[1] != CLEARED:
+                return self._pause(node, *pre)
+            forget.append(HOOK_KEY + pre[0])
         outcome = await self._act(node, defn)
-        if (
-            outcome.success
-            and not outcome.silent
-            and node.action in (Action.CREATE, Action.UPDATE, Action.DELETE)
-        ):
-            await self._hook(node, defn, "post")
+        outcome.forget = (*outcome.forget, *forget)
+        if outcome.success and outcome.park is None and not outcome.silent:
+            post = self._hook(node, defn, "post")
+            if post is not None and post[1] != CLEARED:
+                paused = self._pause(node, *post)
+                outcome.park, outcome.paused, outcome.acted = paused.park, paused.paused, True
+                outcome.data = {**outcome.data, **paused.data}
         return outcome
 
     async def _act(self, node: ClaimedNode, defn: StackDefinition) -> Outcome:
         if node.action in (Action.DELETE, CLEANUP):
-            return await self._delete(node)
+            return await self._delete(node, defn)
         rd = defn.resources.get(node.resource_name)
         if rd is None:
             raise ResourceFailure(f"Resource {node.resource_name} is not in the template")
         plugin_cls = self._plugin_class(defn, node)
         rctx = defn.resolve_context(PeerResources(node.peers))
         path = ("resources", node.resource_name, "properties")
+        resolved = rd.resolved_properties(rctx)
         properties = (
-            apply_schema(plugin_cls.properties_schema, rd.resolved_properties(rctx), path)
-            if not getattr(plugin_cls, "any_properties", False)
-            else rd.resolved_properties(rctx)
+            resolved
+            if plugin_cls.any_properties
+            else apply_schema(plugin_cls.properties_schema, resolved, path)
         )
         metadata = rd.resolved_metadata(rctx)
         ctx = self._context(node, defn, properties)
@@ -220,8 +312,7 @@ class NodeRunner:
                 external = resolve(rd.external_id, rctx)
                 ctx.physical_id = str(external)
                 ctx.data[EXTERNAL_KEY] = str(external)
-                await plugin.check()
-                return self._success(node, plugin, properties, metadata)
+                return await self._call(node, plugin, plugin.check(), properties)
         handler = {
             Action.CREATE: plugin.create,
             Action.SUSPEND: plugin.suspend,
@@ -230,8 +321,24 @@ class NodeRunner:
         }.get(Action(node.action))
         if handler is None:
             raise ResourceFailure(f"Unsupported action {node.action}")
-        await handler()
-        return self._success(node, plugin, properties, metadata)
+        return await self._call(node, plugin, handler(), properties)
+
+    async def _call(
+        self,
+        node: ClaimedNode,
+        plugin: ResourcePlugin,
+        handler: Any,
+        properties: dict[str, Any],
+        replacement_id: int | None = None,
+    ) -> Outcome:
+        """Await a handler: its success, or its parking."""
+        try:
+            await handler
+        except Parked as parked:
+            return self._parked(node, plugin.ctx, parked.wait, replacement_id)
+        return self._success(
+            node, plugin, properties, plugin.ctx.metadata, replacement_id=replacement_id
+        )
 
     def _success(
         self,
@@ -239,7 +346,8 @@ class NodeRunner:
         plugin: ResourcePlugin,
         properties: dict[str, Any],
         metadata: dict[str, Any] | None,
-        **extra: Any,
+        *,
+        replacement_id: int | None = None,
     ) -> Outcome:
         ctx = plugin.ctx
         return Outcome(
@@ -251,7 +359,30 @@ class NodeRunner:
             attributes=plugin.attributes(),
             reference_id=plugin.reference_id(),
             metadata=metadata,
-            **extra,
+            replacement_id=replacement_id,
+        )
+
+    # Update ------------------------------------------------------------------------------------
+
+    def _capabilities(
+        self, plugin: ResourcePlugin, defn: StackDefinition, node: ClaimedNode
+    ) -> Capabilities:
+        return Capabilities(
+            update_failed_in_place=plugin.update_failed_in_place,
+            replaces_on=plugin.needs_replace,
+            definition_changed=plugin.definition_changed(),
+            restricted=defn.environment.registry.restricted_actions(node.resource_name),
+        )
+
+    def _stored(self, node: ClaimedNode, defn: StackDefinition) -> Stored:
+        return Stored(
+            action=node.resource_action,
+            status=node.resource_status,
+            physical_id=node.physical_id,
+            properties=node.properties,
+            plugin_type=self._stored_type(defn, node),
+            needs_replace=node.needs_replace,
+            data={k: v for k, v in node.data.items() if not k.startswith(HOOK_KEY)},
         )
 
     async def _update(
@@ -261,61 +392,40 @@ class NodeRunner:
         ctx: ResourceContext,
         defn: StackDefinition,
     ) -> Outcome:
-        old = node.properties or {}
-        new = ctx.properties
-        changed = {k: new.get(k) for k in set(old) | set(new) if old.get(k) != new.get(k)}
-        never_created = node.resource_action == Action.INIT or (
-            node.physical_id is None and node.resource_status != Status.COMPLETE
-        )
-        failed = node.resource_status == Status.FAILED
-        # Types owning a nested stack bring a failed one up to date in place (as Heat's
-        # StackResource does) instead of replacing it.
-        repair = (
-            failed
-            and node.physical_id is not None
-            and getattr(plugin_cls, "update_failed_in_place", False)
-        )
-        broken = (failed and not repair) or node.needs_replace
-        restore = (node.node_data.get("restore") or {}).get("resource_data")
-        if restore is not None and restore != {
-            k: v for k, v in node.data.items() if not k.startswith("hook:")
-        }:
-            broken = True  # restoring a snapshot brings back the recorded resource
-        type_changed = plugin_cls.type_name != self._stored_type(defn, node)
         plugin = plugin_cls(ctx)
-        # What a nested stack is made of (template files, environment) can change while
-        # the properties stay the same.
-        definition_changed = getattr(plugin, "definition_changed", None)
-        if (
-            not changed
-            and not broken
-            and not repair
-            and not type_changed
-            and not never_created
-            and not (definition_changed is not None and definition_changed())
-        ):
+        new_type = defn.resources[node.resource_name].type
+        if node.progress == REPLACING:
+            # A replacement begun before (then parked, or its engine died) goes on.
+            return await self._replace(node, plugin_cls, ctx, new_type)
+        restore = (node.node_data.get("restore") or {}).get("resource_data")
+        wanted = Wanted(ctx.properties, plugin_cls.type_name, restore)
+        capabilities = self._capabilities(plugin, defn, node)
+        if node.progress in RESUMABLE:
+            # Decided before the node parked (or its engine died): the same change goes
+            # on, whatever starting it did to the stored state.
+            decided = Plan(
+                Change(node.progress), changed_properties(node.properties or {}, wanted.properties)
+            )
+        else:
+            decided = plan(self._stored(node, defn), wanted, capabilities)
+            if decided.change in RESUMABLE:
+                node.progress = decided.change
+        if decided.change == Change.NONE:
             return Outcome(node, success=True, silent=True)
-        restricted = defn.environment.registry.restricted_actions(node.resource_name)
-        # A failed create recorded no properties, so which changed is unknown; repairing
-        # applies them all to the nested stack.
-        known = {} if repair and node.properties is None else changed
-        replace = broken or type_changed or plugin.needs_replace(known)
-        if never_created and node.physical_id is None:
+        if decided.change == Change.CREATE:
             await self._starts.submit(node)
-            await plugin.create()
-            return self._success(node, plugin, new, ctx.metadata)
-        if not replace:
-            if "update" in restricted:
-                return self._restricted(node, "update")
+            return await self._call(node, plugin, plugin.create(), ctx.properties)
+        if decided.change in (Change.UPDATE, Change.REPAIR):
             await self._starts.submit(node)
             try:
-                await plugin.update(changed)
-                return self._success(node, plugin, new, ctx.metadata)
+                return await self._call(
+                    node, plugin, plugin.update(decided.changed), ctx.properties
+                )
             except UpdateReplace:
-                pass
-        if "replace" in restricted:
-            return self._restricted(node, "replace")
-        return await self._replace(node, plugin_cls, ctx, defn.resources[node.resource_name].type)
+                decided = replacement(capabilities, decided.changed)
+        if decided.change == Change.RESTRICTED:
+            return self._restricted(node, decided.refused or "update")
+        return await self._replace(node, plugin_cls, ctx, new_type)
 
     @staticmethod
     def _restricted(node: ClaimedNode, action: str) -> Outcome:
@@ -352,33 +462,32 @@ class NodeRunner:
         new_id, new_uuid, physical_id, data = await self._replacements.submit(
             (node, reason, new_type)
         )
+        node.progress = REPLACING
         ctx.uuid, ctx.physical_id, ctx.data, ctx.old_properties = new_uuid, physical_id, data, None
+        ctx.resource_id = new_id
         restore = (node.node_data.get("restore") or {}).get("resource_data")
         if restore and physical_id is None:
             ctx.data.update(restore)
 
         async def save(c: ResourceContext) -> None:
-            await self.db.run(store_stacks.checkpoint, new_id, c.physical_id, c.data)
+            await self.db.run(_checkpoint, new_id, c.physical_id, c.data)
 
-        ctx._checkpoint = save
+        ctx.checkpointer = save
         plugin = plugin_cls(ctx)
         try:
-            await plugin.create()
+            return await self._call(node, plugin, plugin.create(), ctx.properties, new_id)
         except (ResourceFailure, errors.EmberError, PropertyError) as exc:
             # The original stays the stack's resource (so a rollback keeps it); what the
             # failed replacement made is removed.
             with contextlib.suppress(Exception):
                 await plugin.delete()
-            return Outcome(
-                node,
-                success=False,
-                reason=failure_reason(exc, node.resource_name),
-                replacement_id=new_id,
-                physical_id=ctx.physical_id or "",
-            )
-        return self._success(node, plugin, ctx.properties, ctx.metadata, replacement_id=new_id)
+            failed = self._failed(node, exc)
+            failed.replacement_id, failed.physical_id = new_id, ctx.physical_id or ""
+            return failed
 
-    async def _delete(self, node: ClaimedNode) -> Outcome:
+    # Delete -----------------------------------------------------------------------------------
+
+    async def _delete(self, node: ClaimedNode, defn: StackDefinition) -> Outcome:
         if node.action == CLEANUP and node.replaced_by is None:
             return Outcome(node, success=True, silent=True)
         if node.action == CLEANUP:
@@ -388,8 +497,107 @@ class NodeRunner:
         if created and policy != "Retain" and EXTERNAL_KEY not in node.data:
             plugin_cls = self.plugins.get(node.resource_type)
             if plugin_cls is None:
-                defn = await self.definitions.get(node.stack_id, node.raw_template_id)
                 plugin_cls = self._plugin_class(defn, node, stored=True)
             ctx = self._context(node, None, node.properties or {})
-            await plugin_cls(ctx).delete()
+            plugin = plugin_cls(ctx)
+            try:
+                await plugin.delete()
+            except Parked as parked:
+                return self._parked(node, ctx, parked.wait)
         return Outcome(node, success=True, remove=True)
+
+    # Signals -----------------------------------------------------------------------------------
+
+    async def _signal(self, node: ClaimedNode, defn: StackDefinition) -> Outcome:
+        """Run a signal's handler, after whatever the resource was doing (the lock)."""
+        plugin_cls = self._plugin_class(defn, node, stored=True)
+        if not plugin_cls.signal_supported:
+            raise errors.ResourceActionNotSupported(action="signal")
+        ctx = self._context(node, defn, dict(node.properties or {}))
+        plugin = plugin_cls(ctx)
+        details = node.node_data.get("details")
+        try:
+            said = await plugin.signal(details)
+        except Parked:
+            raise ResourceFailure("A signal handler cannot wait") from None
+        return Outcome(
+            node,
+            success=True,
+            reason=f"Signal: {said}" if said else signal_text(details),
+            physical_id=ctx.physical_id,
+            data=ctx.data,
+            attributes=plugin.attributes(),
+            reference_id=plugin.reference_id(),
+        )
+
+
+# Units of work -------------------------------------------------------------------------------
+
+
+def _checkpoint(
+    uow: UnitOfWork, resource_id: int, physical_id: str | None, data: dict[str, str]
+) -> None:
+    uow.resources.checkpoint(resource_id, physical_id, data)
+
+
+def _mark_started(uow: UnitOfWork, nodes: list[ClaimedNode], engine_id: str) -> list[None]:
+    """UPDATE or CLEANUP nodes that turned out to have real work show it (once)."""
+    fresh = [
+        n
+        for n in nodes
+        if not (n.resource_action == shown_action(n) and n.resource_status == Status.IN_PROGRESS)
+    ]
+    writes, events = outcomes.started_late(fresh, engine_id)
+    uow.resources.write(writes)
+    uow.events.add(events)
+    # The change decided is kept with the node: a node run again goes on with it.
+    decided: dict[str, list[NodeKey]] = {}
+    for node in nodes:
+        if node.progress is not None:
+            decided.setdefault(node.progress, []).append(node.key)
+    for progress, keys in decided.items():
+        uow.traversals.set_progress(keys, progress)
+    return [None] * len(nodes)
+
+
+def _begin_replacements(
+    uow: UnitOfWork, items: list[tuple[ClaimedNode, str, str]]
+) -> list[tuple[int, str, str | None, dict[str, str]]]:
+    """The new rows that replace the nodes' resources (reused when resuming): the old row
+    shows UPDATE_IN_PROGRESS then UPDATE_COMPLETE "requires replacement", the new one
+    CREATE_IN_PROGRESS; the nodes remember that they are replacing."""
+    nodes = [node for node, _, _ in items]
+    rows, fresh = uow.resources.replacements(nodes, [kind for _, _, kind in items])
+    fresh_ids = {n.resource_id for n in fresh}
+    now = utcnow()
+    writes, events = [], []
+    for node, reason, _ in items:
+        if node.resource_id not in fresh_ids:
+            continue
+        if not (
+            node.resource_action == Action.UPDATE and node.resource_status == Status.IN_PROGRESS
+        ):
+            events.append(
+                node_event(
+                    node, Action.UPDATE, Status.IN_PROGRESS, "state changed", node.physical_id
+                )
+            )
+        events.append(node_event(node, Action.UPDATE, Status.COMPLETE, reason, node.physical_id))
+        events.append(node_event(node, Action.CREATE, Status.IN_PROGRESS, "state changed", None))
+        writes.append(
+            ResourceWrite(
+                node.resource_id,
+                {
+                    "action": Action.UPDATE,
+                    "status": Status.COMPLETE,
+                    "status_reason": reason,
+                    "updated_at": now,
+                },
+            )
+        )
+    uow.resources.write(writes)
+    uow.events.add(events)
+    uow.traversals.set_progress([n.key for n in nodes], REPLACING)
+    made = [r.id for r in rows if r.physical_resource_id is not None]
+    data = uow.resources.data_of(made)
+    return [(r.id, r.uuid, r.physical_resource_id, data.get(r.id, {})) for r in rows]

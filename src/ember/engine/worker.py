@@ -2,7 +2,10 @@
 
 Claims and outcomes are written in batches (group commit): while one transaction runs, the
 next batch gathers, so a large stack costs a handful of transactions, not several per
-resource. A message is acknowledged only after its outcome is committed.
+resource. A message is acknowledged only after its outcome is committed. A node that
+parks is acknowledged too: it holds no message and no slot while it waits. Nodes made
+ready by a batch are claimed in the batch's own transaction, as many as this worker has
+room for, and run here without a message; the rest are published for any engine.
 """
 
 from __future__ import annotations
@@ -10,21 +13,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ember.engine import store_nodes
-from ember.engine.database import Database
-from ember.engine.records import ClaimedNode, Completion, NodeKey, Outcome
+from ember.db.database import Database
+from ember.db.records import ClaimedNode, NodeKey, Progress
+from ember.engine import outcomes, progress
+from ember.engine.outcomes import Outcome
+from ember.engine.timers import Timers
+from ember.rpc.api import WORK_TOPIC
 from ember.rpc.transport import Delivery, Transport
 
 LOG = logging.getLogger(__name__)
-WORK_TOPIC = "engine"
 MAX_BATCH = 500
 RETRY_SECONDS = 1.0
 
 Runner = Callable[[ClaimedNode], Awaitable[Outcome]]
-CompletionHook = Callable[[Completion], Awaitable[None]]
+ProgressHook = Callable[[Progress], Awaitable[None]]
 
 
 async def publish_nodes(transport: Transport, keys: list[NodeKey]) -> None:
@@ -32,14 +37,43 @@ async def publish_nodes(transport: Transport, keys: list[NodeKey]) -> None:
         await transport.publish(WORK_TOPIC, [k.to_message() for k in keys])
 
 
+class Capacity:
+    """How many nodes this worker may hold at once (running or being recorded)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.used = 0
+        self._freed = asyncio.Event()
+
+    async def take(self) -> None:
+        while self.used >= self.size:
+            self._freed.clear()
+            await self._freed.wait()
+        self.used += 1
+
+    def take_up_to(self, wanted: int) -> int:
+        granted = max(0, min(wanted, self.size - self.used))
+        self.used += granted
+        return granted
+
+    def give(self, count: int = 1) -> None:
+        self.used -= count
+        self._freed.set()
+
+
 class NodeWorker:
+    """Contract: every claimed node's outcome is committed before its message (if any) is
+    acknowledged; a node this worker stops running (``stop``) stays claimed and is
+    carried on by another engine once this one is known to be gone."""
+
     def __init__(
         self,
         engine_id: str,
         db: Database,
         transport: Transport,
         runner: Runner,
-        on_completion: CompletionHook,
+        after: ProgressHook,
+        timers: Timers,
         *,
         concurrency: int = 256,
     ) -> None:
@@ -47,17 +81,21 @@ class NodeWorker:
         self.db = db
         self.transport = transport
         self.runner = runner
-        self.on_completion = on_completion
+        self.after = after
+        self.timers = timers
+        self.capacity = Capacity(concurrency)
         self._intake: asyncio.Queue[Delivery] = asyncio.Queue()
-        self._done: asyncio.Queue[tuple[Outcome, Delivery]] = asyncio.Queue()
-        self._slots = asyncio.Semaphore(concurrency)
-        self._credit = asyncio.Semaphore(concurrency)
-        self._concurrency = concurrency
+        self._done: asyncio.Queue[tuple[Outcome, Delivery | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = []
         self._running: set[asyncio.Task[Any]] = set()
         self.by_traversal: dict[str, set[asyncio.Task[Any]]] = {}
         self._stopping = False
         self._superseded: set[str] = set()
+
+    @property
+    def running(self) -> int:
+        """Nodes whose handlers run here now (parked nodes are not among them)."""
+        return len(self._running)
 
     def start(self) -> None:
         self._tasks = [
@@ -74,17 +112,6 @@ class NodeWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    @contextlib.asynccontextmanager
-    async def waiting(self) -> AsyncIterator[None]:
-        """Give back a running node's slot and credit while it waits on other work."""
-        self._slots.release()
-        self._credit.release()
-        try:
-            yield
-        finally:
-            await self._credit.acquire()
-            await self._slots.acquire()
-
     def cancel_traversal(self, traversal_id: str, *, superseded: bool = False) -> int:
         """Stop this engine's running nodes of a traversal: cancelled by the user (the
         resources fail) or superseded by a newer one (they keep their state)."""
@@ -97,18 +124,18 @@ class NodeWorker:
 
     async def _receive(self) -> None:
         # Credit-based flow control, like RabbitMQ's prefetch: an engine holds at most
-        # ``concurrency`` unfinished messages, so several engines share a large stack. The
-        # broker may hand out twice that: nodes waiting on nested stacks give their local
-        # credit back but keep their message until they finish.
-        deliveries = self.transport.consume(WORK_TOPIC, prefetch=2 * self._concurrency).__aiter__()
+        # ``size`` unfinished nodes, so several engines share a large stack.
+        size = self.capacity.size
+        deliveries = self.transport.consume(WORK_TOPIC, prefetch=size).__aiter__()
         while True:
-            await self._credit.acquire()
             delivery = await deliveries.__anext__()
+            await self.capacity.take()
             self._intake.put_nowait(delivery)
 
-    async def _settle(self, delivery: Delivery) -> None:
-        await delivery.ack()
-        self._credit.release()
+    async def _settle(self, delivery: Delivery | None) -> None:
+        if delivery is not None:
+            await delivery.ack()
+        self.capacity.give()
 
     @staticmethod
     def _drain(queue: asyncio.Queue[Any], first: Any) -> list[Any]:
@@ -123,7 +150,7 @@ class NodeWorker:
     async def _claim_loop(self) -> None:
         while True:
             batch = self._drain(self._intake, await self._intake.get())
-            keys = {}
+            keys: dict[NodeKey, Delivery] = {}
             for delivery in batch:
                 try:
                     keys[NodeKey.from_message(delivery.message)] = delivery
@@ -131,7 +158,7 @@ class NodeWorker:
                     LOG.warning("dropping malformed work message %r", delivery.message)
                     await self._settle(delivery)
             try:
-                claimed = await self.db.run(store_nodes.claim, self.engine_id, list(keys))
+                claimed = await self.db.run(progress.claim, self.engine_id, list(keys))
             except Exception:
                 LOG.exception("claiming %d nodes failed; trying again", len(keys))
                 await asyncio.sleep(RETRY_SECONDS)
@@ -139,13 +166,15 @@ class NodeWorker:
                     self._intake.put_nowait(delivery)
                 continue
             for node in claimed:
-                delivery = keys.pop(node.key)
-                task = asyncio.create_task(self._run(node, delivery))
-                self._running.add(task)
-                self.by_traversal.setdefault(node.key.traversal_id, set()).add(task)
-                task.add_done_callback(self._forget(node.key.traversal_id))
+                self._spawn(node, keys.pop(node.key))
             for delivery in keys.values():  # taken by another engine, or no longer needed
                 await self._settle(delivery)
+
+    def _spawn(self, node: ClaimedNode, delivery: Delivery | None) -> None:
+        task = asyncio.create_task(self._run(node, delivery))
+        self._running.add(task)
+        self.by_traversal.setdefault(node.key.traversal_id, set()).add(task)
+        task.add_done_callback(self._forget(node.key.traversal_id))
 
     def _forget(self, traversal_id: str) -> Callable[[asyncio.Task[Any]], None]:
         def done(task: asyncio.Task[Any]) -> None:
@@ -159,10 +188,9 @@ class NodeWorker:
 
         return done
 
-    async def _run(self, node: ClaimedNode, delivery: Delivery) -> None:
+    async def _run(self, node: ClaimedNode, delivery: Delivery | None) -> None:
         try:
-            async with self._slots:
-                outcome = await self.runner(node)
+            outcome = await self.runner(node)
         except asyncio.CancelledError:
             if self._stopping:
                 raise  # left claimed: recovered once this engine is known to be gone
@@ -184,17 +212,27 @@ class NodeWorker:
     async def _commit_loop(self) -> None:
         while True:
             batch = self._drain(self._done, await self._done.get())
-            outcomes = [outcome for outcome, _ in batch]
+            results = [outcomes.result_for(outcome) for outcome, _ in batch]
+            # The batch's own capacity passes to the nodes it makes ready, one each.
+            local = min(len(batch), self.capacity.size - self.capacity.used + len(batch))
             try:
-                completion = await self.db.run(store_nodes.complete, self.engine_id, outcomes)
+                moved = await self.db.run(progress.complete, self.engine_id, results, local)
             except Exception:
                 LOG.exception("recording %d outcomes failed; trying again", len(batch))
                 await asyncio.sleep(RETRY_SECONDS)
                 for item in batch:
                     self._done.put_nowait(item)
                 continue
-            await publish_nodes(self.transport, completion.ready)
+            await publish_nodes(self.transport, moved.ready)
             for _, delivery in batch:
-                await self._settle(delivery)
-            if completion.finished or completion.rollbacks:
-                await self.on_completion(completion)
+                if delivery is not None:
+                    await delivery.ack()
+            # Capacity: the batch's nodes are done; the nodes claimed here take their place.
+            self.capacity.give(len(batch))
+            self.capacity.used += len(moved.claimed)
+            for node in moved.claimed:
+                self._spawn(node, None)
+            for key, at in moved.deadlines:
+                self.timers.schedule(key, at)
+            if moved.finished or moved.rollbacks:
+                await self.after(moved)

@@ -1,8 +1,10 @@
-"""OS::Heat::Delay: waits a while (a minimum plus random jitter) during chosen actions."""
+"""OS::Heat::Delay: waits a while (a minimum plus random jitter) during chosen actions.
+
+The wait parks the node: it holds no worker while it lasts, and a resumed node waits only
+what is left."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -64,7 +66,7 @@ class Delay(ResourcePlugin):
     async def _delay(self, action: str) -> None:
         seconds = self.wait_seconds(action)
         if seconds > 0:
-            await asyncio.sleep(seconds)
+            await self.ctx.pause(action, seconds)
 
     async def create(self) -> None:
         await self._delay("CREATE")

@@ -10,14 +10,15 @@ time.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from ember.engine.resource import AttributeSchema
 from ember.resources import rolling_update
 from ember.resources.stack_resource import (
+    DIGEST_KEY,
     GENERATED_VERSION,
     REFS_OUTPUT,
     NestedSpec,
@@ -29,6 +30,8 @@ from ember.template import PropertySchema, apply_schema
 from ember.template.constraints import AllowedValues, Length, Range
 
 BLACKLIST = "name_blacklist"
+# The batches of a rolling update or batched create, and how far they got.
+BATCHES = "batches"
 APPEND, UPDATE = "append", "update"
 
 RESOURCE_DEF = {
@@ -266,39 +269,66 @@ class ResourceGroup(StackResource):
         batch_size: int,
         min_in_service: int,
         pause: float,
-    ) -> dict[str, dict[str, Any]]:
-        target = int(self.ctx.properties["count"])
-        removed = self.blacklist()
-        size = len([n for n in current if n not in removed])
-        plan = list(rolling_update.batches(target, size, batch_size, min_in_service))
-        for i, (size, updates) in enumerate(plan):
-            current = self.batch_members(current, size, updates)
-            spec = self.spec_for(current)
-            if self.ctx.physical_id is None:
-                await self.create_child(spec)
+    ) -> None:
+        """Bring the members to the full group a batch at a time. Each batch is one nested
+        create or update; the plan and how far it got are kept in the resource's data, so
+        a node resumed after parking (or after its engine died) goes on where it was."""
+        target = self.child_spec().digest()
+        progress = self._batches()
+        if progress is None or progress["target"] != target:
+            removed = self.blacklist()
+            size = len([n for n in current if n not in removed])
+            plan = rolling_update.batches(
+                int(self.ctx.properties["count"]), size, batch_size, min_in_service
+            )
+            progress = {"target": target, "plan": list(plan), "next": 0, "issued": False}
+        plan = progress["plan"]
+        while progress["next"] < len(plan):
+            index = progress["next"]
+            if progress["issued"]:
+                action = "CREATE" if index == 0 and progress.get("created") else "UPDATE"
+                assert self.ctx.physical_id is not None
+                await self.services.wait_nested(self.ctx, self.ctx.physical_id, action)
             else:
-                await self.update_child(spec)
-            if i < len(plan) - 1 and pause > 0:
-                await asyncio.sleep(pause)
-        return current
+                size, updates = plan[index]
+                members = self.batch_members(await self._current_members(), size, updates)
+                progress["issued"] = True
+                progress["created"] = self.ctx.physical_id is None
+                self._keep_batches(progress)
+                spec = self.spec_for(members)
+                if self.ctx.physical_id is None:
+                    await self.create_child(spec)
+                else:
+                    await self.update_child(spec)
+            progress.update(next=index + 1, issued=False, created=False)
+            self._keep_batches(progress)
+            if index < len(plan) - 1 and pause > 0:
+                await self.ctx.pause(f"batch-{index}", pause)
+        self.ctx.data[BATCHES] = ""
+        # What the nested stack is made of now (see ``definition_changed``).
+        self.ctx.data[DIGEST_KEY] = self.spec_for(await self._current_members()).digest()
+
+    def _batches(self) -> dict[str, Any] | None:
+        raw = self.ctx.data.get(BATCHES)
+        return json.loads(raw) if raw else None
+
+    def _keep_batches(self, progress: dict[str, Any]) -> None:
+        self.ctx.data[BATCHES] = json.dumps(progress)
 
     async def _current_members(self) -> dict[str, dict[str, Any]]:
         if self.ctx.physical_id is None:
             return {}
-        services: Any = self.services
-        template = await services.nested_template(self.ctx.physical_id)
+        template = await self.services.nested_template(self.ctx.physical_id)
         return dict(template.get("resources") or {})
 
     async def create(self) -> None:
         batch = self.policy().get("batch_create")
-        if self.ctx.physical_id is not None and batch:
-            # Resumed between batches: bring what was made up to the full group.
-            await self.update({})
-            return
-        if self.ctx.physical_id is None:
+        if self.ctx.physical_id is None and self._batches() is None:
             await self.update_blacklist({})
         if batch and int(self.ctx.properties["count"]) > 0:
-            await self._in_batches({}, batch["max_batch_size"], 0, batch["pause_time"])
+            await self._in_batches(
+                await self._current_members(), batch["max_batch_size"], 0, batch["pause_time"]
+            )
         else:
             await self.create_child(self.child_spec())
         await self.load_outputs()
@@ -311,13 +341,15 @@ class ResourceGroup(StackResource):
         await self.update_blacklist(current)
         rolling = self.policy().get("rolling_update")
         full = self.child_spec()
-        if rolling and "resource_def" in changed:
-            final = await self._in_batches(
+        resuming = self._batches() is not None
+        if rolling and ("resource_def" in changed or resuming):
+            await self._in_batches(
                 current,
                 rolling["max_batch_size"],
                 rolling["min_in_service"],
                 rolling["pause_time"],
             )
+            final = await self._current_members()
             if self.spec_for(final).digest() != full.digest():
                 await self.update_child(full)
         else:

@@ -100,12 +100,11 @@ def fault_response(exc: BaseException, headers: dict[str, str] | None = None) ->
     if isinstance(exc, HTTPError):
         type_name, message = exc.http_type, exc.message
         headers = {**(exc.headers or {}), **(headers or {})} or None
-    elif isinstance(exc, errors.EmberError) and getattr(exc, "safe", True):
-        type_name = getattr(exc, "remote_type", None) or type(exc).__name__
-        message = exc.message
+    elif isinstance(exc, errors.EmberError) and exc.safe:
+        type_name, message = exc.type_name, exc.message
     else:
         # Unexpected errors: the type only, as Heat, never the text.
-        type_name = getattr(exc, "remote_type", None) or type(exc).__name__
+        type_name = exc.type_name if isinstance(exc, errors.EmberError) else type(exc).__name__
         message = None
     return Response(
         orjson.dumps(fault_body(status, type_name, message)),

@@ -31,11 +31,19 @@ def check_noauth(flavor: str | None, listener: Listener, allow_remote: bool, nam
         )
 
 
-def server(app: ASGIApp, listener: Listener) -> uvicorn.Server:
+# uvicorn has no "forever": a day stands for Heat's 0.
+FOREVER_S = 86_400
+
+
+def server(app: ASGIApp, listener: Listener, idle_timeout: int = 900) -> uvicorn.Server:
+    """``idle_timeout``: how long a kept-alive connection may idle (Heat's
+    ``client_socket_timeout``). Far longer than clients poll, so a poll never races the
+    server closing the connection it reuses."""
     config = uvicorn.Config(
         app,
         host=listener.bind_host,
         port=listener.bind_port,
+        timeout_keep_alive=idle_timeout or FOREVER_S,
         log_level="warning",
         proxy_headers=True,
         forwarded_allow_ips="*",

@@ -1,5 +1,6 @@
-"""Running units of work from asyncio: each is a plain function taking a Session, run in
-a worker thread as one transaction, retried on deadlocks."""
+"""Running units of work from asyncio: each is a plain function taking a ``UnitOfWork``,
+run in a worker thread as one transaction, retried when the database gave it up to let
+another through (so it must have no effects outside the database)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,28 @@ import asyncio
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ember.db import engine as db_engine
-from ember.db.session import session_factory
+from ember.db.session import run_transaction, session_factory
+from ember.db.unit import UnitOfWork
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Unit = Callable[Concatenate[UnitOfWork, P], R]
 
 
 class Database:
+    """The one runner of units of work, for every part of Ember that keeps state."""
+
     def __init__(self, url: str, *, threads: int = 8) -> None:
         self.url = url
         self.engine: Engine = db_engine.create_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
         sqlite = self.engine.dialect.name == "sqlite"
         # SQLite serialises writers anyway; one thread avoids lock contention. Its readers
         # (WAL) run beside the writer, on threads of their own, so API reads never queue
@@ -53,25 +58,27 @@ class Database:
             self._readers = self._executor
 
     def _transaction(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        def attempt() -> R:
-            with self._sessions.begin() as session:
-                return fn(session, *args, **kwargs)
+        def unit(session: Session) -> R:
+            uow = UnitOfWork(session)
+            result = fn(uow, *args, **kwargs)
+            uow.flush()
+            return result
 
-        return db_engine.retry_on_deadlock(attempt)()
+        return run_transaction(self._sessions, unit)
 
-    async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """Run ``fn(session, *args)`` as one committed transaction."""
+    async def run(self, fn: Unit[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``fn(uow, *args)`` as one committed transaction."""
         loop = asyncio.get_running_loop()
         call = functools.partial(self._transaction, fn, *args, **kwargs)
         return await loop.run_in_executor(self._executor, call)
 
-    async def read(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """Run ``fn(session, *args)`` in a transaction that only reads (on SQLite it takes
-        no write lock and does not wait for the writer thread)."""
+    async def read(self, fn: Unit[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``fn(uow, *args)`` in a transaction that only reads (on SQLite it takes no
+        write lock and does not wait for the writer thread)."""
 
         def attempt() -> R:
             with self._readers_sessions() as session:  # nothing to commit
-                return fn(session, *args, **kwargs)
+                return fn(UnitOfWork(session), *args, **kwargs)
 
         def read_once_more_if_dropped() -> R:
             try:
@@ -86,12 +93,12 @@ class Database:
             self._readers, db_engine.retry_on_deadlock(read_once_more_if_dropped)
         )
 
-    def run_sync(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    def run_sync(self, fn: Unit[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         return self._transaction(fn, *args, **kwargs)
 
     async def healthy(self) -> bool:
         try:
-            await self.run(lambda session: session.execute(text("SELECT 1")))
+            await self.run(_ping)
         except Exception:
             return False
         return True
@@ -104,4 +111,5 @@ class Database:
         self.read_engine.dispose()
 
 
-SessionFn = Callable[[Session], Any]
+def _ping(uow: UnitOfWork) -> None:
+    uow.session.execute(text("SELECT 1"))

@@ -1,22 +1,28 @@
-"""Previews: what a create would make and what an update would change, without acting."""
+"""Previews: what a create would make and what an update would change, without acting.
+An update's preview asks the same plan (``engine.plan``) the update itself runs."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ember.common import errors
+from ember.common.settings import Settings
+from ember.common.states import Action, Status
 from ember.common.timeutils import isotime, utcnow
-from ember.engine import store_reads
-from ember.engine.resource import ResourceContext
+from ember.db.database import Database
+from ember.db.models import Resource
+from ember.db.unit import UnitOfWork
+from ember.engine.caller import Caller
+from ember.engine.ops.stacks import StackOps
+from ember.engine.plan import PREVIEW, Capabilities, Stored, Wanted, plan
+from ember.engine.plugins import PluginRegistry
+from ember.engine.resource import ResourceContext, ResourcePlugin
 from ember.engine.runner import PeerResources
 from ember.engine.stack_requests import build_request, check_stack_name
-from ember.engine.states import Action, Status
+from ember.rpc.api import Ctx, JSONMap
 from ember.template import PropertyError, StackDefinition, StackIdentity, apply_schema
-
-if TYPE_CHECKING:
-    from ember.engine.service import EngineService
 
 
 def _resource_preview(
@@ -69,41 +75,43 @@ def _required_by(defn: StackDefinition) -> dict[str, list[str]]:
 
 
 class PreviewOps:
-    """Mixed into EngineService."""
+    def __init__(
+        self, settings: Settings, db: Database, plugins: PluginRegistry, stacks: StackOps
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.plugins = plugins
+        self.stacks = stacks
 
     def _resolved(
-        self: EngineService, defn: StackDefinition, name: str, peers: Mapping[str, Any]
-    ) -> tuple[Any, dict[str, Any] | None]:
+        self, defn: StackDefinition, name: str, peers: Mapping[str, Any]
+    ) -> tuple[type[ResourcePlugin] | None, dict[str, Any] | None]:
         """(plugin class, schema-applied properties or None when they cannot be known)."""
         rd = defn.resources[name]
-        resolved = defn.environment.registry.resolve(rd.type, name)
-        plugin = self.plugins.get(
-            "OS::Heat::TemplateResource" if resolved.is_template else resolved.name
-        )
+        plugin = self.plugins.resolved(defn.environment.registry, rd.type, name)
         try:
             props = rd.resolved_properties(defn.resolve_context(PeerResources(peers)))
-            if plugin is not None and not getattr(plugin, "any_properties", False):
+            if plugin is not None and not plugin.any_properties:
                 props = apply_schema(plugin.properties_schema, props)
             return plugin, props
         except (errors.EmberError, PropertyError):
             return plugin, None
 
     async def preview_stack(
-        self: EngineService,
-        ctx: Mapping[str, Any],
+        self,
+        ctx: Ctx,
         stack_name: str,
         template: Any,
-        params: Mapping[str, Any] | None = None,
-        files: Mapping[str, Any] | None = None,
+        params: JSONMap | None = None,
+        files: JSONMap | None = None,
         environment: Any = None,
         environment_files: list[str] | None = None,
-        args: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+        args: JSONMap | None = None,
+    ) -> JSONMap:
+        caller = Caller.from_ctx(ctx)
         check_stack_name(stack_name)
         stack_id = "None"
-        identity = StackIdentity(
-            stack_name, stack_id, str(ctx["project_id"]), self.settings.region_name
-        )
+        identity = StackIdentity(stack_name, stack_id, caller.project_id, self.settings.region_name)
         request = build_request(
             self.settings,
             self.plugins,
@@ -140,37 +148,35 @@ class PreviewOps:
             "disable_rollback": bool(args.get("disable_rollback", True)),
             "capabilities": [],
             "notification_topics": [],
-            "stack_owner": ctx.get("username"),
+            "stack_owner": caller.username,
             "creation_time": isotime(utcnow()),
             "updated_time": None,
             "deletion_time": None,
             "parent": None,
-            "stack_user_project_id": ctx["project_id"],
+            "stack_user_project_id": caller.project_id,
             "tags": [],
             "resources": resources,
         }
 
     async def preview_update_stack(
-        self: EngineService,
-        ctx: Mapping[str, Any],
+        self,
+        ctx: Ctx,
         stack_identity: str,
         template: Any = None,
-        params: Mapping[str, Any] | None = None,
-        files: Mapping[str, Any] | None = None,
+        params: JSONMap | None = None,
+        files: JSONMap | None = None,
         environment: Any = None,
         environment_files: list[str] | None = None,
-        args: Mapping[str, Any] | None = None,
+        args: JSONMap | None = None,
         stack_id: str | None = None,
-    ) -> dict[str, Any]:
-        project = str(ctx["project_id"])
-        stack = await self.db.run(store_reads.find_stack, project, stack_identity, stack_id)
-        _, request = await self._update_request(
+    ) -> JSONMap:
+        caller = Caller.from_ctx(ctx)
+        stack = await self.stacks.find(caller, stack_identity, stack_id)
+        _, request = await self.stacks.update_request(
             stack, dict(args or {}), template, params, files, environment, environment_files
         )
         defn = request.defn
-        rows = await self.db.run(store_reads.current_resources, stack.id)
-        rows = [r for r in rows if r.replaced_by is None]
-        peers = await self.db.run(store_reads.peers_of, stack.id)
+        rows, peers, data = await self.db.read(_current, stack.id)
         by_name = {r.name: r for r in rows}
         changes: dict[str, list[dict[str, Any]]] = {
             "added": [],
@@ -194,7 +200,8 @@ class PreviewOps:
                 creation_time=isotime(row.created_at),
                 updated_time=isotime(row.updated_at or row.created_at),
             )
-            changes[self._change_kind(row, plugin, props, defn.resources[name].type)].append(view)
+            kind = self._change_kind(row, plugin, props, defn, data.get(row.id, {}))
+            changes[kind].append(view)
         for row in rows:
             if row.name not in defn.resources:
                 changes["deleted"].append(
@@ -214,23 +221,55 @@ class PreviewOps:
                 )
         return {"resource_changes": changes}
 
-    @staticmethod
-    def _change_kind(row: Any, plugin: Any, props: dict[str, Any] | None, new_type: str) -> str:
-        if row.type != new_type or row.status == Status.FAILED or row.needs_replace:
-            return "replaced"
-        if props is None or plugin is None:
-            return "updated"
-        old = row.properties or {}
-        changed = {k: props.get(k) for k in set(old) | set(props) if old.get(k) != props.get(k)}
-        if not changed:
-            return "unchanged"
+    def _change_kind(
+        self,
+        row: Resource,
+        plugin: type[ResourcePlugin] | None,
+        props: dict[str, Any] | None,
+        defn: StackDefinition,
+        data: Mapping[str, str],
+    ) -> str:
+        """What the update would do to ``row``, in the preview's words."""
+        if plugin is None or props is None:
+            return "updated"  # what it would become cannot be known yet
+        stored_plugin = self.plugins.resolved(defn.environment.registry, row.type, row.name)
         ctx = ResourceContext(
             name=row.name,
-            type=row.type,
+            type=defn.resources[row.name].type,
             stack_id=row.stack_id,
-            stack_name="",
-            project_id="",
+            stack_name=defn.identity.stack_name or "",
+            project_id=defn.identity.project_id or "",
             uuid=str(uuid.uuid4()),
             properties=props,
+            physical_id=row.physical_resource_id,
+            data={k: v for k, v in data.items() if not k.startswith("hook:")},
+            files=defn.template.files,
+            environment=defn.environment.to_dict(),
         )
-        return "replaced" if plugin(ctx).needs_replace(changed) else "updated"
+        instance = plugin(ctx)
+        decided = plan(
+            Stored(
+                action=row.action,
+                status=row.status,
+                physical_id=row.physical_resource_id,
+                properties=row.properties,
+                plugin_type=stored_plugin.type_name if stored_plugin else row.type,
+                needs_replace=row.needs_replace,
+                data=ctx.data,
+            ),
+            Wanted(props, plugin.type_name),
+            Capabilities(
+                update_failed_in_place=plugin.update_failed_in_place,
+                replaces_on=instance.needs_replace,
+                definition_changed=instance.definition_changed(),
+                restricted=defn.environment.registry.restricted_actions(row.name),
+            ),
+        )
+        return PREVIEW[decided.change]
+
+
+def _current(
+    uow: UnitOfWork, stack_id: str
+) -> tuple[list[Resource], dict[str, Any], dict[int, dict[str, str]]]:
+    rows = uow.resources.live(stack_id)
+    return rows, uow.resources.peers_of(stack_id), uow.resources.data_of([r.id for r in rows])

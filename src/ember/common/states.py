@@ -18,6 +18,11 @@ class Action(StrEnum):
     CHECK = "CHECK"
     RESTORE = "RESTORE"
     ABANDON = "ABANDON"
+    SIGNAL = "SIGNAL"
+
+
+# The node action that deletes what an update replaced (shown to users as DELETE).
+CLEANUP = "CLEANUP"
 
 
 class Status(StrEnum):
@@ -27,9 +32,10 @@ class Status(StrEnum):
 
 
 class NodeState(StrEnum):
-    WAITING = "WAITING"
-    READY = "READY"
-    CLAIMED = "CLAIMED"
+    WAITING = "WAITING"  # prerequisites unfinished
+    READY = "READY"  # published, not yet claimed
+    CLAIMED = "CLAIMED"  # an engine runs it
+    PARKED = "PARKED"  # waits for what its wake key or deadline names; no engine holds it
     DONE = "DONE"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
@@ -41,6 +47,15 @@ class TraversalState(StrEnum):
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
     SUPERSEDED = "SUPERSEDED"
+
+
+class Scope(StrEnum):
+    """What a traversal acts for: the whole stack (it is the stack's current operation and
+    sets the stack's state) or one resource (an update or a signal of that resource alone,
+    serialised with the stack's own work by the resource's lock)."""
+
+    STACK = "stack"
+    RESOURCE = "resource"
 
 
 FINISHED_NODE_STATES = (NodeState.DONE, NodeState.FAILED, NodeState.CANCELLED)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ember.common import errors
+from ember.common.settings import Settings
+from ember.engine.caller import Caller
+from ember.engine.plugins import PluginRegistry
+from ember.engine.resource import ResourcePlugin
 from ember.engine.stack_requests import build_request
+from ember.rpc.api import Ctx
 from ember.template import StackIdentity, validate_response, versions
-
-if TYPE_CHECKING:
-    from ember.engine.service import EngineService
 
 SUPPORT_STATUSES = ("UNKNOWN", "SUPPORTED", "DEPRECATED", "UNSUPPORTED", "HIDDEN")
 _HOT_PARAM_TYPES = {
@@ -27,11 +29,13 @@ _HOT_PARAM_TYPES = {
 
 
 class CatalogOps:
-    """Mixed into EngineService."""
+    def __init__(self, settings: Settings, plugins: PluginRegistry) -> None:
+        self.settings = settings
+        self.plugins = plugins
 
     async def validate_template(
-        self: EngineService,
-        ctx: Mapping[str, Any],
+        self,
+        ctx: Ctx,
         template: Any,
         params: Mapping[str, Any] | None = None,
         files: Mapping[str, Any] | None = None,
@@ -40,7 +44,8 @@ class CatalogOps:
         show_nested: bool = False,
         ignore_errors: list[str] | None = None,
     ) -> dict[str, Any]:
-        identity = StackIdentity(None, None, str(ctx["project_id"]), self.settings.region_name)
+        caller = Caller.from_ctx(ctx)
+        identity = StackIdentity(None, None, caller.project_id, self.settings.region_name)
         request = build_request(
             self.settings,
             self.plugins,
@@ -54,15 +59,15 @@ class CatalogOps:
         )
         return validate_response(request.defn, show_nested=show_nested)
 
-    def _plugin(self: EngineService, type_name: str) -> Any:
+    def _plugin(self, type_name: str) -> type[ResourcePlugin]:
         plugin = self.plugins.get(type_name)
         if plugin is None:
             raise errors.EntityNotFound(entity="Resource Type", name=type_name)
         return plugin
 
     async def list_resource_types(
-        self: EngineService,
-        ctx: Mapping[str, Any],
+        self,
+        ctx: Ctx,
         name: str | None = None,
         support_status: str | None = None,
         version: str | None = None,
@@ -97,7 +102,7 @@ class CatalogOps:
         return out
 
     async def resource_schema(
-        self: EngineService, ctx: Mapping[str, Any], type_name: str, with_description: bool = False
+        self, ctx: Ctx, type_name: str, with_description: bool = False
     ) -> dict[str, Any]:
         plugin = self._plugin(type_name)
         attributes = {name: a.to_api() for name, a in plugin.attributes_schema.items()}
@@ -119,7 +124,7 @@ class CatalogOps:
         return out
 
     async def generate_template(
-        self: EngineService, ctx: Mapping[str, Any], type_name: str, template_type: str = "cfn"
+        self, ctx: Ctx, type_name: str, template_type: str = "cfn"
     ) -> dict[str, Any]:
         plugin = self._plugin(type_name)
         short = type_name.rsplit("::", 1)[-1]
@@ -172,16 +177,14 @@ class CatalogOps:
             },
         }
 
-    async def list_template_versions(
-        self: EngineService, ctx: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def list_template_versions(self, ctx: Ctx) -> list[dict[str, Any]]:
         return [
             {"version": v.name, "type": v.kind, "aliases": v.alias_names} for v in versions.VERSIONS
         ]
 
     async def list_template_functions(
-        self: EngineService,
-        ctx: Mapping[str, Any],
+        self,
+        ctx: Ctx,
         template_version: str,
         with_condition_func: bool = False,
     ) -> list[dict[str, str]]:

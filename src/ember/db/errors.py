@@ -1,0 +1,14 @@
+"""The database's own errors, as the rest of Ember names them (no SQLAlchemy outside
+``db/``)."""
+
+from __future__ import annotations
+
+from alembic.util import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+
+# Anything the database layer raised that is not one of Ember's errors.
+DatabaseError = SQLAlchemyError
+# A schema migration that cannot be done (an unknown revision, say).
+MigrationError = CommandError
+
+__all__ = ["DatabaseError", "MigrationError"]

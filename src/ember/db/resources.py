@@ -1,0 +1,309 @@
+"""The resource aggregate: resource rows, their data, replacements and breakpoints."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ember.common import errors
+from ember.common.states import Action, Status
+from ember.common.timeutils import utcnow
+from ember.db.models import Resource, ResourceData, Stack
+from ember.db.records import ClaimedNode, ResourceWrite
+
+HOOK_KEY = "hook:"
+
+
+class ResourceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # Reading -----------------------------------------------------------------------------------
+
+    def of_stack(self, stack_id: str) -> list[Resource]:
+        """Every row of the stack, replaced ones included, oldest first."""
+        return list(
+            self.session.execute(
+                select(Resource).where(Resource.stack_id == stack_id).order_by(Resource.id)
+            ).scalars()
+        )
+
+    def live(self, stack_id: str) -> list[Resource]:
+        """The stack's current resources (not replaced), oldest first."""
+        return [r for r in self.of_stack(stack_id) if r.replaced_by is None]
+
+    def get(self, resource_id: int) -> Resource | None:
+        return self.session.get(Resource, resource_id)
+
+    def lock(self, resource_id: int) -> Resource:
+        row = self.session.get(Resource, resource_id, with_for_update=True)
+        if row is None:
+            raise errors.EntityNotFound(entity="Resource", name=str(resource_id))
+        return row
+
+    def find(self, stack: Stack, name: str) -> Resource:
+        """The current resource of that name (or, failing that, physical id) in the stack."""
+        row = (
+            self.session.execute(
+                select(Resource)
+                .where(
+                    Resource.stack_id == stack.id,
+                    Resource.name == name,
+                    Resource.replaced_by.is_(None),
+                )
+                .order_by(Resource.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        if row is None:
+            row = (
+                self.session.execute(
+                    select(Resource).where(
+                        Resource.stack_id == stack.id, Resource.physical_resource_id == name
+                    )
+                )
+                .scalars()
+                .first()
+            )
+        if row is None:
+            raise errors.EntityNotFound(
+                entity="Resource",
+                name=name,
+                message=f"The Resource ({name}) could not be found in Stack {stack.name}.",
+            )
+        return row
+
+    def peers_of(self, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
+        """Reference id and attributes of each current resource, by name."""
+        rows = self.session.execute(
+            select(Resource.name, Resource.reference_id, Resource.attributes)
+            .where(Resource.stack_id == stack_id, Resource.replaced_by.is_(None))
+            .order_by(Resource.id)
+        ).all()
+        return {name: (ref, attrs or {}) for name, ref, attrs in rows}
+
+    def data(self, resource_id: int) -> dict[str, str]:
+        return dict(
+            self.session.execute(
+                select(ResourceData.key, ResourceData.value).where(
+                    ResourceData.resource_id == resource_id
+                )
+            ).all()
+        )
+
+    def data_of(self, resource_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        out: dict[int, dict[str, str]] = {rid: {} for rid in resource_ids}
+        if resource_ids:
+            for rid, key, value in self.session.execute(
+                select(ResourceData.resource_id, ResourceData.key, ResourceData.value).where(
+                    ResourceData.resource_id.in_(list(resource_ids))
+                )
+            ):
+                out[rid][key] = value
+        return out
+
+    def count_in_tree(self, root_stack_id: str) -> int:
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(Resource)
+                .where(Resource.root_stack_id == root_stack_id)
+            ).scalar_one()
+        )
+
+    # Writing -----------------------------------------------------------------------------------
+
+    def add(
+        self, stack: Stack, resources: Sequence[Mapping[str, Any]], template_id: int | None
+    ) -> None:
+        """New rows (INIT_COMPLETE): each needs ``uuid``, ``name``, ``type``, ``requires``."""
+        if not resources:
+            return
+        now = utcnow()
+        self.session.execute(
+            insert(Resource),
+            [
+                {
+                    "uuid": r["uuid"],
+                    "stack_id": stack.id,
+                    "root_stack_id": stack.root_stack_id,
+                    "name": r["name"],
+                    "type": r["type"],
+                    "action": Action.INIT,
+                    "status": Status.COMPLETE,
+                    "status_reason": "",
+                    "requires": r.get("requires", []),
+                    "replaces": r.get("replaces"),
+                    "template_id": template_id,
+                    "needs_replace": False,
+                    "signals": 0,
+                    "created_at": now,
+                    "physical_resource_id": r.get("physical_id"),
+                }
+                for r in resources
+            ],
+        )
+
+    def set_requires(self, rows: Mapping[int, Sequence[str]]) -> None:
+        if rows:
+            self.session.execute(
+                update(Resource), [{"id": rid, "requires": list(req)} for rid, req in rows.items()]
+            )
+
+    def write(self, writes: Sequence[ResourceWrite]) -> None:
+        """Update rows, grouped by the columns each sets (one statement per group)."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for w in writes:
+            row = {"id": w.resource_id, **w.values}
+            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for rows in groups.values():
+            self.session.execute(update(Resource), rows)
+
+    def remove(self, resource_ids: Sequence[int]) -> None:
+        if resource_ids:
+            ids = sorted(set(resource_ids))
+            self.session.execute(delete(ResourceData).where(ResourceData.resource_id.in_(ids)))
+            self.session.execute(delete(Resource).where(Resource.id.in_(ids)))
+
+    def save_data(self, data: Mapping[int, Mapping[str, str]]) -> None:
+        """Insert or update resource data of many resources at once."""
+        data = {rid: d for rid, d in data.items() if d}
+        if not data:
+            return
+        existing = {
+            (rid, key): row_id
+            for row_id, rid, key in self.session.execute(
+                select(ResourceData.id, ResourceData.resource_id, ResourceData.key).where(
+                    ResourceData.resource_id.in_(sorted(data))
+                )
+            )
+        }
+        now = utcnow()
+        inserts, updates = [], []
+        for rid, values in data.items():
+            for key, value in values.items():
+                row_id = existing.get((rid, key))
+                if row_id is None:
+                    inserts.append(
+                        {
+                            "resource_id": rid,
+                            "key": key,
+                            "value": value,
+                            "redact": False,
+                            "created_at": now,
+                        }
+                    )
+                else:
+                    updates.append({"id": row_id, "value": value, "updated_at": now})
+        if inserts:
+            self.session.execute(insert(ResourceData), inserts)
+        if updates:
+            self.session.execute(update(ResourceData), updates)
+
+    def delete_data(self, resource_id: int, key: str) -> None:
+        self.session.execute(
+            delete(ResourceData).where(
+                ResourceData.resource_id == resource_id, ResourceData.key == key
+            )
+        )
+
+    def checkpoint(
+        self, resource_id: int, physical_id: str | None, data: Mapping[str, str]
+    ) -> None:
+        """Record what a handler made before it finishes, so it is never made twice."""
+        if physical_id is not None:
+            self.session.execute(
+                update(Resource)
+                .where(Resource.id == resource_id)
+                .values(physical_resource_id=physical_id)
+            )
+        self.save_data({resource_id: data})
+
+    def set_state(self, resource_id: int, **values: Any) -> None:
+        self.session.execute(update(Resource).where(Resource.id == resource_id).values(**values))
+
+    def replacements(
+        self, nodes: Sequence[ClaimedNode], new_types: Sequence[str]
+    ) -> tuple[list[Resource], list[ClaimedNode]]:
+        """The rows replacing the nodes' resources: found when a replacement was begun
+        before (a resumed node), else made now. Returns them in the nodes' order, and the
+        nodes whose replacement is new."""
+        ids = [n.resource_id for n in nodes]
+        resuming: dict[int, Resource] = {}
+        for row in self.session.execute(
+            select(Resource)
+            .where(Resource.replaces.in_(ids), Resource.status == Status.IN_PROGRESS)
+            .order_by(Resource.id)
+        ).scalars():
+            assert row.replaces is not None
+            resuming[row.replaces] = row
+        fresh = [n for n in nodes if n.resource_id not in resuming]
+        now = utcnow()
+        rows = [
+            {
+                "uuid": str(uuid.uuid4()),
+                "stack_id": n.stack_id,
+                "root_stack_id": n.root_stack_id,
+                "name": n.resource_name,
+                "type": new_type,
+                "action": Action.CREATE,
+                "status": Status.IN_PROGRESS,
+                "status_reason": "state changed",
+                "requires": n.requires,
+                "replaces": n.resource_id,
+                "needs_replace": False,
+                "signals": 0,
+                "created_at": now,
+            }
+            for n, new_type in zip(nodes, new_types, strict=True)
+            if n.resource_id not in resuming
+        ]
+        if rows:
+            self.session.execute(insert(Resource), rows)
+            for row in self.session.execute(
+                select(Resource).where(Resource.uuid.in_([r["uuid"] for r in rows]))
+            ).scalars():
+                assert row.replaces is not None
+                resuming[row.replaces] = row
+        return [resuming[n.resource_id] for n in nodes], fresh
+
+    def fail_abandoned(self, abandoned: Sequence[tuple[int, str]]) -> None:
+        """Resources left IN_PROGRESS by an engine that died in a traversal since stopped."""
+        for resource_id, action in abandoned:
+            self.session.execute(
+                update(Resource)
+                .where(Resource.id == resource_id, Resource.status == Status.IN_PROGRESS)
+                .values(
+                    status=Status.FAILED,
+                    status_reason=f"Engine went down during resource {action}",
+                )
+            )
+
+    def count_signal(self, resource_id: int) -> None:
+        self.session.execute(
+            update(Resource)
+            .where(Resource.id == resource_id)
+            .values(signals=Resource.signals + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+    # Breakpoints ---------------------------------------------------------------------------------
+
+    def hook_state(self, resource_id: int, hook: str) -> str | None:
+        """ "waiting" while a node is paused at the hook, "cleared" once it may go on."""
+        return self.session.execute(
+            select(ResourceData.value).where(
+                ResourceData.resource_id == resource_id, ResourceData.key == HOOK_KEY + hook
+            )
+        ).scalar()
+
+    def set_hook_state(self, resource_id: int, hook: str, state: str | None) -> None:
+        if state is None:
+            self.delete_data(resource_id, HOOK_KEY + hook)
+        else:
+            self.save_data({resource_id: {HOOK_KEY + hook: state}})

@@ -1,0 +1,710 @@
+"""The traversal aggregate: a traversal and its nodes, and the state machine of a node.
+
+    WAITING --(prerequisites done)--> READY --(claim)--> CLAIMED --> DONE | FAILED
+                                        ^                  |
+                                        +----(wake)---- PARKED      (any) --> CANCELLED
+
+Claims are conditional updates stamped with a token, so two engines never run one node;
+a claim also takes the lock of the node's resource (the token again), so at most one node
+of any traversal acts on a resource at a time; a node that cannot have the lock parks
+until it is released. Parking and waking happen in the transaction that records why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from ember.common.states import NodeState, Scope, Status, TraversalState
+from ember.common.timeutils import utcnow
+from ember.db.models import Resource, ResourceData, Stack, Traversal, TraversalNode
+from ember.db.records import (
+    ClaimedNode,
+    NodeKey,
+    NodeResult,
+    NodeSpec,
+    Recovery,
+    Wait,
+    lock_key,
+)
+
+N = TraversalNode
+UNFINISHED = (NodeState.WAITING, NodeState.READY, NodeState.CLAIMED, NodeState.PARKED)
+# Woken for these reasons, a node whose traversal stopped still runs to record its end.
+WOKEN_TO_FINISH = ("cancel",)
+
+
+def _pairs(keys: Iterable[NodeKey]) -> list[tuple[str, int]]:
+    return sorted({(k.traversal_id, k.seq) for k in keys})
+
+
+def _key_in(pairs: Sequence[tuple[str, int]]) -> Any:
+    return tuple_(N.traversal_id, N.seq).in_(list(pairs))
+
+
+class TraversalRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._row_locks = session.get_bind().dialect.name != "sqlite"
+
+    # Starting ------------------------------------------------------------------------------
+
+    def start(
+        self,
+        *,
+        stack_id: str,
+        action: str,
+        nodes: Sequence[NodeSpec],
+        deadline: dt.datetime | None,
+        data: dict[str, Any],
+        scope: str = Scope.STACK,
+    ) -> tuple[str, list[NodeKey]]:
+        """Write a traversal and its nodes. A stack-scoped one becomes the stack's current
+        operation and supersedes the one before (whose parked nodes are dropped: the new
+        traversal takes their resources over). Returns the ready nodes (none when the graph
+        is empty: the caller finishes such traversals at once)."""
+        traversal_id = str(uuid.uuid4())
+        if scope == Scope.STACK:
+            stack = self.session.get(Stack, stack_id, with_for_update=True)
+            assert stack is not None
+            old = stack.current_traversal
+            if old is not None:
+                self.session.execute(
+                    update(Traversal)
+                    .where(
+                        Traversal.id == old,
+                        Traversal.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
+                    )
+                    .values(state=TraversalState.SUPERSEDED)
+                )
+                self._drop_parked(old)
+            stack.current_traversal = traversal_id
+        self.session.add(
+            Traversal(
+                id=traversal_id,
+                stack_id=stack_id,
+                action=action,
+                scope=scope,
+                state=TraversalState.RUNNING,
+                remaining=len(nodes),
+                failed=0,
+                deadline=deadline,
+                data=data,
+            )
+        )
+        self.session.flush()
+        ids = (
+            dict(
+                self.session.execute(
+                    select(Resource.uuid, Resource.id).where(
+                        Resource.uuid.in_({n.resource_uuid for n in nodes})
+                    )
+                ).all()
+            )
+            if nodes
+            else {}
+        )
+        dependents: dict[int, list[int]] = defaultdict(list)
+        for node in nodes:
+            for req in node.requires:
+                dependents[req].append(node.seq)
+        rows = [
+            {
+                "traversal_id": traversal_id,
+                "seq": node.seq,
+                "resource_id": ids[node.resource_uuid],
+                "action": node.action,
+                "state": NodeState.READY if not node.requires else NodeState.WAITING,
+                "pending": len(node.requires),
+                "dependents": sorted(dependents[node.seq]),
+                "attempts": 0,
+                "data": node.data,
+            }
+            for node in nodes
+        ]
+        if rows:
+            self.session.execute(N.__table__.insert(), rows)
+        ready = [NodeKey(traversal_id, node.seq) for node in nodes if not node.requires]
+        return traversal_id, ready
+
+    def _drop_parked(self, traversal_id: str) -> None:
+        """Parked nodes of a superseded traversal: never resumed, counted as finished."""
+        result = self.session.execute(
+            update(N)
+            .where(N.traversal_id == traversal_id, N.state == NodeState.PARKED)
+            .values(state=NodeState.CANCELLED, wake_key=None, wake_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        dropped = int(result.rowcount or 0)
+        if dropped:
+            self._count_finished(traversal_id, dropped)
+
+    def get(self, traversal_id: str) -> Traversal | None:
+        return self.session.get(Traversal, traversal_id)
+
+    def lock(self, traversal_id: str) -> Traversal:
+        return self.session.execute(
+            select(Traversal).where(Traversal.id == traversal_id).with_for_update()
+        ).scalar_one()
+
+    def set_state(self, trav: Traversal, state: str, *, failed: int = 0) -> None:
+        trav.state = state
+        trav.failed += failed
+
+    def count_finished(self, trav: Traversal, count: int) -> int:
+        """Count ``count`` more nodes finished; how many remain."""
+        trav.remaining -= count
+        return trav.remaining
+
+    def _count_finished(self, traversal_id: str, count: int) -> None:
+        self.session.execute(
+            update(Traversal)
+            .where(Traversal.id == traversal_id)
+            .values(remaining=Traversal.remaining - count)
+            .execution_options(synchronize_session=False)
+        )
+
+    # Claiming ------------------------------------------------------------------------------
+
+    def claim(self, engine_id: str, keys: Sequence[NodeKey]) -> list[ClaimedNode]:
+        """Take READY nodes for this engine with their resources' locks. A node whose
+        resource another node holds parks until it is released; a node of a traversal
+        that stopped is counted finished without running (unless it was woken to record
+        its end). A message delivered twice finds its node no longer READY and is dropped."""
+        pairs = _pairs(keys)
+        if not pairs:
+            return []
+        token = str(uuid.uuid4())
+        self.session.execute(
+            update(N)
+            .where(_key_in(pairs), N.state == NodeState.READY)
+            .values(
+                state=NodeState.CLAIMED,
+                engine_id=engine_id,
+                claimed_at=utcnow(),
+                attempts=N.attempts + 1,
+                lock_token=token,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return self._load_claimed(token, pairs)
+
+    def _load_claimed(self, token: str, pairs: Sequence[tuple[str, int]]) -> list[ClaimedNode]:
+        rows = self.session.execute(
+            select(
+                N.traversal_id,
+                N.seq,
+                N.action,
+                N.data.label("node_data"),
+                N.attempts,
+                N.woken_by,
+                N.progress,
+                N.dependents,
+                Traversal.action.label("traversal_action"),
+                Traversal.state.label("traversal_state"),
+                Traversal.deadline,
+                Traversal.data.label("traversal_data"),
+                Traversal.scope,
+                Resource.id.label("resource_id"),
+                Resource.uuid,
+                Resource.name.label("resource_name"),
+                Resource.type,
+                Resource.physical_resource_id,
+                Resource.action.label("resource_action"),
+                Resource.status,
+                Resource.properties,
+                Resource.attributes,
+                Resource.requires,
+                Resource.reference_id,
+                Resource.metadata_,
+                Resource.replaced_by,
+                Resource.needs_replace,
+                Resource.signals,
+                Resource.locked_by,
+                Stack.id.label("stack_id"),
+                Stack.name.label("stack_name"),
+                Stack.project_id,
+                Stack.root_stack_id,
+                Stack.raw_template_id,
+                Stack.nested_depth,
+            )
+            .join(Traversal, Traversal.id == N.traversal_id)
+            .join(Resource, Resource.id == N.resource_id)
+            .join(Stack, Stack.id == Traversal.stack_id)
+            .where(_key_in(pairs), N.lock_token == token)
+        ).all()
+        claimed: list[ClaimedNode] = []
+        stale: list[tuple[str, int]] = []
+        holders: dict[int, str | None] = {}
+        for row in rows:
+            state = row.traversal_state
+            # A node that was ready (dispatched) or parked when its traversal failed carries
+            # on, as running nodes do; one woken because its traversal was cancelled records
+            # that; any other node of a stopped traversal never runs.
+            cancelled = state == TraversalState.CANCELLED and row.woken_by in WOKEN_TO_FINISH
+            carry_on = state == TraversalState.FAILED
+            if not (state == TraversalState.RUNNING or cancelled or carry_on):
+                stale.append((row.traversal_id, row.seq))
+                continue
+            holders[row.resource_id] = row.locked_by
+            traversal_data = row.traversal_data or {}
+            claimed.append(
+                ClaimedNode(
+                    key=NodeKey(row.traversal_id, row.seq),
+                    action=row.action,
+                    node_data=row.node_data or {},
+                    traversal_action=row.traversal_action,
+                    traversal_data=traversal_data,
+                    scope=row.scope,
+                    deadline=row.deadline,
+                    stack_id=row.stack_id,
+                    stack_name=row.stack_name,
+                    project_id=row.project_id,
+                    root_stack_id=row.root_stack_id or row.stack_id,
+                    raw_template_id=traversal_data.get("raw_template_id", row.raw_template_id),
+                    nested_depth=row.nested_depth,
+                    resource_id=row.resource_id,
+                    resource_uuid=row.uuid,
+                    resource_name=row.resource_name,
+                    resource_type=row.type,
+                    physical_id=row.physical_resource_id,
+                    resource_action=row.resource_action,
+                    resource_status=row.status,
+                    properties=row.properties,
+                    attributes=row.attributes,
+                    data={},
+                    attempts=row.attempts,
+                    lock_token=token,
+                    requires=list(row.requires or []),
+                    dependents=tuple(row.dependents or ()),
+                    reference_id=row.reference_id,
+                    metadata=row.metadata_,
+                    replaced_by=row.replaced_by,
+                    needs_replace=row.needs_replace,
+                    signals=row.signals,
+                    woken_by=row.woken_by,
+                    progress=row.progress,
+                    cancelled=cancelled,
+                )
+            )
+        if stale:
+            self._cancel_nodes(stale)
+        if not claimed:
+            return []
+        return self._take_locks(claimed, holders, token)
+
+    def _take_locks(
+        self, claimed: list[ClaimedNode], holders: dict[int, str | None], token: str
+    ) -> list[ClaimedNode]:
+        """Give each node its resource's lock, or park it until the holder lets go."""
+        if self._row_locks:
+            # Lock the rows, so a holder letting go now either commits first (and is seen
+            # here) or waits for this transaction (and then sees the parked waiter).
+            holders = dict(
+                self.session.execute(
+                    select(Resource.id, Resource.locked_by)
+                    .where(Resource.id.in_(sorted(holders)))
+                    .order_by(Resource.id)
+                    .with_for_update()
+                ).all()
+            )
+        got: list[ClaimedNode] = []
+        blocked: list[ClaimedNode] = []
+        taken: set[int] = set()
+        for node in claimed:
+            holder = holders.get(node.resource_id)
+            if node.cancelled:
+                got.append(node)  # records its cancellation only; acts on nothing
+            elif holder in (None, token) and node.resource_id not in taken:
+                got.append(node)
+                taken.add(node.resource_id)
+            else:
+                blocked.append(node)
+        if taken:
+            self.session.execute(
+                update(Resource)
+                .where(Resource.id.in_(sorted(taken)))
+                .values(locked_by=token)
+                .execution_options(synchronize_session=False)
+            )
+        if blocked:
+            self.session.execute(
+                update(N),
+                [
+                    {
+                        "traversal_id": n.key.traversal_id,
+                        "seq": n.key.seq,
+                        "state": NodeState.PARKED,
+                        "engine_id": None,
+                        "wake_key": lock_key(n.resource_id),
+                        "wake_at": None,
+                        "lock_token": None,
+                    }
+                    for n in blocked
+                ],
+            )
+        return got
+
+    def _cancel_nodes(self, pairs: Sequence[tuple[str, int]]) -> None:
+        """Nodes of a traversal that stopped: never run, but counted as finished."""
+        self.session.execute(
+            update(N)
+            .where(_key_in(pairs))
+            .values(state=NodeState.CANCELLED, wake_key=None, wake_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        by_traversal: dict[str, int] = defaultdict(int)
+        for traversal_id, _ in pairs:
+            by_traversal[traversal_id] += 1
+        for traversal_id, count in sorted(by_traversal.items()):
+            self._count_finished(traversal_id, count)
+
+    def load_data(self, nodes: Sequence[ClaimedNode]) -> None:
+        """Each node's resource data (a resource never acted on has none)."""
+        by_id = {n.resource_id: n for n in nodes if n.resource_action != "INIT"}
+        if not by_id:
+            return
+        for rid, key, value in self.session.execute(
+            select(ResourceData.resource_id, ResourceData.key, ResourceData.value).where(
+                ResourceData.resource_id.in_(sorted(by_id))
+            )
+        ):
+            by_id[rid].data[key] = value
+
+    def load_peers(self, nodes: Sequence[ClaimedNode]) -> None:
+        """What each node's properties refer to: the current row of each required resource."""
+        wanted: dict[str, set[str]] = {}
+        for node in nodes:
+            if node.requires:
+                wanted.setdefault(node.stack_id, set()).update(node.requires)
+        for stack_id, names in wanted.items():
+            rows = self.session.execute(
+                select(Resource.name, Resource.reference_id, Resource.attributes).where(
+                    Resource.stack_id == stack_id,
+                    Resource.name.in_(sorted(names)),
+                    Resource.replaced_by.is_(None),
+                )
+            ).all()
+            peers = {name: (ref, attrs or {}) for name, ref, attrs in rows}
+            for node in nodes:
+                if node.stack_id == stack_id:
+                    node.peers = {n: peers[n] for n in node.requires if n in peers}
+
+    # Finishing -------------------------------------------------------------------------------
+
+    def owned(self, engine_id: str, results: Sequence[NodeResult]) -> list[NodeResult]:
+        """The results whose nodes this engine still holds under the same claim (a node
+        taken over after this engine was thought dead is no longer its to finish)."""
+        pairs = _pairs(r.node.key for r in results)
+        if not pairs:
+            return []
+        # By primary key only: an index on the engine would walk its whole history.
+        current = {
+            (t, s): (state, engine, token)
+            for t, s, state, engine, token in self.session.execute(
+                select(N.traversal_id, N.seq, N.state, N.engine_id, N.lock_token).where(
+                    _key_in(pairs)
+                )
+            )
+        }
+        mine = []
+        for result in results:
+            key = result.node.key
+            found = current.get((key.traversal_id, key.seq))
+            if (
+                found is not None
+                and found[0] == NodeState.CLAIMED
+                and found[1] == engine_id
+                and found[2] == result.node.lock_token
+            ):
+                mine.append(result)
+        return mine
+
+    def finish(self, results: Sequence[NodeResult]) -> list[NodeKey]:
+        """Mark nodes DONE or FAILED, or park them, and let go of their resources; returns
+        the nodes that waited for those resources, now READY."""
+        done = [
+            (r.node.key.traversal_id, r.node.key.seq)
+            for r in results
+            if r.park is None and r.success
+        ]
+        failed = [
+            (r.node.key.traversal_id, r.node.key.seq)
+            for r in results
+            if r.park is None and not r.success
+        ]
+        for pairs, state in ((done, NodeState.DONE), (failed, NodeState.FAILED)):
+            if pairs:
+                self.session.execute(
+                    update(N)
+                    .where(_key_in(pairs))
+                    .values(state=state, wake_key=None, wake_at=None)
+                    .execution_options(synchronize_session=False)
+                )
+        parked = [r for r in results if r.park is not None]
+        if parked:
+            self.session.execute(
+                update(N),
+                [
+                    {
+                        "traversal_id": r.node.key.traversal_id,
+                        "seq": r.node.key.seq,
+                        "state": NodeState.PARKED,
+                        "engine_id": None,
+                        "lock_token": None,
+                        "wake_key": r.park.key if r.park else None,
+                        "wake_at": r.park.at if r.park else None,
+                        "woken_by": None,
+                        "progress": r.progress,
+                    }
+                    for r in parked
+                ],
+            )
+        return self.release_locks([(r.node.resource_id, r.node.lock_token) for r in results])
+
+    def set_progress(self, keys: Sequence[NodeKey], progress: str | None) -> None:
+        """Remember how far claimed nodes got (kept across parking and takeovers)."""
+        pairs = _pairs(keys)
+        if pairs:
+            self.session.execute(
+                update(N)
+                .where(_key_in(pairs))
+                .values(progress=progress)
+                .execution_options(synchronize_session=False)
+            )
+
+    def release_locks(self, held: Sequence[tuple[int, str | None]]) -> list[NodeKey]:
+        """Let go of resource locks; wake the nodes waiting for them."""
+        pairs = sorted({(rid, token) for rid, token in held if token is not None})
+        if not pairs:
+            return []
+        self.session.execute(
+            update(Resource)
+            .where(tuple_(Resource.id, Resource.locked_by).in_(pairs))
+            .values(locked_by=None)
+            .execution_options(synchronize_session=False)
+        )
+        return self.wake([lock_key(rid) for rid, _ in pairs], "lock")
+
+    def count_down(self, traversal_id: str, results: Sequence[NodeResult]) -> list[NodeKey]:
+        """Count down the dependents of finished nodes; return those that became READY."""
+        decrements: dict[int, int] = defaultdict(int)
+        for result in results:
+            for seq in result.node.dependents:
+                decrements[int(seq)] += 1
+        if not decrements:
+            return []
+        by_amount: dict[int, list[int]] = defaultdict(list)
+        for seq, amount in decrements.items():
+            by_amount[amount].append(seq)
+        for amount, group in sorted(by_amount.items()):
+            self.session.execute(
+                update(N)
+                .where(N.traversal_id == traversal_id, N.seq.in_(sorted(group)))
+                .values(pending=N.pending - amount)
+                .execution_options(synchronize_session=False)
+            )
+        ready = list(
+            self.session.execute(
+                select(N.seq).where(
+                    N.traversal_id == traversal_id,
+                    N.seq.in_(sorted(decrements)),
+                    N.state == NodeState.WAITING,
+                    N.pending <= 0,
+                )
+            ).scalars()
+        )
+        if ready:
+            self.session.execute(
+                update(N)
+                .where(N.traversal_id == traversal_id, N.seq.in_(sorted(ready)))
+                .values(state=NodeState.READY)
+                .execution_options(synchronize_session=False)
+            )
+        return [NodeKey(traversal_id, seq) for seq in sorted(ready)]
+
+    def cancel_unstarted(self, traversal_id: str) -> int:
+        """Nodes of a failed traversal whose prerequisites never finished: they will not
+        start (nodes already dispatched go on, as in Heat)."""
+        result = self.session.execute(
+            update(N)
+            .where(N.traversal_id == traversal_id, N.state == NodeState.WAITING)
+            .values(state=NodeState.CANCELLED, wake_key=None, wake_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
+    def cancel(self, traversal_id: str) -> list[NodeKey]:
+        """A user's cancel: the traversal stops; nodes not started never will; parked nodes
+        are woken to record that they were cancelled."""
+        self.session.execute(
+            update(Traversal)
+            .where(Traversal.id == traversal_id)
+            .values(state=TraversalState.CANCELLED)
+        )
+        self.session.execute(
+            update(N)
+            .where(
+                N.traversal_id == traversal_id,
+                N.state.in_([NodeState.WAITING, NodeState.READY]),
+            )
+            .values(state=NodeState.CANCELLED)
+            .execution_options(synchronize_session=False)
+        )
+        return self._wake_where(
+            and_(N.traversal_id == traversal_id, N.state == NodeState.PARKED), "cancel"
+        )
+
+    # Parking and waking ----------------------------------------------------------------------
+
+    def wake(self, keys: Sequence[str], reason: str) -> list[NodeKey]:
+        """Make every node parked on one of ``keys`` READY, recording why."""
+        if not keys:
+            return []
+        return self._wake_where(
+            and_(N.wake_key.in_(sorted(set(keys))), N.state == NodeState.PARKED), reason
+        )
+
+    def wake_nodes(self, keys: Sequence[NodeKey], reason: str) -> list[NodeKey]:
+        """Wake these parked nodes (a deadline passed)."""
+        pairs = _pairs(keys)
+        if not pairs:
+            return []
+        return self._wake_where(and_(_key_in(pairs), N.state == NodeState.PARKED), reason)
+
+    def wake_due(self, keys: Sequence[NodeKey], now: dt.datetime) -> list[NodeKey]:
+        """Wake these parked nodes if their deadline has passed."""
+        pairs = _pairs(keys)
+        if not pairs:
+            return []
+        return self._wake_where(
+            and_(_key_in(pairs), N.state == NodeState.PARKED, N.wake_at <= now), "deadline"
+        )
+
+    def _wake_where(self, condition: Any, reason: str) -> list[NodeKey]:
+        found = [
+            (t, s)
+            for t, s in self.session.execute(
+                select(N.traversal_id, N.seq).where(condition).with_for_update()
+            )
+        ]
+        if not found:
+            return []
+        self.session.execute(
+            update(N)
+            .where(_key_in(found), N.state == NodeState.PARKED)
+            .values(state=NodeState.READY, woken_by=reason, wake_key=None, wake_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return [NodeKey(t, s) for t, s in sorted(found)]
+
+    def satisfied(self, wait: Wait) -> bool:
+        """Whether what a node is about to wait for has already happened (checked in the
+        transaction that parks it, against rows the waker changes, so no wake is lost)."""
+        if wait.key is None:
+            return wait.at is not None and wait.at <= utcnow()
+        kind, _, rest = wait.key.partition(":")
+        if kind == "stack":
+            status = self.session.execute(
+                select(Stack.status).where(Stack.id == rest).with_for_update()
+            ).scalar()
+            return status != Status.IN_PROGRESS
+        if kind == "hook":
+            resource_id, _, hook = rest.partition(":")
+            state = self.session.execute(
+                select(ResourceData.value).where(
+                    ResourceData.resource_id == int(resource_id),
+                    ResourceData.key == f"hook:{hook}",
+                )
+            ).scalar()
+            self._lock_resource(int(resource_id))
+            return state != "waiting"
+        if kind == "signal":
+            signals = self._lock_resource(int(rest))
+            return signals is None or signals > wait.seen
+        return False
+
+    def _lock_resource(self, resource_id: int) -> int | None:
+        return self.session.execute(
+            select(Resource.signals).where(Resource.id == resource_id).with_for_update()
+        ).scalar()
+
+    def parked_deadlines(self) -> list[tuple[NodeKey, dt.datetime]]:
+        """Every parked node with a deadline, soonest first (an engine starting up, or
+        learning that another has gone, takes their timers on)."""
+        rows = self.session.execute(
+            select(N.traversal_id, N.seq, N.wake_at)
+            .where(N.state == NodeState.PARKED, N.wake_at.is_not(None))
+            .order_by(N.wake_at)
+        ).all()
+        return [(NodeKey(t, s), at) for t, s, at in rows]
+
+    # Engines that stopped ----------------------------------------------------------------------
+
+    def recoverable(self, live_engines: Sequence[str], *, all_ready: bool) -> Recovery:
+        """Release nodes claimed by engines that stopped, and their resource locks. With
+        ``all_ready`` every READY node of a running traversal is published again too (an
+        in-process queue starts empty)."""
+        stranded = self.session.execute(
+            select(N.traversal_id, N.seq, N.lock_token, N.resource_id, N.action, Traversal.state)
+            .join(Traversal, Traversal.id == N.traversal_id)
+            .where(N.state == NodeState.CLAIMED, N.engine_id.not_in(list(live_engines)))
+        ).all()
+        released = [row for row in stranded if row[5] == TraversalState.RUNNING]
+        dead = [row for row in stranded if row[5] != TraversalState.RUNNING]
+        if released:
+            self.session.execute(
+                update(N)
+                .where(
+                    _key_in([(t, s) for t, s, *_ in released]),
+                    # Still stranded: not finished or claimed anew since the select above.
+                    N.state == NodeState.CLAIMED,
+                    N.engine_id.not_in(list(live_engines)),
+                )
+                .values(state=NodeState.READY, engine_id=None, lock_token=None)
+                .execution_options(synchronize_session=False)
+            )
+        if dead:
+            self._cancel_nodes([(t, s) for t, s, *_ in dead])
+        woken = self.release_locks([(rid, token) for _, _, token, rid, _, _ in stranded])
+        recovery = Recovery(abandoned=[(rid, action) for _, _, _, rid, action, _ in dead])
+        if all_ready:
+            rows = self.session.execute(
+                select(N.traversal_id, N.seq)
+                .join(Traversal, Traversal.id == N.traversal_id)
+                .where(N.state == NodeState.READY, Traversal.state == TraversalState.RUNNING)
+                .order_by(N.traversal_id, N.seq)
+            ).all()
+            recovery.publish = [NodeKey(t, s) for t, s in rows]
+        else:
+            recovery.publish = [NodeKey(t, s) for t, s, *_ in released] + woken
+        return recovery
+
+    def stalled(self) -> list[str]:
+        """Traversals whose nodes are all finished but which were never closed."""
+        return list(
+            self.session.execute(
+                select(Traversal.id).where(
+                    Traversal.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
+                    Traversal.remaining <= 0,
+                )
+            ).scalars()
+        )
+
+    def unfinished_count(self, traversal_id: str) -> int:
+        return int(
+            self.session.execute(
+                select(func.count())
+                .select_from(N)
+                .where(N.traversal_id == traversal_id, N.state.in_(UNFINISHED))
+            ).scalar_one()
+        )
+
+    def delete_of_stack(self, stack_id: str) -> None:
+        self.session.execute(delete(Traversal).where(Traversal.stack_id == stack_id))

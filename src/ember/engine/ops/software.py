@@ -1,0 +1,322 @@
+"""Software configs and deployments: what servers are told to apply, as in Heat.
+
+A config is immutable once made; a deployment ties a config to a server with input values
+and records how applying it went. ``metadata_software_deployments`` is what a server polls:
+every config deployed to it, sorted by config name, with the deployment's input values.
+
+Callers see their own project's configs; a deployment is also visible to the project named
+as its ``stack_user_project_id``. An admin may read any one by id, and list every project's
+configs with ``global_tenant``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ember.common import errors
+from ember.common.settings import Settings
+from ember.db.database import Database
+from ember.db.models import SoftwareConfig, SoftwareDeployment
+from ember.db.unit import UnitOfWork
+from ember.engine.caller import Caller
+from ember.engine.ops.software_io import (
+    DEFAULT_GROUP,
+    config_view,
+    deployment_view,
+    invalid,
+    io_list,
+    optional_map,
+    optional_string,
+    required_string,
+    with_input_values,
+)
+from ember.rpc.api import Ctx, JSONMap
+
+CONFIG_FIELDS = ("name", "group", "config", "inputs", "outputs", "options")
+DEFAULT_ACTION = "INIT"
+DEFAULT_STATUS = "COMPLETE"
+
+
+def _config_not_found(config_id: str) -> errors.EntityNotFound:
+    return errors.EntityNotFound(f"Software config with id {config_id} not found")
+
+
+def _deployment_not_found(deployment_id: str) -> errors.EntityNotFound:
+    return errors.EntityNotFound(f"Deployment with id {deployment_id} not found")
+
+
+def config_values(
+    name: Any, group: Any, config: Any, inputs: Any, outputs: Any, options: Any
+) -> dict[str, Any]:
+    """A config's fields, checked and normalised as Heat does."""
+    return {
+        "name": optional_string(name, "name"),
+        "group": optional_string(group, "group") or DEFAULT_GROUP,
+        "config": {
+            "config": config,
+            "inputs": io_list(inputs, "inputs"),
+            "outputs": io_list(outputs, "outputs"),
+            "options": optional_map(options, "options") or {},
+        },
+    }
+
+
+def _id(value: Any, field: str) -> str:
+    if isinstance(value, str) and value:
+        return value
+    if value is None or value == "":
+        raise invalid(f"{field} must be specified")
+    raise invalid(f"{field} must be a string")
+
+
+def _quota(count: int, limit: int, what: str) -> None:
+    if limit >= 0 and count >= limit:
+        raise errors.RequestLimitExceeded(
+            f"You have reached the maximum software {what}s per tenant, {limit}. "
+            f"Please delete some {what}s."
+        )
+
+
+class SoftwareOps:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+
+    async def store_config(
+        self, caller: Caller, values: dict[str, Any], config_id: str | None = None
+    ) -> JSONMap:
+        """Store a checked config. With ``config_id`` (a resource's own id, for
+        OS::Heat::SoftwareConfig) a second call finds the config the first one made."""
+        limit = -1 if caller.unlimited else self.settings.max_software_configs_per_tenant
+        return await self.db.run(_create_config_tx, caller.project_id, limit, values, config_id)
+
+    async def config_for_resource(
+        self, caller: Caller, config_id: str, fields: dict[str, Any]
+    ) -> str:
+        """The id of the config an OS::Heat::SoftwareConfig resource makes (once)."""
+        values = config_values(**{k: fields.get(k) for k in CONFIG_FIELDS})
+        return str((await self.store_config(caller, values, config_id))["id"])
+
+    # Configs -------------------------------------------------------------------------------
+
+    async def create_software_config(
+        self,
+        ctx: Ctx,
+        name: Any = None,
+        group: Any = None,
+        config: Any = None,
+        inputs: Any = None,
+        outputs: Any = None,
+        options: Any = None,
+    ) -> JSONMap:
+        values = config_values(name, group, config, inputs, outputs, options)
+        return await self.store_config(Caller.from_ctx(ctx), values)
+
+    async def list_software_configs(
+        self,
+        ctx: Ctx,
+        limit: Any = None,
+        marker: Any = None,
+        global_tenant: bool = False,
+    ) -> list[JSONMap]:
+        caller = Caller.from_ctx(ctx)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise invalid("limit must be an integer")
+        if limit is not None and limit < 0:
+            raise invalid("limit must be a non-negative integer")
+        marker = optional_string(marker, "marker")
+        scope = caller.scope(every_project=global_tenant)
+        return await self.db.read(_list_configs_tx, scope, limit, marker, caller.is_admin)
+
+    async def show_software_config(self, ctx: Ctx, config_id: Any) -> JSONMap:
+        caller = Caller.from_ctx(ctx)
+        row = await self.db.read(_get_config, caller.reads_any(), _id(config_id, "config_id"))
+        return config_view(row)
+
+    async def delete_software_config(self, ctx: Ctx, config_id: Any) -> None:
+        await self.delete_config(Caller.from_ctx(ctx), _id(config_id, "config_id"))
+
+    async def delete_config(self, caller: Caller, config_id: str) -> None:
+        await self.db.run(_delete_config_tx, caller.reads_any(), config_id)
+
+    # Deployments -----------------------------------------------------------------------------
+
+    async def create_software_deployment(
+        self,
+        ctx: Ctx,
+        server_id: Any = None,
+        config_id: Any = None,
+        input_values: Any = None,
+        action: Any = None,
+        status: Any = None,
+        status_reason: Any = None,
+        stack_user_project_id: Any = None,
+    ) -> JSONMap:
+        caller = Caller.from_ctx(ctx)
+        values = {
+            "id": str(uuid.uuid4()),
+            "config_id": required_string(config_id, "config_id"),
+            "server_id": required_string(server_id, "server_id"),
+            "input_values": optional_map(input_values, "input_values") or {},
+            "output_values": {},
+            "action": optional_string(action, "action") or DEFAULT_ACTION,
+            "status": optional_string(status, "status") or DEFAULT_STATUS,
+            "status_reason": optional_string(status_reason, "status_reason") or "",
+            "stack_user_project_id": optional_string(
+                stack_user_project_id, "stack_user_project_id"
+            ),
+        }
+        limit = -1 if caller.unlimited else self.settings.max_software_deployments_per_tenant
+        return await self.db.run(
+            _create_deployment_tx, caller.project_id, caller.reads_any(), limit, values
+        )
+
+    async def list_software_deployments(self, ctx: Ctx, server_id: Any = None) -> list[JSONMap]:
+        caller = Caller.from_ctx(ctx)
+        rows = await self.db.read(
+            _list_deployments_tx, caller.project_id, optional_string(server_id, "server_id")
+        )
+        return [deployment_view(r) for r in rows]
+
+    async def metadata_software_deployments(self, ctx: Ctx, server_id: Any) -> list[JSONMap]:
+        caller = Caller.from_ctx(ctx)
+        return await self.db.read(
+            _metadata_tx, caller.project_id, required_string(server_id, "server_id")
+        )
+
+    async def show_software_deployment(self, ctx: Ctx, deployment_id: Any) -> JSONMap:
+        caller = Caller.from_ctx(ctx)
+        row = await self.db.read(
+            _get_deployment, caller.reads_any(), _id(deployment_id, "deployment_id")
+        )
+        return deployment_view(row)
+
+    async def update_software_deployment(
+        self,
+        ctx: Ctx,
+        deployment_id: Any,
+        config_id: Any = None,
+        input_values: Any = None,
+        output_values: Any = None,
+        action: Any = None,
+        status: Any = None,
+        status_reason: Any = None,
+    ) -> JSONMap:
+        caller = Caller.from_ctx(ctx)
+        checked = {
+            "config_id": optional_string(config_id, "config_id"),
+            "input_values": optional_map(input_values, "input_values"),
+            "output_values": optional_map(output_values, "output_values"),
+            "action": optional_string(action, "action"),
+            "status": optional_string(status, "status"),
+            "status_reason": optional_string(status_reason, "status_reason"),
+        }
+        changes = {k: v for k, v in checked.items() if v is not None}
+        return await self.db.run(
+            _update_deployment_tx,
+            caller.reads_any(),
+            _id(deployment_id, "deployment_id"),
+            changes,
+        )
+
+    async def delete_software_deployment(self, ctx: Ctx, deployment_id: Any) -> None:
+        caller = Caller.from_ctx(ctx)
+        await self.db.run(
+            _delete_deployment_tx, caller.reads_any(), _id(deployment_id, "deployment_id")
+        )
+
+
+# Units of work -----------------------------------------------------------------------------
+
+
+def _get_config(uow: UnitOfWork, project: str | None, config_id: str) -> SoftwareConfig:
+    row = uow.software.config(config_id, project)
+    if row is None:
+        raise _config_not_found(config_id)
+    return row
+
+
+def _config_for_deployment(uow: UnitOfWork, project: str | None, config_id: str) -> None:
+    """The config a deployment names; a missing one is a bad request, as in Heat."""
+    if uow.software.config(config_id, project) is None:
+        raise invalid(f"Config with id {config_id} not found")
+
+
+def _get_deployment(uow: UnitOfWork, project: str | None, deployment_id: str) -> SoftwareDeployment:
+    row = uow.software.deployment(deployment_id, project)
+    if row is None:
+        raise _deployment_not_found(deployment_id)
+    return row
+
+
+def _create_config_tx(
+    uow: UnitOfWork, project: str, limit: int, values: dict[str, Any], config_id: str | None
+) -> dict[str, Any]:
+    if config_id is not None and (found := uow.software.config_by_id(config_id)) is not None:
+        if found.project_id != project:
+            raise invalid(f"Software config id {config_id} is in use")
+        return config_view(found)  # made before, by the same request resumed
+    _quota(uow.software.count_configs(project), limit, "config")
+    row = uow.software.add_config(id=config_id or str(uuid.uuid4()), project_id=project, **values)
+    return config_view(row)
+
+
+def _list_configs_tx(
+    uow: UnitOfWork,
+    project: str | None,
+    limit: int | None,
+    marker: str | None,
+    include_project: bool,
+) -> list[dict[str, Any]]:
+    return [
+        config_view(r, detail=False, include_project=include_project)
+        for r in uow.software.configs(project, limit, marker)
+    ]
+
+
+def _delete_config_tx(uow: UnitOfWork, project: str | None, config_id: str) -> None:
+    row = _get_config(uow, project, config_id)
+    if uow.software.config_in_use(row.id):
+        raise errors.InvalidRestrictedAction(
+            f"Software config with id {config_id} can not be deleted as it is referenced."
+        )
+    uow.software.delete(row)
+
+
+def _create_deployment_tx(
+    uow: UnitOfWork, project: str, reads: str | None, limit: int, values: dict[str, Any]
+) -> dict[str, Any]:
+    _config_for_deployment(uow, reads, values["config_id"])
+    _quota(uow.software.count_deployments(project), limit, "deployment")
+    row = uow.software.add_deployment(project_id=project, **values)
+    return deployment_view(row)
+
+
+def _update_deployment_tx(
+    uow: UnitOfWork, reads: str | None, deployment_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    row = _get_deployment(uow, reads, deployment_id)
+    if "config_id" in changes:
+        _config_for_deployment(uow, reads, changes["config_id"])
+    uow.software.change_deployment(row, changes)
+    return deployment_view(row)
+
+
+def _delete_deployment_tx(uow: UnitOfWork, reads: str | None, deployment_id: str) -> None:
+    uow.software.delete(_get_deployment(uow, reads, deployment_id))
+
+
+def _list_deployments_tx(
+    uow: UnitOfWork, project: str, server_id: str | None
+) -> list[SoftwareDeployment]:
+    return uow.software.deployments(project, server_id)
+
+
+def _metadata_tx(uow: UnitOfWork, project: str, server_id: str) -> list[dict[str, Any]]:
+    deployments = uow.software.deployments(project, server_id)
+    configs = uow.software.configs_by_id({d.config_id for d in deployments})
+    pairs = [(configs[d.config_id], d) for d in deployments if d.config_id in configs]
+    # Sorted by config name (stable, so deployments of one name keep their age order).
+    pairs.sort(key=lambda pair: pair[0].name or "")
+    return [with_input_values(config_view(c), d.input_values or {}) for c, d in pairs]
