@@ -32,3 +32,5 @@ bench: install
 	$(BIN)/python bench/api_bench.py --deployment split --output bench/results/api-split.json
 	$(BIN)/python bench/api_bench.py --stacks 10 --output bench/results/api-10.json
 	$(BIN)/python bench/api_bench.py --deployment split --stacks 10 --output bench/results/api-split-10.json
+	$(BIN)/python bench/work_bench.py --output bench/results/work.json
+	$(BIN)/python bench/work_bench.py --deployment split --output bench/results/work-split.json

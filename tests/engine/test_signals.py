@@ -222,3 +222,39 @@ async def test_a_create_parks_until_its_signal_comes(tmp_path: Path) -> None:
 def test_plugins_here_declare_what_they_do() -> None:
     assert Signalled.signal_supported and Waiter.signal_supported
     assert isinstance(Signalled.properties_schema, Mapping)
+
+
+async def test_a_resource_updated_alone_leaves_the_stack_alone(tmp_path: Path) -> None:
+    """A resource-scoped traversal (what a scaling policy asks for): one resource is brought
+    to the stack's definition; the stack's own state and other resources stay as they are."""
+    async with signals_env(tmp_path) as env:
+        created = await env.create(
+            "solo", hot({"a": {"type": Signalled.type_name}, "b": {"type": Signalled.type_name}})
+        )
+        before = {r["resource_name"]: r for r in await env.client.list_resources(env.ctx, "solo")}
+        await env.client.mark_unhealthy(env.ctx, "solo", "a", True, "worn out")
+        [engine] = env.engines
+        row = before["a"]
+        uuid = await engine.db.read(_uuid_of, created["id"], "a")
+        await engine.launcher.update_resource(created["id"], uuid, {})
+
+        async def replaced() -> dict[str, Any] | None:
+            shown = await env.client.show_resource(env.ctx, "solo", "a")
+            return (
+                shown
+                if shown["physical_resource_id"] != row["physical_resource_id"]
+                and shown["resource_status"] == "CREATE_COMPLETE"
+                else None
+            )
+
+        await until(replaced, "the resource to be replaced on its own")
+        stack = await env.client.show_stack(env.ctx, "solo", resolve_outputs=False)
+        assert stack["stack_status"] == "CREATE_COMPLETE"
+        after = await env.client.show_resource(env.ctx, "solo", "b")
+        assert after["physical_resource_id"] == before["b"]["physical_resource_id"]
+        assert after["resource_status"] == "CREATE_COMPLETE"
+
+
+def _uuid_of(uow: Any, stack_id: str, name: str) -> str:
+    stack = uow.stacks.get(stack_id)
+    return str(uow.resources.find(stack, name).uuid)

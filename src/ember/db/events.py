@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, insert, or_, select
+from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ember.common.timeutils import utcnow
@@ -18,6 +18,7 @@ from ember.db.records import ClaimedNode
 from ember.db.stack_queries import STATUSES, after_marker, values_of
 
 STACK_TYPE = "OS::Heat::Stack"
+INSERT_EVENTS = Event.__table__.insert()
 
 
 def stack_event(stack: Stack, action: str, status: str, reason: str) -> dict[str, Any]:
@@ -90,7 +91,7 @@ class EventRepository:
     def flush(self) -> None:
         """Write the events added so far (the unit of work calls this before committing)."""
         if self._pending:
-            self.session.execute(insert(Event), self._pending)
+            self.session.execute(INSERT_EVENTS, self._pending)
             self._pending = []
 
     def of_stacks(

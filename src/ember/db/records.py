@@ -115,6 +115,21 @@ class ClaimedNode:
 
 
 @dataclass(slots=True)
+class TraversalRow:
+    """A traversal as its last node's transaction reads (and locks) it."""
+
+    id: str
+    stack_id: str
+    action: str
+    scope: str
+    state: str
+    remaining: int
+    failed: int
+    data: dict[str, Any]
+    deadline: dt.datetime | None
+
+
+@dataclass(slots=True)
 class ResourceWrite:
     """Columns of one resource row to set (only those given)."""
 

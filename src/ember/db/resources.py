@@ -6,16 +6,51 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ember.common import errors
 from ember.common.states import Action, Status
 from ember.common.timeutils import utcnow
+from ember.db.bulk import update_by_key
 from ember.db.models import Resource, ResourceData, Stack
 from ember.db.records import ClaimedNode, ResourceWrite
 
 HOOK_KEY = "hook:"
+RESOURCES = Resource.__table__
+DATA = ResourceData.__table__
+# Mapped attribute -> column, for writes given in attribute names (``metadata_``).
+COLUMNS = {attr.key: attr.columns[0].key for attr in Resource.__mapper__.column_attrs}
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_data(dialect: str) -> Any:
+    """Resource data written whether or not the key is there yet, in each database's own
+    words (built once per dialect)."""
+    statement = _UPSERTS.get(dialect)
+    if statement is not None:
+        return statement
+    if dialect in ("mysql", "mariadb"):
+        mysql_insert = mysql.insert(DATA)
+        statement = mysql_insert.on_duplicate_key_update(
+            value=mysql_insert.inserted.value, updated_at=mysql_insert.inserted.created_at
+        )
+    else:
+        made = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(DATA)
+        statement = made.on_conflict_do_update(
+            index_elements=["resource_id", "key"],
+            set_={"value": made.excluded.value, "updated_at": made.excluded.created_at},
+        )
+    _UPSERTS[dialect] = statement
+    return statement
+
+
+COUNT_SIGNAL = (
+    update(RESOURCES)
+    .where(RESOURCES.c.id == bindparam("rid"))
+    .values(signals=RESOURCES.c.signals + 1)
+)
 
 
 class ResourceRepository:
@@ -126,7 +161,7 @@ class ResourceRepository:
             return
         now = utcnow()
         self.session.execute(
-            insert(Resource),
+            RESOURCES.insert(),
             [
                 {
                     "uuid": r["uuid"],
@@ -157,12 +192,10 @@ class ResourceRepository:
 
     def write(self, writes: Sequence[ResourceWrite]) -> None:
         """Update rows, grouped by the columns each sets (one statement per group)."""
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for w in writes:
-            row = {"id": w.resource_id, **w.values}
-            groups.setdefault(tuple(sorted(row)), []).append(row)
-        for rows in groups.values():
-            self.session.execute(update(Resource), rows)
+        rows = [
+            {"id": w.resource_id, **{COLUMNS[k]: v for k, v in w.values.items()}} for w in writes
+        ]
+        update_by_key(self.session, RESOURCES, ("id",), rows)
 
     def remove(self, resource_ids: Sequence[int]) -> None:
         if resource_ids:
@@ -171,39 +204,15 @@ class ResourceRepository:
             self.session.execute(delete(Resource).where(Resource.id.in_(ids)))
 
     def save_data(self, data: Mapping[int, Mapping[str, str]]) -> None:
-        """Insert or update resource data of many resources at once."""
-        data = {rid: d for rid, d in data.items() if d}
-        if not data:
-            return
-        existing = {
-            (rid, key): row_id
-            for row_id, rid, key in self.session.execute(
-                select(ResourceData.id, ResourceData.resource_id, ResourceData.key).where(
-                    ResourceData.resource_id.in_(sorted(data))
-                )
-            )
-        }
+        """Insert or update resource data of many resources at once (one upsert)."""
         now = utcnow()
-        inserts, updates = [], []
-        for rid, values in data.items():
-            for key, value in values.items():
-                row_id = existing.get((rid, key))
-                if row_id is None:
-                    inserts.append(
-                        {
-                            "resource_id": rid,
-                            "key": key,
-                            "value": value,
-                            "redact": False,
-                            "created_at": now,
-                        }
-                    )
-                else:
-                    updates.append({"id": row_id, "value": value, "updated_at": now})
-        if inserts:
-            self.session.execute(insert(ResourceData), inserts)
-        if updates:
-            self.session.execute(update(ResourceData), updates)
+        rows = [
+            {"resource_id": rid, "key": key, "value": value, "redact": False, "created_at": now}
+            for rid, values in data.items()
+            for key, value in values.items()
+        ]
+        if rows:
+            self.session.execute(_upsert_data(self.session.get_bind().dialect.name), rows)
 
     def delete_data(self, resource_id: int, key: str) -> None:
         self.session.execute(
@@ -285,12 +294,7 @@ class ResourceRepository:
             )
 
     def count_signal(self, resource_id: int) -> None:
-        self.session.execute(
-            update(Resource)
-            .where(Resource.id == resource_id)
-            .values(signals=Resource.signals + 1)
-            .execution_options(synchronize_session=False)
-        )
+        self.session.execute(COUNT_SIGNAL, {"rid": resource_id})
 
     # Breakpoints ---------------------------------------------------------------------------------
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, tuple_, update
+from sqlalchemy import Select, Update, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ember.common.states import NodeState, Scope, Status, TraversalState
 from ember.common.timeutils import utcnow
+from ember.db.bulk import update_by_key
 from ember.db.models import Resource, ResourceData, Stack, Traversal, TraversalNode
 from ember.db.records import (
     ClaimedNode,
@@ -30,11 +31,191 @@ from ember.db.records import (
     NodeResult,
     NodeSpec,
     Recovery,
+    TraversalRow,
     Wait,
     lock_key,
 )
 
-N = TraversalNode
+# Tables, not mapped classes: these statements run for every resource action.
+NODES = TraversalNode.__table__
+N = NODES.c
+TRAVERSALS = Traversal.__table__
+T = TRAVERSALS.c
+RESOURCES = Resource.__table__
+R = RESOURCES.c
+S = Stack.__table__.c
+D = ResourceData.__table__.c
+NODE_KEY = ("traversal_id", "seq")
+# What a claimed node's resource shows as it starts: columns to set, or None.
+Starting = Callable[[ClaimedNode], Mapping[str, Any] | None]
+
+
+def _seqs() -> Any:
+    return bindparam("seqs", expanding=True)
+
+
+# What every resource action runs, built once: building a statement costs several times
+# what running it does. Statements name one traversal and a list of its node numbers.
+def _one() -> Any:
+    """Nodes of one traversal (``t``) by number (``seqs``): what prebuilt statements take."""
+    return and_(N.traversal_id == bindparam("t"), N.seq.in_(_seqs()))
+
+
+def _claim(nodes: Any) -> Update:
+    return (
+        update(NODES)
+        .where(nodes, N.state == NodeState.READY)
+        .values(
+            state=NodeState.CLAIMED,
+            engine_id=bindparam("engine"),
+            claimed_at=bindparam("now"),
+            attempts=N.attempts + 1,
+            lock_token=bindparam("token"),
+        )
+    )
+
+
+def _load_claimed(nodes: Any) -> Select[Any]:
+    return (
+        select(
+            N.traversal_id,
+            N.seq,
+            N.action,
+            N.data.label("node_data"),
+            N.attempts,
+            N.woken_by,
+            N.progress,
+            N.dependents,
+            T.action.label("traversal_action"),
+            T.state.label("traversal_state"),
+            T.deadline,
+            T.data.label("traversal_data"),
+            T.scope,
+            R.id.label("resource_id"),
+            R.uuid,
+            R.name.label("resource_name"),
+            R.type,
+            R.physical_resource_id,
+            R.action.label("resource_action"),
+            R.status,
+            R.properties,
+            R.attributes,
+            R.requires,
+            R.reference_id,
+            R.rsrc_metadata,
+            R.replaced_by,
+            R.needs_replace,
+            R.signals,
+            R.locked_by,
+            S.id.label("stack_id"),
+            S.name.label("stack_name"),
+            S.project_id,
+            S.root_stack_id,
+            S.raw_template_id,
+            S.nested_depth,
+        )
+        .select_from(NODES)
+        .join(TRAVERSALS, T.id == N.traversal_id)
+        .join(RESOURCES, R.id == N.resource_id)
+        .join(Stack.__table__, S.id == T.stack_id)
+        .where(nodes, N.lock_token == bindparam("token"))
+    )
+
+
+HOLDERS = (
+    select(R.id, R.locked_by)
+    .where(R.id.in_(bindparam("ids", expanding=True)))
+    .order_by(R.id)
+    .with_for_update()
+)
+RELEASE_LOCKS = (
+    update(RESOURCES)
+    .where(
+        R.id.in_(bindparam("ids", expanding=True)),
+        R.locked_by.in_(bindparam("tokens", expanding=True)),
+    )
+    .values(locked_by=None)
+)
+DATA_OF = select(D.resource_id, D.key, D.value).where(
+    D.resource_id.in_(bindparam("ids", expanding=True))
+)
+PEERS_OF = select(R.name, R.reference_id, R.attributes).where(
+    R.stack_id == bindparam("stack"),
+    R.name.in_(bindparam("names", expanding=True)),
+    R.replaced_by.is_(None),
+)
+
+
+def _owned(nodes: Any) -> Select[Any]:
+    return select(N.traversal_id, N.seq, N.state, N.engine_id, N.lock_token).where(nodes)
+
+
+def _finish(nodes: Any) -> Update:
+    return update(NODES).where(nodes).values(state=bindparam("state"), wake_key=None, wake_at=None)
+
+
+LOCK_TRAVERSAL = (
+    select(T.id, T.stack_id, T.action, T.scope, T.state, T.remaining, T.failed, T.data, T.deadline)
+    .where(T.id == bindparam("t"))
+    .with_for_update()
+)
+SET_TRAVERSAL = (
+    update(TRAVERSALS)
+    .where(T.id == bindparam("t"))
+    .values(state=bindparam("state"), failed=bindparam("failed"), remaining=bindparam("remaining"))
+)
+# A waiting node whose last prerequisite finishes becomes READY in the same statement.
+# The state is set first: MySQL evaluates later assignments with earlier ones applied.
+COUNT_DOWN = (
+    update(NODES)
+    .where(N.traversal_id == bindparam("t"), N.seq.in_(_seqs()))
+    .ordered_values(
+        (
+            N.state,
+            case(
+                (
+                    and_(N.state == NodeState.WAITING, N.pending - bindparam("amount") <= 0),
+                    NodeState.READY,
+                ),
+                else_=N.state,
+            ),
+        ),
+        (N.pending, N.pending - bindparam("amount")),
+    )
+)
+# Nothing else makes a counted-down node READY: those that are, just became so.
+NOW_READY = select(N.seq).where(
+    N.traversal_id == bindparam("t"), N.seq.in_(_seqs()), N.state == NodeState.READY
+)
+WAITING_ON = (
+    select(N.traversal_id, N.seq)
+    .where(N.wake_key.in_(bindparam("keys", expanding=True)), N.state == NodeState.PARKED)
+    .with_for_update()
+)
+
+
+def _wake(nodes: Any) -> Update:
+    return (
+        update(NODES)
+        .where(nodes, N.state == NodeState.PARKED)
+        .values(state=NodeState.READY, woken_by=bindparam("reason"), wake_key=None, wake_at=None)
+    )
+
+
+CLAIM = _claim(_one())
+LOAD_CLAIMED = _load_claimed(_one())
+OWNED = _owned(_one())
+FINISH = _finish(_one())
+WAKE = _wake(_one())
+
+
+def _by_traversal(pairs: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+    seqs: dict[str, list[int]] = defaultdict(list)
+    for traversal_id, seq in sorted(set(pairs)):
+        seqs[traversal_id].append(seq)
+    return seqs
+
+
 UNFINISHED = (NodeState.WAITING, NodeState.READY, NodeState.CLAIMED, NodeState.PARKED)
 # Woken for these reasons, a node whose traversal stopped still runs to record its end.
 WOKEN_TO_FINISH = ("cancel",)
@@ -45,13 +226,34 @@ def _pairs(keys: Iterable[NodeKey]) -> list[tuple[str, int]]:
 
 
 def _key_in(pairs: Sequence[tuple[str, int]]) -> Any:
-    return tuple_(N.traversal_id, N.seq).in_(list(pairs))
+    """Nodes by primary key. Grouped by traversal rather than a row-value IN, which
+    SQLite answers by scanning the table once it holds two rows."""
+    seqs: dict[str, list[int]] = defaultdict(list)
+    for traversal_id, seq in pairs:
+        seqs[traversal_id].append(seq)
+    return or_(*(and_(N.traversal_id == t, N.seq.in_(sorted(s))) for t, s in sorted(seqs.items())))
 
 
 class TraversalRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._row_locks = session.get_bind().dialect.name != "sqlite"
+
+    def _keyed(
+        self,
+        build: Callable[[Any], Any],
+        prebuilt: Any,
+        pairs: Sequence[tuple[str, int]],
+        params: Mapping[str, Any],
+    ) -> Any:
+        """Run a statement on nodes given by key: the prebuilt one for nodes of one
+        traversal (the usual case), else one built for the set at hand (one statement
+        beats one per traversal)."""
+        groups = _by_traversal(pairs)
+        if len(groups) == 1:
+            [(traversal_id, seqs)] = groups.items()
+            return self.session.execute(prebuilt, {**params, "t": traversal_id, "seqs": seqs})
+        return self.session.execute(build(_key_in(pairs)), dict(params))
 
     # Starting ------------------------------------------------------------------------------
 
@@ -76,10 +278,10 @@ class TraversalRepository:
             old = stack.current_traversal
             if old is not None:
                 self.session.execute(
-                    update(Traversal)
+                    update(TRAVERSALS)
                     .where(
-                        Traversal.id == old,
-                        Traversal.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
+                        T.id == old,
+                        T.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
                     )
                     .values(state=TraversalState.SUPERSEDED)
                 )
@@ -102,9 +304,7 @@ class TraversalRepository:
         ids = (
             dict(
                 self.session.execute(
-                    select(Resource.uuid, Resource.id).where(
-                        Resource.uuid.in_({n.resource_uuid for n in nodes})
-                    )
+                    select(R.uuid, R.id).where(R.uuid.in_({n.resource_uuid for n in nodes}))
                 ).all()
             )
             if nodes
@@ -129,116 +329,71 @@ class TraversalRepository:
             for node in nodes
         ]
         if rows:
-            self.session.execute(N.__table__.insert(), rows)
+            self.session.execute(NODES.insert(), rows)
         ready = [NodeKey(traversal_id, node.seq) for node in nodes if not node.requires]
         return traversal_id, ready
 
     def _drop_parked(self, traversal_id: str) -> None:
         """Parked nodes of a superseded traversal: never resumed, counted as finished."""
         result = self.session.execute(
-            update(N)
+            update(NODES)
             .where(N.traversal_id == traversal_id, N.state == NodeState.PARKED)
             .values(state=NodeState.CANCELLED, wake_key=None, wake_at=None)
-            .execution_options(synchronize_session=False)
         )
         dropped = int(result.rowcount or 0)
         if dropped:
             self._count_finished(traversal_id, dropped)
 
-    def get(self, traversal_id: str) -> Traversal | None:
-        return self.session.get(Traversal, traversal_id)
+    def lock(self, traversal_id: str) -> TraversalRow:
+        row = self.session.execute(LOCK_TRAVERSAL, {"t": traversal_id}).one()
+        return TraversalRow(*row)
 
-    def lock(self, traversal_id: str) -> Traversal:
-        return self.session.execute(
-            select(Traversal).where(Traversal.id == traversal_id).with_for_update()
-        ).scalar_one()
-
-    def set_state(self, trav: Traversal, state: str, *, failed: int = 0) -> None:
+    def set_state(self, trav: TraversalRow, state: str, *, failed: int = 0) -> None:
         trav.state = state
         trav.failed += failed
+        self._save(trav)
 
-    def count_finished(self, trav: Traversal, count: int) -> int:
+    def count_finished(self, trav: TraversalRow, count: int) -> int:
         """Count ``count`` more nodes finished; how many remain."""
         trav.remaining -= count
+        self._save(trav)
         return trav.remaining
+
+    def _save(self, trav: TraversalRow) -> None:
+        self.session.execute(
+            SET_TRAVERSAL,
+            {"t": trav.id, "state": trav.state, "failed": trav.failed, "remaining": trav.remaining},
+        )
 
     def _count_finished(self, traversal_id: str, count: int) -> None:
         self.session.execute(
-            update(Traversal)
-            .where(Traversal.id == traversal_id)
-            .values(remaining=Traversal.remaining - count)
-            .execution_options(synchronize_session=False)
+            update(TRAVERSALS).where(T.id == traversal_id).values(remaining=T.remaining - count)
         )
 
     # Claiming ------------------------------------------------------------------------------
 
-    def claim(self, engine_id: str, keys: Sequence[NodeKey]) -> list[ClaimedNode]:
+    def claim(
+        self, engine_id: str, keys: Sequence[NodeKey], starting: Starting = lambda node: None
+    ) -> list[ClaimedNode]:
         """Take READY nodes for this engine with their resources' locks. A node whose
         resource another node holds parks until it is released; a node of a traversal
         that stopped is counted finished without running (unless it was woken to record
-        its end). A message delivered twice finds its node no longer READY and is dropped."""
+        its end). A message delivered twice finds its node no longer READY and is dropped.
+
+        ``starting(node)`` names the resource columns a node sets as it starts (or None);
+        they are written with the lock, in one statement."""
         pairs = _pairs(keys)
         if not pairs:
             return []
         token = str(uuid.uuid4())
-        self.session.execute(
-            update(N)
-            .where(_key_in(pairs), N.state == NodeState.READY)
-            .values(
-                state=NodeState.CLAIMED,
-                engine_id=engine_id,
-                claimed_at=utcnow(),
-                attempts=N.attempts + 1,
-                lock_token=token,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        return self._load_claimed(token, pairs)
+        now = utcnow()
+        self._keyed(_claim, CLAIM, pairs, {"engine": engine_id, "now": now, "token": token})
+        return self._load_claimed(token, pairs, starting)
 
-    def _load_claimed(self, token: str, pairs: Sequence[tuple[str, int]]) -> list[ClaimedNode]:
-        rows = self.session.execute(
-            select(
-                N.traversal_id,
-                N.seq,
-                N.action,
-                N.data.label("node_data"),
-                N.attempts,
-                N.woken_by,
-                N.progress,
-                N.dependents,
-                Traversal.action.label("traversal_action"),
-                Traversal.state.label("traversal_state"),
-                Traversal.deadline,
-                Traversal.data.label("traversal_data"),
-                Traversal.scope,
-                Resource.id.label("resource_id"),
-                Resource.uuid,
-                Resource.name.label("resource_name"),
-                Resource.type,
-                Resource.physical_resource_id,
-                Resource.action.label("resource_action"),
-                Resource.status,
-                Resource.properties,
-                Resource.attributes,
-                Resource.requires,
-                Resource.reference_id,
-                Resource.metadata_,
-                Resource.replaced_by,
-                Resource.needs_replace,
-                Resource.signals,
-                Resource.locked_by,
-                Stack.id.label("stack_id"),
-                Stack.name.label("stack_name"),
-                Stack.project_id,
-                Stack.root_stack_id,
-                Stack.raw_template_id,
-                Stack.nested_depth,
-            )
-            .join(Traversal, Traversal.id == N.traversal_id)
-            .join(Resource, Resource.id == N.resource_id)
-            .join(Stack, Stack.id == Traversal.stack_id)
-            .where(_key_in(pairs), N.lock_token == token)
-        ).all()
+    def _load_claimed(
+        self, token: str, pairs: Sequence[tuple[str, int]], starting: Starting
+    ) -> list[ClaimedNode]:
+        rows = self._keyed(_load_claimed, LOAD_CLAIMED, pairs, {"token": token}).all()
         claimed: list[ClaimedNode] = []
         stale: list[tuple[str, int]] = []
         holders: dict[int, str | None] = {}
@@ -284,7 +439,7 @@ class TraversalRepository:
                     requires=list(row.requires or []),
                     dependents=tuple(row.dependents or ()),
                     reference_id=row.reference_id,
-                    metadata=row.metadata_,
+                    metadata=row.rsrc_metadata,
                     replaced_by=row.replaced_by,
                     needs_replace=row.needs_replace,
                     signals=row.signals,
@@ -297,23 +452,20 @@ class TraversalRepository:
             self._cancel_nodes(stale)
         if not claimed:
             return []
-        return self._take_locks(claimed, holders, token)
+        return self._take_locks(claimed, holders, token, starting)
 
     def _take_locks(
-        self, claimed: list[ClaimedNode], holders: dict[int, str | None], token: str
+        self,
+        claimed: list[ClaimedNode],
+        holders: dict[int, str | None],
+        token: str,
+        starting: Starting,
     ) -> list[ClaimedNode]:
         """Give each node its resource's lock, or park it until the holder lets go."""
         if self._row_locks:
             # Lock the rows, so a holder letting go now either commits first (and is seen
             # here) or waits for this transaction (and then sees the parked waiter).
-            holders = dict(
-                self.session.execute(
-                    select(Resource.id, Resource.locked_by)
-                    .where(Resource.id.in_(sorted(holders)))
-                    .order_by(Resource.id)
-                    .with_for_update()
-                ).all()
-            )
+            holders = dict(self.session.execute(HOLDERS, {"ids": sorted(holders)}).all())
         got: list[ClaimedNode] = []
         blocked: list[ClaimedNode] = []
         taken: set[int] = set()
@@ -327,15 +479,17 @@ class TraversalRepository:
             else:
                 blocked.append(node)
         if taken:
-            self.session.execute(
-                update(Resource)
-                .where(Resource.id.in_(sorted(taken)))
-                .values(locked_by=token)
-                .execution_options(synchronize_session=False)
-            )
+            rows = []
+            for node in got:
+                if node.resource_id in taken:
+                    values = starting(node) or {}
+                    rows.append({"id": node.resource_id, "locked_by": token, **values})
+            update_by_key(self.session, RESOURCES, ("id",), rows)
         if blocked:
-            self.session.execute(
-                update(N),
+            update_by_key(
+                self.session,
+                NODES,
+                NODE_KEY,
                 [
                     {
                         "traversal_id": n.key.traversal_id,
@@ -354,10 +508,9 @@ class TraversalRepository:
     def _cancel_nodes(self, pairs: Sequence[tuple[str, int]]) -> None:
         """Nodes of a traversal that stopped: never run, but counted as finished."""
         self.session.execute(
-            update(N)
+            update(NODES)
             .where(_key_in(pairs))
             .values(state=NodeState.CANCELLED, wake_key=None, wake_at=None)
-            .execution_options(synchronize_session=False)
         )
         by_traversal: dict[str, int] = defaultdict(int)
         for traversal_id, _ in pairs:
@@ -367,14 +520,10 @@ class TraversalRepository:
 
     def load_data(self, nodes: Sequence[ClaimedNode]) -> None:
         """Each node's resource data (a resource never acted on has none)."""
-        by_id = {n.resource_id: n for n in nodes if n.resource_action != "INIT"}
+        by_id = {n.resource_id: n for n in nodes if n.resource_action != "INIT" or n.woken_by}
         if not by_id:
             return
-        for rid, key, value in self.session.execute(
-            select(ResourceData.resource_id, ResourceData.key, ResourceData.value).where(
-                ResourceData.resource_id.in_(sorted(by_id))
-            )
-        ):
+        for rid, key, value in self.session.execute(DATA_OF, {"ids": sorted(by_id)}):
             by_id[rid].data[key] = value
 
     def load_peers(self, nodes: Sequence[ClaimedNode]) -> None:
@@ -384,13 +533,7 @@ class TraversalRepository:
             if node.requires:
                 wanted.setdefault(node.stack_id, set()).update(node.requires)
         for stack_id, names in wanted.items():
-            rows = self.session.execute(
-                select(Resource.name, Resource.reference_id, Resource.attributes).where(
-                    Resource.stack_id == stack_id,
-                    Resource.name.in_(sorted(names)),
-                    Resource.replaced_by.is_(None),
-                )
-            ).all()
+            rows = self.session.execute(PEERS_OF, {"stack": stack_id, "names": sorted(names)}).all()
             peers = {name: (ref, attrs or {}) for name, ref, attrs in rows}
             for node in nodes:
                 if node.stack_id == stack_id:
@@ -407,11 +550,7 @@ class TraversalRepository:
         # By primary key only: an index on the engine would walk its whole history.
         current = {
             (t, s): (state, engine, token)
-            for t, s, state, engine, token in self.session.execute(
-                select(N.traversal_id, N.seq, N.state, N.engine_id, N.lock_token).where(
-                    _key_in(pairs)
-                )
-            )
+            for t, s, state, engine, token in self._keyed(_owned, OWNED, pairs, {})
         }
         mine = []
         for result in results:
@@ -441,16 +580,13 @@ class TraversalRepository:
         ]
         for pairs, state in ((done, NodeState.DONE), (failed, NodeState.FAILED)):
             if pairs:
-                self.session.execute(
-                    update(N)
-                    .where(_key_in(pairs))
-                    .values(state=state, wake_key=None, wake_at=None)
-                    .execution_options(synchronize_session=False)
-                )
+                self._keyed(_finish, FINISH, pairs, {"state": state})
         parked = [r for r in results if r.park is not None]
         if parked:
-            self.session.execute(
-                update(N),
+            update_by_key(
+                self.session,
+                NODES,
+                NODE_KEY,
                 [
                     {
                         "traversal_id": r.node.key.traversal_id,
@@ -472,12 +608,7 @@ class TraversalRepository:
         """Remember how far claimed nodes got (kept across parking and takeovers)."""
         pairs = _pairs(keys)
         if pairs:
-            self.session.execute(
-                update(N)
-                .where(_key_in(pairs))
-                .values(progress=progress)
-                .execution_options(synchronize_session=False)
-            )
+            self.session.execute(update(NODES).where(_key_in(pairs)).values(progress=progress))
 
     def release_locks(self, held: Sequence[tuple[int, str | None]]) -> list[NodeKey]:
         """Let go of resource locks; wake the nodes waiting for them."""
@@ -485,10 +616,8 @@ class TraversalRepository:
         if not pairs:
             return []
         self.session.execute(
-            update(Resource)
-            .where(tuple_(Resource.id, Resource.locked_by).in_(pairs))
-            .values(locked_by=None)
-            .execution_options(synchronize_session=False)
+            RELEASE_LOCKS,
+            {"ids": sorted({rid for rid, _ in pairs}), "tokens": sorted({t for _, t in pairs})},
         )
         return self.wake([lock_key(rid) for rid, _ in pairs], "lock")
 
@@ -505,38 +634,22 @@ class TraversalRepository:
             by_amount[amount].append(seq)
         for amount, group in sorted(by_amount.items()):
             self.session.execute(
-                update(N)
-                .where(N.traversal_id == traversal_id, N.seq.in_(sorted(group)))
-                .values(pending=N.pending - amount)
-                .execution_options(synchronize_session=False)
+                COUNT_DOWN, {"t": traversal_id, "seqs": sorted(group), "amount": amount}
             )
-        ready = list(
+        ready = sorted(
             self.session.execute(
-                select(N.seq).where(
-                    N.traversal_id == traversal_id,
-                    N.seq.in_(sorted(decrements)),
-                    N.state == NodeState.WAITING,
-                    N.pending <= 0,
-                )
+                NOW_READY, {"t": traversal_id, "seqs": sorted(decrements)}
             ).scalars()
         )
-        if ready:
-            self.session.execute(
-                update(N)
-                .where(N.traversal_id == traversal_id, N.seq.in_(sorted(ready)))
-                .values(state=NodeState.READY)
-                .execution_options(synchronize_session=False)
-            )
-        return [NodeKey(traversal_id, seq) for seq in sorted(ready)]
+        return [NodeKey(traversal_id, seq) for seq in ready]
 
     def cancel_unstarted(self, traversal_id: str) -> int:
         """Nodes of a failed traversal whose prerequisites never finished: they will not
         start (nodes already dispatched go on, as in Heat)."""
         result = self.session.execute(
-            update(N)
+            update(NODES)
             .where(N.traversal_id == traversal_id, N.state == NodeState.WAITING)
             .values(state=NodeState.CANCELLED, wake_key=None, wake_at=None)
-            .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)
 
@@ -544,18 +657,15 @@ class TraversalRepository:
         """A user's cancel: the traversal stops; nodes not started never will; parked nodes
         are woken to record that they were cancelled."""
         self.session.execute(
-            update(Traversal)
-            .where(Traversal.id == traversal_id)
-            .values(state=TraversalState.CANCELLED)
+            update(TRAVERSALS).where(T.id == traversal_id).values(state=TraversalState.CANCELLED)
         )
         self.session.execute(
-            update(N)
+            update(NODES)
             .where(
                 N.traversal_id == traversal_id,
                 N.state.in_([NodeState.WAITING, NodeState.READY]),
             )
             .values(state=NodeState.CANCELLED)
-            .execution_options(synchronize_session=False)
         )
         return self._wake_where(
             and_(N.traversal_id == traversal_id, N.state == NodeState.PARKED), "cancel"
@@ -567,9 +677,12 @@ class TraversalRepository:
         """Make every node parked on one of ``keys`` READY, recording why."""
         if not keys:
             return []
-        return self._wake_where(
-            and_(N.wake_key.in_(sorted(set(keys))), N.state == NodeState.PARKED), reason
-        )
+        found = [
+            tuple(row) for row in self.session.execute(WAITING_ON, {"keys": sorted(set(keys))})
+        ]
+        if found:
+            self._keyed(_wake, WAKE, found, {"reason": reason})
+        return [NodeKey(t, s) for t, s in sorted(found)]
 
     def wake_nodes(self, keys: Sequence[NodeKey], reason: str) -> list[NodeKey]:
         """Wake these parked nodes (a deadline passed)."""
@@ -597,10 +710,9 @@ class TraversalRepository:
         if not found:
             return []
         self.session.execute(
-            update(N)
+            update(NODES)
             .where(_key_in(found), N.state == NodeState.PARKED)
             .values(state=NodeState.READY, woken_by=reason, wake_key=None, wake_at=None)
-            .execution_options(synchronize_session=False)
         )
         return [NodeKey(t, s) for t, s in sorted(found)]
 
@@ -612,15 +724,15 @@ class TraversalRepository:
         kind, _, rest = wait.key.partition(":")
         if kind == "stack":
             status = self.session.execute(
-                select(Stack.status).where(Stack.id == rest).with_for_update()
+                select(S.status).where(S.id == rest).with_for_update()
             ).scalar()
             return status != Status.IN_PROGRESS
         if kind == "hook":
             resource_id, _, hook = rest.partition(":")
             state = self.session.execute(
-                select(ResourceData.value).where(
-                    ResourceData.resource_id == int(resource_id),
-                    ResourceData.key == f"hook:{hook}",
+                select(D.value).where(
+                    D.resource_id == int(resource_id),
+                    D.key == f"hook:{hook}",
                 )
             ).scalar()
             self._lock_resource(int(resource_id))
@@ -632,7 +744,7 @@ class TraversalRepository:
 
     def _lock_resource(self, resource_id: int) -> int | None:
         return self.session.execute(
-            select(Resource.signals).where(Resource.id == resource_id).with_for_update()
+            select(R.signals).where(R.id == resource_id).with_for_update()
         ).scalar()
 
     def parked_deadlines(self) -> list[tuple[NodeKey, dt.datetime]]:
@@ -652,15 +764,15 @@ class TraversalRepository:
         ``all_ready`` every READY node of a running traversal is published again too (an
         in-process queue starts empty)."""
         stranded = self.session.execute(
-            select(N.traversal_id, N.seq, N.lock_token, N.resource_id, N.action, Traversal.state)
-            .join(Traversal, Traversal.id == N.traversal_id)
+            select(N.traversal_id, N.seq, N.lock_token, N.resource_id, N.action, T.state)
+            .join(Traversal, T.id == N.traversal_id)
             .where(N.state == NodeState.CLAIMED, N.engine_id.not_in(list(live_engines)))
         ).all()
         released = [row for row in stranded if row[5] == TraversalState.RUNNING]
         dead = [row for row in stranded if row[5] != TraversalState.RUNNING]
         if released:
             self.session.execute(
-                update(N)
+                update(NODES)
                 .where(
                     _key_in([(t, s) for t, s, *_ in released]),
                     # Still stranded: not finished or claimed anew since the select above.
@@ -668,7 +780,6 @@ class TraversalRepository:
                     N.engine_id.not_in(list(live_engines)),
                 )
                 .values(state=NodeState.READY, engine_id=None, lock_token=None)
-                .execution_options(synchronize_session=False)
             )
         if dead:
             self._cancel_nodes([(t, s) for t, s, *_ in dead])
@@ -677,8 +788,8 @@ class TraversalRepository:
         if all_ready:
             rows = self.session.execute(
                 select(N.traversal_id, N.seq)
-                .join(Traversal, Traversal.id == N.traversal_id)
-                .where(N.state == NodeState.READY, Traversal.state == TraversalState.RUNNING)
+                .join(Traversal, T.id == N.traversal_id)
+                .where(N.state == NodeState.READY, T.state == TraversalState.RUNNING)
                 .order_by(N.traversal_id, N.seq)
             ).all()
             recovery.publish = [NodeKey(t, s) for t, s in rows]
@@ -690,9 +801,9 @@ class TraversalRepository:
         """Traversals whose nodes are all finished but which were never closed."""
         return list(
             self.session.execute(
-                select(Traversal.id).where(
-                    Traversal.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
-                    Traversal.remaining <= 0,
+                select(T.id).where(
+                    T.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
+                    T.remaining <= 0,
                 )
             ).scalars()
         )
@@ -707,4 +818,4 @@ class TraversalRepository:
         )
 
     def delete_of_stack(self, stack_id: str) -> None:
-        self.session.execute(delete(Traversal).where(Traversal.stack_id == stack_id))
+        self.session.execute(delete(Traversal).where(T.stack_id == stack_id))

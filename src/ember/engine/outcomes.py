@@ -66,46 +66,42 @@ def shown_action(node: ClaimedNode) -> str:
     return Action.DELETE if node.action == CLEANUP else node.action
 
 
-def starting(
-    nodes: Sequence[ClaimedNode], engine_id: str
-) -> tuple[list[ResourceWrite], list[dict[str, Any]]]:
-    """Claimed nodes show their resources IN_PROGRESS (an UPDATE or CLEANUP only once it
-    turns out to act; a node resumed after an engine died or after parking is already
-    shown as started)."""
-    now = utcnow()
-    writes, events = [], []
-    for node in nodes:
-        if (
-            node.action in DEFERRED_START
-            or node.action == Action.SIGNAL
-            or node.cancelled
-            or node.progress is not None
-        ):
-            continue
-        if not (node.resource_action == node.action and node.resource_status == Status.IN_PROGRESS):
-            events.append(
-                node_event(
-                    node,
-                    node.action,
-                    Status.IN_PROGRESS,
-                    "state changed",
-                    node.physical_id,
-                    node.properties,
-                )
-            )
-        writes.append(
-            ResourceWrite(
-                node.resource_id,
-                {
-                    "action": node.action,
-                    "status": Status.IN_PROGRESS,
-                    "status_reason": "state changed",
-                    "engine_id": engine_id,
-                    "updated_at": now,
-                },
-            )
+def start_values(node: ClaimedNode, engine_id: str) -> dict[str, Any] | None:
+    """The columns a claimed node's resource shows as it starts: IN_PROGRESS (an UPDATE
+    or CLEANUP only once it turns out to act, a signal never; a node resumed after
+    parking already shows it)."""
+    if (
+        node.action in DEFERRED_START
+        or node.action == Action.SIGNAL
+        or node.cancelled
+        or node.progress is not None
+    ):
+        return None
+    return {
+        "action": node.action,
+        "status": Status.IN_PROGRESS,
+        "status_reason": "state changed",
+        "engine_id": engine_id,
+        "updated_at": utcnow(),
+    }
+
+
+def start_events(nodes: Sequence[ClaimedNode]) -> list[dict[str, Any]]:
+    """The IN_PROGRESS event of each node that starts showing (one taken over after an
+    engine died is already shown as started)."""
+    return [
+        node_event(
+            node,
+            node.action,
+            Status.IN_PROGRESS,
+            "state changed",
+            node.physical_id,
+            node.properties,
         )
-    return writes, events
+        for node in nodes
+        if start_values(node, "") is not None
+        and not (node.resource_action == node.action and node.resource_status == Status.IN_PROGRESS)
+    ]
 
 
 def started_late(

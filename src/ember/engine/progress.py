@@ -16,21 +16,28 @@ from collections.abc import Sequence
 
 from ember.common.failures import Failure
 from ember.common.states import Action, Scope, Status, TraversalState
-from ember.db.models import Traversal
-from ember.db.records import ClaimedNode, NodeKey, NodeResult, Progress, signal_key, stack_key
+from ember.db.records import (
+    ClaimedNode,
+    NodeKey,
+    NodeResult,
+    Progress,
+    TraversalRow,
+    signal_key,
+    stack_key,
+)
 from ember.db.unit import UnitOfWork
 from ember.engine import outcomes
 
 
 def claim(uow: UnitOfWork, engine_id: str, keys: Sequence[NodeKey]) -> list[ClaimedNode]:
     """Take READY nodes, load what running them needs, and show them started."""
-    claimed = uow.traversals.claim(engine_id, keys)
+    claimed = uow.traversals.claim(
+        engine_id, keys, lambda node: outcomes.start_values(node, engine_id)
+    )
     if claimed:
         uow.traversals.load_data(claimed)
         uow.traversals.load_peers(claimed)
-        writes, events = outcomes.starting(claimed, engine_id)
-        uow.resources.write(writes)
-        uow.events.add(events)
+        uow.events.add(outcomes.start_events(claimed))
     return claimed
 
 
@@ -103,7 +110,7 @@ def _advance(
 
 
 def _stack_failed(
-    uow: UnitOfWork, trav: Traversal, first: NodeResult, woken: list[NodeKey]
+    uow: UnitOfWork, trav: TraversalRow, first: NodeResult, woken: list[NodeKey]
 ) -> None:
     stack = uow.stacks.get(trav.stack_id)
     if stack is None or stack.current_traversal != trav.id:
@@ -115,7 +122,7 @@ def _stack_failed(
     woken.extend(uow.traversals.wake([stack_key(stack.id)], "child"))
 
 
-def close(uow: UnitOfWork, trav: Traversal, woken: list[NodeKey]) -> bool:
+def close(uow: UnitOfWork, trav: TraversalRow, woken: list[NodeKey]) -> bool:
     """End a traversal whose nodes are all finished; the nodes that waited for the stack
     to finish are added to ``woken``. True when a rollback should start."""
     if trav.scope == Scope.RESOURCE:
@@ -148,9 +155,7 @@ def close_if_empty(uow: UnitOfWork, traversal_id: str, empty: bool) -> list[Node
     its stack."""
     woken: list[NodeKey] = []
     if empty:
-        trav = uow.traversals.get(traversal_id)
-        assert trav is not None
-        close(uow, trav, woken)
+        close(uow, uow.traversals.lock(traversal_id), woken)
     return woken
 
 
