@@ -18,9 +18,11 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/heat-all
 
+# Type checks: strict for common/ and template/, everything else clean (pyproject.toml).
 lint: install
 	$(BIN)/ruff check src tests bench $(wildcard bin/*)
 	$(BIN)/ruff format --check src tests bench $(wildcard bin/*)
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest

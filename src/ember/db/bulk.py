@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, Update, and_, bindparam
+from sqlalchemy import CursorResult, Result, Table, Update, and_, bindparam
 from sqlalchemy.orm import Session
 
 # Built once per (table, keys, columns): building a statement costs more than running it.
@@ -41,3 +41,9 @@ def update_by_key(
             groups.setdefault(columns, []).append(bound)
     for columns, bound_rows in groups.items():
         session.execute(_statement(table, keys, columns), bound_rows)
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched."""
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount or 0)

@@ -13,12 +13,13 @@ from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from ember.common.timeutils import utcnow
-from ember.db.models import Event, Stack, Traversal
+from ember.db.bulk import affected
+from ember.db.models import Event, Stack, Traversal, table_of
 from ember.db.records import ClaimedNode
 from ember.db.stack_queries import STATUSES, after_marker, values_of
 
 STACK_TYPE = "OS::Heat::Stack"
-INSERT_EVENTS = Event.__table__.insert()
+INSERT_EVENTS = table_of(Event).insert()
 
 
 def stack_event(stack: Stack, action: str, status: str, reason: str) -> dict[str, Any]:
@@ -154,7 +155,7 @@ class EventRepository:
                 result = self.session.execute(
                     delete(Event).where(Event.stack_id == stack_id, Event.id <= boundary)
                 )
-                removed += int(result.rowcount or 0)
+                removed += affected(result)
         return removed
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -56,6 +57,13 @@ TABLE_OPTIONS = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a mapped class is stored in (typed as the Table it is)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _created() -> Mapped[dt.datetime]:

@@ -14,12 +14,12 @@ from ember.common import errors
 from ember.common.states import Action, Status
 from ember.common.timeutils import utcnow
 from ember.db.bulk import update_by_key
-from ember.db.models import Resource, ResourceData, Stack
+from ember.db.models import Resource, ResourceData, Stack, table_of
 from ember.db.records import ClaimedNode, ResourceWrite
 
 HOOK_KEY = "hook:"
-RESOURCES = Resource.__table__
-DATA = ResourceData.__table__
+RESOURCES = table_of(Resource)
+DATA = table_of(ResourceData)
 # Mapped attribute -> column, for writes given in attribute names (``metadata_``).
 COLUMNS = {attr.key: attr.columns[0].key for attr in Resource.__mapper__.column_attrs}
 _UPSERTS: dict[str, Any] = {}

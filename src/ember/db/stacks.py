@@ -218,7 +218,7 @@ class StackRepository:
         self.events.add([stack_event(stack, action, status, reason)])
 
     def set_tags(self, stack: Stack, tags: Sequence[str]) -> None:
-        self.session.execute(StackTag.__table__.delete().where(StackTag.stack_id == stack.id))
+        self.session.execute(delete(StackTag).where(StackTag.stack_id == stack.id))
         if tags:
             self.session.execute(insert(StackTag), [{"stack_id": stack.id, "tag": t} for t in tags])
         stack.tags = ",".join(tags) or None

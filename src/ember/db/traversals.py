@@ -18,13 +18,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Update, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import Select, Update, and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from ember.common.states import NodeState, Scope, Status, TraversalState
 from ember.common.timeutils import utcnow
-from ember.db.bulk import update_by_key
-from ember.db.models import Resource, ResourceData, Stack, Traversal, TraversalNode
+from ember.db.bulk import affected, update_by_key
+from ember.db.models import Resource, ResourceData, Stack, Traversal, TraversalNode, table_of
 from ember.db.records import (
     ClaimedNode,
     NodeKey,
@@ -37,14 +37,15 @@ from ember.db.records import (
 )
 
 # Tables, not mapped classes: these statements run for every resource action.
-NODES = TraversalNode.__table__
+NODES = table_of(TraversalNode)
 N = NODES.c
-TRAVERSALS = Traversal.__table__
+TRAVERSALS = table_of(Traversal)
 T = TRAVERSALS.c
-RESOURCES = Resource.__table__
+RESOURCES = table_of(Resource)
 R = RESOURCES.c
-S = Stack.__table__.c
-D = ResourceData.__table__.c
+STACKS = table_of(Stack)
+S = STACKS.c
+D = table_of(ResourceData).c
 NODE_KEY = ("traversal_id", "seq")
 # What a claimed node's resource shows as it starts: columns to set, or None.
 Starting = Callable[[ClaimedNode], Mapping[str, Any] | None]
@@ -117,7 +118,7 @@ def _load_claimed(nodes: Any) -> Select[Any]:
         .select_from(NODES)
         .join(TRAVERSALS, T.id == N.traversal_id)
         .join(RESOURCES, R.id == N.resource_id)
-        .join(Stack.__table__, S.id == T.stack_id)
+        .join(STACKS, S.id == T.stack_id)
         .where(nodes, N.lock_token == bindparam("token"))
     )
 
@@ -340,7 +341,7 @@ class TraversalRepository:
             .where(N.traversal_id == traversal_id, N.state == NodeState.PARKED)
             .values(state=NodeState.CANCELLED, wake_key=None, wake_at=None)
         )
-        dropped = int(result.rowcount or 0)
+        dropped = affected(result)
         if dropped:
             self._count_finished(traversal_id, dropped)
 
@@ -651,7 +652,7 @@ class TraversalRepository:
             .where(N.traversal_id == traversal_id, N.state == NodeState.WAITING)
             .values(state=NodeState.CANCELLED, wake_key=None, wake_at=None)
         )
-        return int(result.rowcount or 0)
+        return affected(result)
 
     def cancel(self, traversal_id: str) -> list[NodeKey]:
         """A user's cancel: the traversal stops; nodes not started never will; parked nodes
@@ -796,26 +797,3 @@ class TraversalRepository:
         else:
             recovery.publish = [NodeKey(t, s) for t, s, *_ in released] + woken
         return recovery
-
-    def stalled(self) -> list[str]:
-        """Traversals whose nodes are all finished but which were never closed."""
-        return list(
-            self.session.execute(
-                select(T.id).where(
-                    T.state.in_([TraversalState.RUNNING, TraversalState.FAILED]),
-                    T.remaining <= 0,
-                )
-            ).scalars()
-        )
-
-    def unfinished_count(self, traversal_id: str) -> int:
-        return int(
-            self.session.execute(
-                select(func.count())
-                .select_from(N)
-                .where(N.traversal_id == traversal_id, N.state.in_(UNFINISHED))
-            ).scalar_one()
-        )
-
-    def delete_of_stack(self, stack_id: str) -> None:
-        self.session.execute(delete(Traversal).where(T.stack_id == stack_id))

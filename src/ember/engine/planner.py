@@ -160,19 +160,19 @@ def update_nodes(
             )
         )
     for row in removed:
-        after = set()
+        before_delete: set[int] = set()
         for other in removed:
             if row.name in other.requires and other.uuid != row.uuid:
-                after.add(delete_seq[other.uuid])
+                before_delete.add(delete_seq[other.uuid])
         for other in current:
             if other.name in kept and row.name in other.requires:
-                after.add(forward[other.name])
+                before_delete.add(forward[other.name])
         nodes.append(
             NodeSpec(
                 delete_seq[row.uuid],
                 row.uuid,
                 Action.DELETE,
-                tuple(sorted(after)),
+                tuple(sorted(before_delete)),
                 {"deletion_policy": old_policies.get(row.name, "Delete")},
             )
         )

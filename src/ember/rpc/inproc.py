@@ -43,7 +43,7 @@ class InProcTransport:
         for message in messages:
             queue.put_nowait(message)
 
-    async def consume(self, topic: str, prefetch: int = 100) -> AsyncIterator[Delivery]:  # type: ignore[override]
+    async def consume(self, topic: str, prefetch: int = 100) -> AsyncIterator[Delivery]:
         queue = self._queues[topic]
         while True:
             message = await queue.get()

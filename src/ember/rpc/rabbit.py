@@ -166,7 +166,7 @@ class RabbitTransport:
             )
         )
 
-    async def consume(  # type: ignore[override]
+    async def consume(
         self, topic: str, prefetch: int = DEFAULT_PREFETCH
     ) -> AsyncIterator[Delivery]:
         if self._connection is None:

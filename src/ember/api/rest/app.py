@@ -95,7 +95,7 @@ def _allowed(app: FastAPI, path: str) -> list[str]:
     methods: set[str] = set()
     for route in _leaf_routes(app.router.routes):
         scope = {"type": "http", "path": path, "method": "GET"}
-        match, _ = route.matches(scope)  # type: ignore[attr-defined]
+        match, _ = route.matches(scope)
         if match != Match.NONE:
             methods.update(getattr(route, "methods", set()) or set())
     methods.discard("HEAD")

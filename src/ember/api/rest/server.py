@@ -51,5 +51,5 @@ def server(app: ASGIApp, listener: Listener, idle_timeout: int = 900) -> uvicorn
         lifespan="off",
     )
     srv = uvicorn.Server(config)
-    srv.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    srv.install_signal_handlers = lambda: None  # type: ignore[attr-defined]  # the caller owns signals
     return srv

@@ -106,7 +106,7 @@ async def list_stacks(tenant_id: str, request: Request) -> Response:
     unknown = [k for k in query if k not in LIST_QUERY]
     if unknown:
         raise HTTPError(400, f"Invalid filter parameters {unknown}")
-    filters = {k: query.getlist(k) for k in LIST_FILTERS if k in query}
+    filters: dict[str, list[Any]] = {k: query.getlist(k) for k in LIST_FILTERS if k in query}
     if "disable_rollback" in filters:
         filters["disable_rollback"] = [
             util.flag(v, "disable_rollback") for v in filters["disable_rollback"]

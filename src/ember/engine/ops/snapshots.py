@@ -20,7 +20,7 @@ from ember.rpc.api import Ctx, JSONMap
 
 
 def snapshot_view(row: Snapshot, *, with_data: bool = True) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "id": row.id,
         "name": row.name,
         "action": row.action,

@@ -182,7 +182,7 @@ def with_input_values(config: dict[str, Any], input_values: Mapping[str, Any]) -
     for declared in config.get("inputs") or []:
         item = dict(declared)
         held = item.get("value", item.get("default"))
-        value = remaining.pop(item.get("name"), held)
+        value = remaining.pop(str(item.get("name")), held)
         if value is not None:
             item["value"] = value
         inputs.append(item)

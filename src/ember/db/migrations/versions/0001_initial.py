@@ -11,6 +11,7 @@ same schema whatever the models later become.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,7 +28,7 @@ PROJECT = sa.String(64)
 ACTION = sa.String(16)
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-TABLE_OPTIONS = {
+TABLE_OPTIONS: dict[str, Any] = {
     "mysql_engine": "InnoDB",
     "mysql_charset": "utf8mb4",
     "mysql_collate": "utf8mb4_bin",
