@@ -73,7 +73,8 @@ class DefinitionCache:
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
             try:
-                stored = await self.db.read(load_stored, stack_id, raw_template_id)
+                # On the writer: the engine's own reads must not queue behind the API's.
+                stored = await self.db.run(load_stored, stack_id, raw_template_id)
                 future.set_result(definition_from(stored, self.region))
             except BaseException as exc:
                 self._cache.pop(key, None)

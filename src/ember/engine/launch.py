@@ -131,7 +131,7 @@ class Launcher:
     async def rollback(self, stack_id: str) -> None:
         """Undo a failed create (delete what it made) or update (back to the previous
         template)."""
-        stack = await self.db.read(_get_stack, stack_id)
+        stack = await self.db.run(_get_stack, stack_id)
         if stack is None:
             return
         current = await self.definitions.get(stack.id, stack.raw_template_id)

@@ -66,7 +66,8 @@ class NestedStacks:
         return Caller.engine(ctx.project_id)
 
     async def _state(self, stack_id: str) -> ChildState | None:
-        return await self.db.read(_child, stack_id)
+        # On the writer: the engine's own reads must not queue behind the API's.
+        return await self.db.run(_child, stack_id)
 
     async def _wait(self, ctx: ResourceContext, stack_id: str, action: str) -> None:
         """Return once the nested stack has finished ``action``; raise if it failed; park
@@ -122,7 +123,7 @@ class NestedStacks:
             limit = self.settings.max_nested_stack_depth
             if ctx.nested_depth >= limit:
                 raise errors.RequestLimitExceeded(f"Recursion depth exceeds {limit}.")
-            root = await self.db.read(_root_of, ctx.stack_id)
+            root = await self.db.run(_root_of, ctx.stack_id)
             # Errors in the nested definition keep their type (StackValidationFailed, ...).
             created = await self.stacks.create(
                 self._caller(ctx),
