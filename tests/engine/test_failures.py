@@ -3,9 +3,11 @@ and timeouts."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
-from tests.engine.conftest import EngineEnv
+from tests.engine.conftest import EngineEnv, start_env, stop_env
 from tests.engine.helpers import (
     brief,
     custom_env,
@@ -243,3 +245,46 @@ async def test_a_rolled_back_create_can_be_retried_by_update(env: EngineEnv) -> 
     stack = await update_and_wait(env, "retry", fixed)
     assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
     assert sorted(await physical_ids(env, "retry")) == ["after", "bad", "good"]
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    while not check():
+        await asyncio.sleep(0.01)
+
+
+async def test_a_rollback_the_failing_engine_did_not_start_is_started_by_the_next(
+    tmp_path: Path,
+) -> None:
+    """The engine that failed an update stops before starting its rollback: the next
+    engine to start (or to see it gone) starts it, once."""
+    url = f"sqlite:///{tmp_path / 'ember.sqlite'}"
+    first = await start_env(url)
+    dropped: list[tuple[str, str]] = []
+
+    async def stopped_first(stack_id: str, failed: str) -> None:
+        dropped.append((stack_id, failed))
+
+    first.engine.launcher.rollback = stopped_first  # type: ignore[method-assign]
+    first.engine.liveness.rollback = stopped_first
+    try:
+        await first.create("late", BEFORE, args={"disable_rollback": False})
+        await first.client.update_stack(first.ctx, "late", FAILING_UPDATE)
+        stack = await first.wait("late", "UPDATE")
+        assert stack["stack_status"] == "UPDATE_FAILED", stack["stack_status_reason"]
+        # The failing engine comes to its rollback once the failure is committed.
+        await asyncio.wait_for(_until(lambda: bool(dropped)), 10.0)
+        assert len(dropped) == 1
+    finally:
+        await stop_env(first)
+
+    second = await start_env(url)
+    try:
+        stack = await second.wait("late", "ROLLBACK")
+        assert stack["stack_status"] == "ROLLBACK_COMPLETE", stack["stack_status_reason"]
+        assert outputs(stack) == {"t": "one"}
+        evs = await events(second, "late")
+        assert [e["resource_status"] for e in evs if e["resource_name"] == "late"].count(
+            "ROLLBACK_IN_PROGRESS"
+        ) == 1
+    finally:
+        await stop_env(second)

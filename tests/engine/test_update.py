@@ -21,6 +21,7 @@ from tests.engine.helpers import (
     tres,
     update_and_wait,
     value_res,
+    wait_resource,
 )
 
 
@@ -351,3 +352,39 @@ async def test_an_invalid_update_changes_nothing(env: EngineEnv) -> None:
 async def test_updating_an_unknown_stack_is_not_found(env: EngineEnv) -> None:
     with pytest.raises(errors.EntityNotFound):
         await env.client.update_stack(env.ctx, "nowhere", hot({"t": tres()}))
+
+
+# Superseded mid-replacement ----------------------------------------------------------------
+
+
+async def _rows_by_name(env: EngineEnv, stack: str) -> dict[str, list[tuple[str, Any]]]:
+    shown = await env.client.show_stack(env.ctx, stack, resolve_outputs=False)
+
+    def read(uow: Any) -> list[Any]:
+        return uow.resources.of_stack(shown["id"])
+
+    found: dict[str, list[tuple[str, Any]]] = {}
+    for row in await env.db.run(read):
+        found.setdefault(row.name, []).append((f"{row.action}_{row.status}", row.replaced_by))
+    return found
+
+
+@pytest.mark.parametrize("second", ["three", "one"])
+async def test_update_superseded_mid_replacement_leaves_one_row(
+    env: EngineEnv, second: str
+) -> None:
+    """A second update while the first one's replacement is being made: whether it asks
+    for yet another value (``three``) or goes back to the original (``one``), the stack ends
+    with one row for the resource, nothing replaced left over."""
+    slow = {"update_replace": True, "action_wait_secs": {"create": 0.5}}
+    await env.create("supersede", hot({"t": tres("one", update_replace=True)}))
+    await env.client.update_stack(env.ctx, "supersede", hot({"t": tres("two", **slow)}))
+    await wait_resource(env, "supersede", "t", "CREATE_IN_PROGRESS")
+    stack = await update_and_wait(env, "supersede", hot({"t": tres(second, **slow)}))
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    rows = await _rows_by_name(env, "supersede")
+    assert len(rows["t"]) == 1, rows
+    [(state, replaced_by)] = rows["t"]
+    assert replaced_by is None and state.endswith("_COMPLETE"), rows
+    listed = await resources(env, "supersede", detail=True)
+    assert listed["t"]["attributes"]["output"] == second

@@ -167,6 +167,7 @@ class Recovery:
 
     publish: list[NodeKey] = field(default_factory=list)
     abandoned: list[tuple[int, str]] = field(default_factory=list)
+    rollbacks: list[tuple[str, str]] = field(default_factory=list)  # (stack, failed traversal)
 
 
 @dataclass(slots=True)
@@ -176,5 +177,6 @@ class Progress:
     ready: list[NodeKey] = field(default_factory=list)  # to publish
     claimed: list[ClaimedNode] = field(default_factory=list)  # to run here, unpublished
     finished: list[str] = field(default_factory=list)  # traversal ids that ended
-    rollbacks: list[str] = field(default_factory=list)  # stack ids to roll back
+    # (stack id, failed traversal id) of stacks to roll back
+    rollbacks: list[tuple[str, str]] = field(default_factory=list)
     deadlines: list[tuple[NodeKey, dt.datetime]] = field(default_factory=list)  # parked

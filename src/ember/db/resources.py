@@ -71,6 +71,17 @@ class ResourceRepository:
         """The stack's current resources (not replaced), oldest first."""
         return [r for r in self.of_stack(stack_id) if r.replaced_by is None]
 
+    def is_current(self, resource_id: int) -> bool:
+        """Whether the row is its name's current resource: not replaced, and not a
+        replacement left unfinished while the row it was to replace still stands."""
+        row = self.session.get(Resource, resource_id)
+        if row is None or row.replaced_by is not None:
+            return False
+        if row.replaces is None:
+            return True
+        original = self.session.get(Resource, row.replaces)
+        return original is None or original.replaced_by == row.id
+
     def get(self, resource_id: int) -> Resource | None:
         return self.session.get(Resource, resource_id)
 

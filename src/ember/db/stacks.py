@@ -117,6 +117,15 @@ class StackRepository:
         ).scalar()
         return root or stack_id
 
+    def child_named(self, owner_id: str, name: str) -> str | None:
+        """The live nested stack of that name under ``owner_id``, if there is one."""
+        found = self.session.execute(
+            select(Stack.id).where(
+                Stack.owner_id == owner_id, Stack.name == name, Stack.deleted_at.is_(None)
+            )
+        ).scalar()
+        return str(found) if found is not None else None
+
     def count_top_level(self, project_id: str) -> int:
         return int(
             self.session.execute(

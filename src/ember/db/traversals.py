@@ -345,6 +345,20 @@ class TraversalRepository:
         if dropped:
             self._count_finished(traversal_id, dropped)
 
+    def requested(self, traversal_id: str | None, request_key: str) -> bool:
+        """Whether ``traversal_id`` was started for ``request_key`` and is running or has
+        completed: asking for the same change again is then answered by it."""
+        if traversal_id is None:
+            return False
+        row = self.session.execute(
+            select(T.state, T.data).where(T.id == traversal_id)
+        ).one_or_none()
+        return (
+            row is not None
+            and (row.data or {}).get("request_key") == request_key
+            and row.state in (TraversalState.RUNNING, TraversalState.COMPLETE)
+        )
+
     def lock(self, traversal_id: str) -> TraversalRow:
         row = self.session.execute(LOCK_TRAVERSAL, {"t": traversal_id}).one()
         return TraversalRow(*row)
@@ -759,6 +773,22 @@ class TraversalRepository:
         return [(NodeKey(t, s), at) for t, s, at in rows]
 
     # Engines that stopped ----------------------------------------------------------------------
+
+    def pending_rollbacks(self) -> list[tuple[str, str]]:
+        """(stack id, traversal id) of failed operations that asked to roll back, all of
+        whose nodes have finished, still their stack's current operation: the rollback was
+        never started (the engine that was to start it stopped first)."""
+        rows = self.session.execute(
+            select(T.stack_id, T.id, T.data)
+            .join(STACKS, S.current_traversal == T.id)
+            .where(
+                T.state == TraversalState.FAILED,
+                T.remaining <= 0,
+                S.status == Status.FAILED,
+                S.deleted_at.is_(None),
+            )
+        ).all()
+        return [(s, t) for s, t, data in rows if (data or {}).get("rollback_on_failure")]
 
     def recoverable(self, live_engines: Sequence[str], *, all_ready: bool) -> Recovery:
         """Release nodes claimed by engines that stopped, and their resource locks. With

@@ -90,15 +90,21 @@ class Engine:
             concurrency=settings.executor_batch_size,
         )
         self.liveness = Liveness(
-            self.engine_id, db, transport, self.timers, settings.host, settings.heartbeat_interval
+            self.engine_id,
+            db,
+            transport,
+            self.timers,
+            settings.host,
+            settings.heartbeat_interval,
+            self.launcher.rollback,
         )
 
     async def _after(self, moved: Progress) -> None:
         """What follows the end of traversals: old events go, failed ones roll back."""
         if moved.finished:
             await self.db.run(_purge_events, moved.finished, self.settings.max_events_per_stack)
-        for stack_id in moved.rollbacks:
-            await self.launcher.rollback(stack_id)
+        for stack_id, failed in moved.rollbacks:
+            await self.launcher.rollback(stack_id, failed)
 
     async def start(self) -> None:
         self.worker.start()

@@ -80,6 +80,12 @@ class StackChange:
     action: str
     tags: list[str] | None
     node_data: dict[str, dict[str, Any]]
+    # A rollback: the failed traversal it undoes; it starts only while that one is still the
+    # stack's operation (the engine that failed it and one carrying on for it may both try).
+    undoes: str | None = None
+    # Names the change asked for: the same key asked again, while the traversal it started
+    # runs (or once it completed), starts nothing new.
+    request_key: str | None = None
 
 
 class Launcher:
@@ -128,15 +134,17 @@ class Launcher:
         """Suspend, resume or check every resource."""
         await self.publish(await self.db.run(action_tx, stack_id, action))
 
-    async def rollback(self, stack_id: str) -> None:
-        """Undo a failed create (delete what it made) or update (back to the previous
-        template)."""
+    async def rollback(self, stack_id: str, failed: str) -> None:
+        """Undo the ``failed`` traversal: a create (delete what it made) or an update (back
+        to the previous template), unless another operation has begun since."""
         stack = await self.db.run(_get_stack, stack_id)
-        if stack is None:
+        if stack is None or stack.current_traversal != failed:
             return
         current = await self.definitions.get(stack.id, stack.raw_template_id)
         if stack.prev_raw_template_id is None:
-            await self.delete(stack.id, current, Action.ROLLBACK)
+            await self.publish(
+                await self.db.run(delete_tx, stack.id, policies(current), Action.ROLLBACK, failed)
+            )
             return
         previous = await self.definitions.get(stack.id, stack.prev_raw_template_id)
         await self.update(
@@ -155,6 +163,7 @@ class Launcher:
                 action=Action.ROLLBACK,
                 tags=None,
                 node_data={},
+                undoes=failed,
             )
         )
 
@@ -219,9 +228,15 @@ def create_tx(uow: UnitOfWork, new: NewStack) -> list[NodeKey]:
 
 
 def delete_tx(
-    uow: UnitOfWork, stack_id: str, old_policies: dict[str, str], action: str
+    uow: UnitOfWork,
+    stack_id: str,
+    old_policies: dict[str, str],
+    action: str,
+    undoes: str | None = None,
 ) -> list[NodeKey]:
     stack = uow.stacks.lock(stack_id)
+    if undoes is not None and stack.current_traversal != undoes:
+        return []
     rows = uow.resources.of_stack(stack_id)
     stored = [planner.StoredResource(r.uuid, r.name, r.type, tuple(r.requires or ())) for r in rows]
     nodes = planner.delete_nodes(stored, old_policies, Action.DELETE)
@@ -239,11 +254,24 @@ def delete_tx(
 
 def update_tx(uow: UnitOfWork, change: StackChange) -> list[NodeKey]:
     stack = uow.stacks.lock(change.stack_id)
+    if change.undoes is not None and stack.current_traversal != change.undoes:
+        return []
+    if change.request_key is not None and uow.traversals.requested(
+        stack.current_traversal, change.request_key
+    ):
+        return []
     defn = change.defn
     raw_id = uow.stacks.add_template(*change.raw)
-    rows = uow.resources.live(stack.id)
-    stored = [planner.StoredResource(r.uuid, r.name, r.type, tuple(r.requires or ())) for r in rows]
-    kept = {r.name for r in rows}
+    # Every row, replaced ones too: what an earlier operation left behind is cleaned up.
+    rows = uow.resources.of_stack(stack.id)
+    stored = [
+        planner.StoredResource(
+            r.uuid, r.name, r.type, tuple(r.requires or ()), r.id, r.replaced_by, r.replaces
+        )
+        for r in rows
+    ]
+    standing, _ = planner.current_rows(stored)
+    kept = set(standing)
     new_uuids = {name: str(uuid.uuid4()) for name in defn.resources if name not in kept}
     requires = requirements(defn)
     uow.resources.add(
@@ -259,7 +287,9 @@ def update_tx(uow: UnitOfWork, change: StackChange) -> list[NodeKey]:
         ],
         None,
     )
-    uow.resources.set_requires({r.id: requires[r.name] for r in rows if r.name in defn.resources})
+    uow.resources.set_requires(
+        {r.id: requires[r.name] for r in standing.values() if r.name in defn.resources}
+    )
     nodes = planner.update_nodes(
         defn, stored, new_uuids, change.old_policies, raw_id, change.node_data
     )
@@ -282,6 +312,7 @@ def update_tx(uow: UnitOfWork, change: StackChange) -> list[NodeKey]:
             "stack_action": change.action,
             "rollback_on_failure": not change.disable_rollback and change.action == Action.UPDATE,
             "raw_template_id": raw_id,
+            **({"request_key": change.request_key} if change.request_key else {}),
         },
     )
     return ready + progress.close_if_empty(uow, traversal_id, not nodes)

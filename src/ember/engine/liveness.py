@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 
 from ember.common.timeutils import utcnow
 from ember.db.database import Database
@@ -33,12 +34,15 @@ def _unregister(uow: UnitOfWork, engine_id: str) -> None:
     uow.services.unregister(engine_id)
 
 
-def take_over(uow: UnitOfWork, interval: float, all_ready: bool) -> Recovery:
-    """Release nodes of dead engines; see ``TraversalRepository.recoverable``."""
+def take_over(uow: UnitOfWork, interval: float, all_ready: bool, gone: bool) -> Recovery:
+    """Release nodes of dead engines (see ``TraversalRepository.recoverable``); when an
+    engine has stopped (or this one starts), find the rollbacks it did not start."""
     alive = uow.services.live(utcnow() - dt.timedelta(seconds=interval * MISSED_BEATS))
     uow.services.forget_older_than(utcnow() - dt.timedelta(seconds=interval * MISSED_BEATS * 10))
     recovery = uow.traversals.recoverable(alive, all_ready=all_ready)
     uow.resources.fail_abandoned(recovery.abandoned)
+    if all_ready or gone or recovery.publish or recovery.abandoned:
+        recovery.rollbacks = uow.traversals.pending_rollbacks()
     return recovery
 
 
@@ -51,6 +55,7 @@ class Liveness:
         timers: Timers,
         host: str,
         interval: float,
+        rollback: Callable[[str, str], Awaitable[None]],
     ) -> None:
         self.engine_id = engine_id
         self.db = db
@@ -58,6 +63,7 @@ class Liveness:
         self.timers = timers
         self.host = host
         self.interval = interval
+        self.rollback = rollback
         self._task: asyncio.Task[None] | None = None
         self._alive: set[str] = set()
 
@@ -67,9 +73,14 @@ class Liveness:
         await self.timers.reload()
         self._task = asyncio.create_task(self._loop(), name="ember-liveness")
 
-    async def recover(self, *, all_ready: bool = False) -> int:
-        recovery = await self.db.run(take_over, self.interval, all_ready)
+    async def recover(self, *, all_ready: bool = False, gone: bool = False) -> int:
+        recovery = await self.db.run(take_over, self.interval, all_ready, gone)
         await publish_nodes(self.transport, recovery.publish)
+        for stack_id, failed in recovery.rollbacks:
+            try:
+                await self.rollback(stack_id, failed)
+            except Exception:
+                LOG.exception("rolling back stack %s failed", stack_id)
         return len(recovery.publish)
 
     async def _loop(self) -> None:
@@ -85,7 +96,7 @@ class Liveness:
                     await self.timers.reload()
                 beats += 1
                 if beats % MISSED_BEATS == 0 or gone:
-                    found = await self.recover()
+                    found = await self.recover(gone=bool(gone))
                     if found:
                         LOG.info("carrying on %d nodes of stopped engines", found)
             except Exception:

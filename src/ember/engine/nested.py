@@ -120,6 +120,12 @@ class NestedStacks:
         environment: Mapping[str, Any] | None = None,
     ) -> str:
         if ctx.physical_id is None:
+            # Made before, by a run of this node whose engine died before it noted the id:
+            # the name comes from the resource's own id, so it is this resource's stack.
+            ctx.physical_id = await self.db.run(_child_named, ctx.stack_id, ctx.physical_name())
+            if ctx.physical_id is not None:
+                await ctx.checkpoint()
+        if ctx.physical_id is None:
             limit = self.settings.max_nested_stack_depth
             if ctx.nested_depth >= limit:
                 raise errors.RequestLimitExceeded(f"Recursion depth exceeds {limit}.")
@@ -155,7 +161,11 @@ class NestedStacks:
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
     ) -> None:
+        target = _digest(stack_id, template, parameters, files, environment, timeout_mins)
+
         async def start() -> None:
+            # Keyed by what is asked: a node run again after its engine died, before it
+            # noted the start, finds the update running instead of superseding it.
             await self.stacks.update(
                 self._caller(ctx),
                 stack_id,
@@ -163,10 +173,9 @@ class NestedStacks:
                 params=dict(parameters),
                 files=dict(files),
                 environment=dict(environment or {}),
-                args={"timeout_mins": timeout_mins},
+                args={"timeout_mins": timeout_mins, "request_key": target},
             )
 
-        target = _digest(stack_id, template, parameters, files, environment, timeout_mins)
         await self._once(ctx, UPDATING_KEY, target, start, stack_id, Action.UPDATE)
 
     async def wait_nested(self, ctx: ResourceContext, stack_id: str, action: str) -> None:
@@ -228,6 +237,10 @@ def _child(uow: UnitOfWork, stack_id: str) -> ChildState | None:
         stack.deleted_at is not None,
         stack.failure,
     )
+
+
+def _child_named(uow: UnitOfWork, owner_id: str, name: str) -> str | None:
+    return uow.stacks.child_named(owner_id, name)
 
 
 def _root_of(uow: UnitOfWork, stack_id: str) -> str:

@@ -22,6 +22,32 @@ class StoredResource:
     name: str
     type: str
     requires: tuple[str, ...]
+    id: int = 0
+    replaced_by: int | None = None
+    replaces: int | None = None
+
+
+# Node data of a clean-up node for a row an earlier, unfinished operation left behind.
+LEFTOVER = "leftover"
+
+
+def current_rows(
+    rows: Sequence[StoredResource],
+) -> tuple[dict[str, StoredResource], list[StoredResource]]:
+    """Each name's current row, and the rows left over beside them: rows already replaced
+    whose clean-up never ran, and replacements begun but not finished (an operation that was
+    superseded, or whose engine died, leaves both). The current row is the one not replaced
+    that is not an unfinished replacement of another row still standing."""
+    standing = {r.id for r in rows if r.replaced_by is None}
+    current: dict[str, StoredResource] = {}
+    leftovers: list[StoredResource] = []
+    for row in rows:
+        unfinished = row.replaces is not None and row.replaces in standing
+        if row.replaced_by is not None or unfinished or row.name in current:
+            leftovers.append(row)
+        else:
+            current[row.name] = row
+    return current, leftovers
 
 
 def _order(names: Sequence[str], requires: Mapping[str, Sequence[str]]) -> list[str]:
@@ -119,9 +145,15 @@ def update_nodes(
     template_id: int,
     node_data: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[NodeSpec]:
-    """Nodes to bring ``current`` resources to ``defn``; ``new_uuids`` name added rows."""
-    kept = {r.name: r for r in current if r.name in defn.resources}
+    """Nodes to bring the stored rows (``current``: every row of the stack) to ``defn``;
+    ``new_uuids`` name added rows. A row left over by an earlier operation gets a clean-up
+    node of its own, run when its name's current row would be cleaned up: it deletes the row
+    unless, by then, the row has become the current one (a replacement the update went on
+    with)."""
+    standing, leftovers = current_rows(current)
+    kept = {n: r for n, r in standing.items() if n in defn.resources}
     removed = [r for r in current if r.name not in defn.resources]
+    stray = [r for r in leftovers if r.name in defn.resources]
     requires = {
         n: sorted(r for r in rd.requires if r in defn.resources) for n, rd in defn.resources.items()
     }
@@ -131,6 +163,8 @@ def update_nodes(
     base = len(order)
     cleanup = {name: base + i for i, name in enumerate(n for n in order if n in kept)}
     base += len(cleanup)
+    stray_seq = {r.uuid: base + i for i, r in enumerate(stray)}
+    base += len(stray)
     delete_seq = {r.uuid: base + i for i, r in enumerate(removed)}
     required_by: dict[str, list[str]] = {n: [] for n in defn.resources}
     for name, deps in requires.items():
@@ -157,6 +191,17 @@ def update_nodes(
                 CLEANUP,
                 tuple(sorted(after)),
                 {"deletion_policy": old_policies.get(name, "Delete")},
+            )
+        )
+    for row in stray:
+        after = [forward[row.name], *(forward[u] for u in required_by[row.name])]
+        nodes.append(
+            NodeSpec(
+                stray_seq[row.uuid],
+                row.uuid,
+                CLEANUP,
+                tuple(sorted(after)),
+                {"deletion_policy": old_policies.get(row.name, "Delete"), LEFTOVER: True},
             )
         )
     for row in removed:

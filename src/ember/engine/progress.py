@@ -106,7 +106,7 @@ def _advance(
     if uow.traversals.count_finished(trav, count) <= 0:
         progress.finished.append(traversal_id)
         if close(uow, trav, progress.ready):
-            progress.rollbacks.append(trav.stack_id)
+            progress.rollbacks.append((trav.stack_id, trav.id))
 
 
 def _stack_failed(

@@ -31,6 +31,7 @@ from ember.engine.plan import (
     plan,
     replacement,
 )
+from ember.engine.planner import LEFTOVER
 from ember.engine.plugins import PluginRegistry
 from ember.engine.resource import (
     Parked,
@@ -489,7 +490,11 @@ class NodeRunner:
 
     async def _delete(self, node: ClaimedNode, defn: StackDefinition) -> Outcome:
         if node.action == CLEANUP and node.replaced_by is None:
-            return Outcome(node, success=True, silent=True)
+            # A row left over by an earlier operation goes unless the update went on with it
+            # (then it is current now); the current row goes only once replaced.
+            leftover = node.node_data.get(LEFTOVER)
+            if not leftover or await self.db.run(_is_current, node.resource_id):
+                return Outcome(node, success=True, silent=True)
         if node.action == CLEANUP:
             await self._starts.submit(node)
         policy = node.node_data.get("deletion_policy", "Delete")
@@ -532,6 +537,10 @@ class NodeRunner:
 
 
 # Units of work -------------------------------------------------------------------------------
+
+
+def _is_current(uow: UnitOfWork, resource_id: int) -> bool:
+    return uow.resources.is_current(resource_id)
 
 
 def _checkpoint(

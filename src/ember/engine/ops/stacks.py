@@ -247,6 +247,11 @@ class StackOps:
         disable_rollback = args.get("disable_rollback")
         if disable_rollback is None:
             disable_rollback = stack.disable_rollback
+        request_key = args.get("request_key")
+        if request_key is not None and await self.db.run(
+            _requested, stack.current_traversal, str(request_key)
+        ):
+            return identity_of(stack)
         await self.launcher.supersede(stack)
         await self.launcher.update(
             StackChange(
@@ -266,6 +271,7 @@ class StackOps:
                 action=args.get("action", Action.UPDATE),
                 tags=tags_of(args["tags"]) if "tags" in args else None,
                 node_data={n: {"restore": d} for n, d in (args.get("restore") or {}).items()},
+                request_key=str(request_key) if request_key is not None else None,
             )
         )
         return identity_of(stack)
@@ -354,8 +360,8 @@ class StackOps:
         if traversal:
             await self.launcher.cancel_running(traversal)
         await self.launcher.publish(woken)
-        if rollback:
-            await self.launcher.rollback(stack.id)
+        if rollback and traversal:
+            await self.launcher.rollback(stack.id, traversal)
 
     # Reads ----------------------------------------------------------------------------
 
@@ -552,3 +558,7 @@ def _files(uow: UnitOfWork, raw_template_id: int) -> JSONMap:
 
 def _peers(uow: UnitOfWork, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
     return uow.resources.peers_of(stack_id)
+
+
+def _requested(uow: UnitOfWork, traversal_id: str | None, request_key: str) -> bool:
+    return uow.traversals.requested(traversal_id, request_key)
