@@ -3,6 +3,12 @@
 The parent binds the listening socket (if any), forks the workers, restarts a worker that
 dies, and passes SIGTERM/SIGINT on to them. A worker is a fresh asyncio program: nothing
 with threads or open connections is created in the parent before the fork.
+
+A worker stops as on SIGTERM when its parent dies, however it dies (SIGKILL included): the
+parent alone holds the write end of a pipe whose read end every worker watches, and the
+kernel closes it with the parent, so the workers see end-of-file. Nothing is ever written
+to it. (``PR_SET_PDEATHSIG`` would follow the parent's thread rather than its process, and
+is Linux only.) A restarted parent therefore never finds the old workers still consuming.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import uvloop
@@ -29,6 +36,17 @@ LOG = logging.getLogger(__name__)
 # A worker that dies sooner than this after starting is restarted only after a pause, so a
 # broken configuration does not spin.
 QUICK_DEATH = 5.0
+
+
+@dataclass
+class _Supervision:
+    """In a worker: the read end of the pipe its parent holds open (None in a parent or a
+    process running alone)."""
+
+    parent_pipe: int | None = None
+
+
+_SUPERVISION = _Supervision()
 
 
 def broker_settings(argv: Sequence[str] | None, prog: str, why: str) -> Settings:
@@ -76,10 +94,14 @@ def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
         return worker()
     stopping = False
     children: dict[int, float] = {}
+    # Both ends are closed on exec (PEP 446): only forked workers inherit them.
+    watched, held = os.pipe()
 
     def spawn() -> None:
         pid = os.fork()
         if pid == 0:
+            os.close(held)  # from now on only the parent holds it open
+            _SUPERVISION.parent_pipe = watched
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, signal.SIG_DFL)
             code = 1
@@ -147,9 +169,20 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
 
 
 def stop_event() -> asyncio.Event:
-    """An event set by SIGTERM or SIGINT in the running loop."""
+    """An event set by SIGTERM or SIGINT in the running loop, or, in a worker, when its
+    parent has gone."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    pipe = _SUPERVISION.parent_pipe
+    if pipe is not None:
+
+        def parent_gone() -> None:
+            loop.remove_reader(pipe)
+            LOG.error("worker %d: its parent process has gone; stopping", os.getpid())
+            stop.set()
+
+        # Readable only at end-of-file: the parent never writes.
+        loop.add_reader(pipe, parent_gone)
     return stop
