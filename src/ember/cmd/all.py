@@ -96,7 +96,13 @@ def _rest_api(settings: Settings, db: Database, transport: Transport) -> Any:
         settings.heat_api.bind_port,
         flavor,
     )
-    return server(app, settings.heat_api, settings.client_socket_timeout)
+    return server(
+        app,
+        settings.heat_api,
+        settings.client_socket_timeout,
+        trusted_proxies=settings.forwarded_allow_ips,
+        max_header_line=settings.max_header_line,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,7 +42,13 @@ async def serve(settings: Settings, sock: socket.socket) -> None:
         return await transport.healthy() and await engine.healthy()
 
     app = create_app(settings, engine, health, keystone)
-    api = server(app, settings.heat_api, settings.client_socket_timeout)
+    api = server(
+        app,
+        settings.heat_api,
+        settings.client_socket_timeout,
+        trusted_proxies=settings.forwarded_allow_ips,
+        max_header_line=settings.max_header_line,
+    )
     serving = asyncio.create_task(api.serve(sockets=[sock]))
     print(f"{PROG} ready", flush=True)
     await stop.wait()

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ember.common import errors
+from ember.common import errors, nesting
 
 DEFAULT_MAX_SIZE = 524_288
-MAX_DEPTH = 100
+MAX_DEPTH = nesting.MAX_DEPTH
 # How many nodes a document may expand to through aliases, per byte of text. Honest
 # documents expand at most a few times; bombs expand by orders of magnitude.
 MAX_EXPANSION_PER_BYTE = 4

@@ -30,6 +30,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # As Heat's router: a path with a trailing slash (or one that ends in one once
+        # decoded, ``..%2F``) is not found, never redirected.
+        redirect_slashes=False,
     )
     app.state.engine = engine
     app.state.settings = settings

@@ -27,7 +27,7 @@ async def validate(tenant_id: str, request: Request) -> Response:
                 "fetching templates from URLs is disabled.",
             )
         raise HTTPError(400, "No template specified")
-    fields = _engine_fields(data)
+    fields = _engine_fields(data, util.max_template_size(request))
     query = request.query_params
     ignore = [e for e in (query.get("ignore_errors") or "").split(",") if e]
     result = await util.engine(request).validate_template(

@@ -1,5 +1,6 @@
 """The ASGI layer in front of the routes: request ids, version negotiation, health checks,
-authentication and body limits (what Heat's paste pipeline does)."""
+authentication and body limits (what Heat's paste pipeline does). ``HEAD`` is answered as
+``GET`` is, without the body (the server leaves it out)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ember.api.rest import context as ctxmod
 from ember.api.rest.faults import Forbidden, HTTPError, fault_response
 from ember.common import errors
+from ember.common.nesting import MAX_DEPTH, nested_deeper_than
 
 VERSION_PATH = re.compile(r"^/v1(?:\.0)?(?=/|$)")
 Health = Callable[[], Awaitable[bool]]
+# The widest identities the database stores (project and user ids, user names).
+IDENTITY_LIMITS = {"project id": 64, "user id": 64, "user name": 255}
 
 
 def versions_document(request: Request) -> JSONResponse:
@@ -55,6 +59,9 @@ class HeatMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["method"] == "HEAD":
+            # Routed as GET; the server still knows the request was HEAD and sends no body.
+            scope = {**scope, "method": "GET"}
         request_id = f"req-{uuid.uuid4()}"
         header = (b"x-openstack-request-id", request_id.encode())
 
@@ -97,6 +104,7 @@ class HeatMiddleware:
         parts = path.strip("/").split("/")
         tenant = parts[1] if len(parts) > 1 else None
         context = await self._context(request, tenant, request_id)
+        _check_identity(context)
         if tenant is not None and tenant != context.project_id:
             if not context.is_admin:
                 raise Forbidden()
@@ -158,6 +166,20 @@ class _Unauthorized401(HTTPError):
         super().__init__(401, "Authentication required", "HTTPUnauthorized", headers)
 
 
+def _check_identity(context: ctxmod.RequestContext) -> None:
+    """The caller's identity fits the columns that record it (it may come from headers)."""
+    for what, value in (
+        ("project id", context.project_id),
+        ("user id", context.user_id),
+        ("user name", context.username),
+    ):
+        limit = IDENTITY_LIMITS[what]
+        if len(value) > limit:
+            raise HTTPError(
+                400, f"The {what} ({len(value)} characters) is longer than {limit} characters."
+            )
+
+
 def json_body(raw: bytes, content_type: str | None) -> Any:
     """Heat parses a body as JSON only when it looks like a JSON object."""
     kind = (content_type or "application/json").split(";")[0].strip().lower()
@@ -168,10 +190,19 @@ def json_body(raw: bytes, content_type: str | None) -> Any:
     ):
         return None
     try:
-        return orjson.loads(raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise HTTPError(
             400,
             f"The server could not comply with the request since it is either "
             f"malformed or otherwise incorrect: {exc}",
         ) from None
+    # Each member (a template, an environment, parameters...) nests no deeper than a
+    # document may; deeper ones could not be passed on to the engines either.
+    if isinstance(data, dict) and raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
+        for key, value in data.items():
+            if nested_deeper_than(value, MAX_DEPTH):
+                raise HTTPError(
+                    400, f"The {key!r} of the request is nested more than {MAX_DEPTH} levels deep."
+                )
+    return data

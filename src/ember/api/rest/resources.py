@@ -55,6 +55,7 @@ async def list_resources(
     unknown = [k for k in query if k not in (*RESOURCE_FILTERS, "nested_depth", "with_detail")]
     if unknown:
         raise HTTPError(400, f"Invalid filter parameters {unknown}")
+    util.check_value_counts(request)
     filters = {k: query.getlist(k) for k in RESOURCE_FILTERS if k in query}
     listed = await util.engine(request).list_resources(
         util.rpc_ctx(request),
@@ -135,6 +136,7 @@ def _event_params(request: Request) -> dict[str, Any]:
     ]
     if unknown:
         raise HTTPError(400, f"Invalid filter parameters {unknown}")
+    util.check_value_counts(request)
     sort_dir = query.get("sort_dir", "desc")
     if sort_dir.lower() not in ("asc", "desc"):
         raise HTTPError(400, "Unknown sort direction, must be 'desc' or 'asc'")

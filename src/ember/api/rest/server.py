@@ -1,13 +1,25 @@
-"""Serving heat-api with uvicorn inside an existing event loop."""
+"""Serving heat-api with uvicorn inside an existing event loop.
+
+A request uvicorn cannot parse (a garbled request line, a bad ``Content-Length``, a header
+line longer than ``max_header_line``) never reaches the application; it is still answered
+with Heat's JSON fault body, by uvicorn's own HTTP/1.1 protocol with that one answer
+replaced.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
 
+import orjson
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ember.api.rest.faults import fault_body
 from ember.common.settings import Listener
 
 LOG = logging.getLogger(__name__)
@@ -33,20 +45,88 @@ def check_noauth(flavor: str | None, listener: Listener, allow_remote: bool, nam
 
 # uvicorn has no "forever": a day stands for Heat's 0.
 FOREVER_S = 86_400
+# Header fields a request may carry, as many as Apache httpd takes by default.
+MAX_HEADER_FIELDS = 100
 
 
-def server(app: ASGIApp, listener: Listener, idle_timeout: int = 900) -> uvicorn.Server:
+class _HeaderRefused(Exception):
+    """Raised from the parser's header callback; the parser reports it as a parse error."""
+
+
+class FaultingHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, refusing over-long or too many header lines and
+    answering every request it cannot parse with Heat's fault body, not plain text."""
+
+    max_header_line = 16384
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Why the header callback refused the request, for the answer.
+        self._refusal: str | None = None
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._refusal = None
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if len(self.headers) >= MAX_HEADER_FIELDS:
+            self._refusal = f"Too many header fields (at most {MAX_HEADER_FIELDS})."
+            raise _HeaderRefused(self._refusal)
+        line = len(name) + len(value) + 2
+        if line > self.max_header_line:
+            shown = name.decode("latin-1")[:64] or "(continued)"
+            self._refusal = (
+                f"Header line too long: {shown} ({line} bytes, at most {self.max_header_line})."
+            )
+            raise _HeaderRefused(self._refusal)
+        super().on_header(name, value)
+
+    def send_400_response(self, msg: str) -> None:
+        message = self._refusal or msg
+        body = orjson.dumps(fault_body(400, "HTTPBadRequest", message))
+        lines = [b"HTTP/1.1 400 Bad Request\r\n"]
+        for name, value in self.server_state.default_headers:
+            lines.append(name + b": " + value + b"\r\n")
+        lines += [
+            b"content-type: application/json\r\n",
+            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+            b"x-openstack-request-id: req-" + str(uuid.uuid4()).encode("ascii") + b"\r\n",
+            b"connection: close\r\n\r\n",
+            body,
+        ]
+        self.transport.write(b"".join(lines))
+        self.transport.close()
+
+
+def _protocol(max_header_line: int) -> type[FaultingHttpProtocol]:
+    if max_header_line == FaultingHttpProtocol.max_header_line:
+        return FaultingHttpProtocol
+    return type(
+        "FaultingHttpProtocol", (FaultingHttpProtocol,), {"max_header_line": max_header_line}
+    )
+
+
+def server(
+    app: ASGIApp,
+    listener: Listener,
+    idle_timeout: int = 900,
+    *,
+    trusted_proxies: Sequence[str] = ("127.0.0.1", "::1"),
+    max_header_line: int = FaultingHttpProtocol.max_header_line,
+) -> uvicorn.Server:
     """``idle_timeout``: how long a kept-alive connection may idle (Heat's
     ``client_socket_timeout``). Far longer than clients poll, so a poll never races the
-    server closing the connection it reuses."""
+    server closing the connection it reuses. ``trusted_proxies``: the addresses whose
+    ``X-Forwarded-For``/``-Proto`` are believed."""
     config = uvicorn.Config(
         app,
         host=listener.bind_host,
         port=listener.bind_port,
+        http=_protocol(max_header_line),
         timeout_keep_alive=idle_timeout or FOREVER_S,
         log_level="warning",
         proxy_headers=True,
-        forwarded_allow_ips="*",
+        forwarded_allow_ips=list(trusted_proxies),
         access_log=False,
         lifespan="off",
     )

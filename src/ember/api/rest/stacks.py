@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,12 +15,15 @@ from starlette.responses import Response
 from ember.api.rest import util
 from ember.api.rest.faults import HTTPError
 from ember.api.rest.schemas import LIST_FILTERS, QUERIES, STACK_BODY, body_doc
+from ember.common import errors
 
 router = APIRouter()
 PREFIX = "/v1/{tenant_id}/stacks"
 SAFE_NAME = re.compile(r"[A-Za-z0-9_.~-]+")
 # What GET /stacks takes, as its OpenAPI description declares it.
 LIST_QUERY = QUERIES[("get", PREFIX)]
+# Query parameters holding a comma-separated list of tags.
+TAG_FILTERS = ("tags", "tags_any", "not_tags", "not_tags_any")
 SUB_PATHS = (
     "resources",
     "events",
@@ -74,7 +78,35 @@ def _stack_args(data: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-def _engine_fields(data: dict[str, Any]) -> dict[str, Any]:
+def _check_sizes(data: dict[str, Any], limit: int) -> None:
+    """``max_template_size`` for every document of a request however it is given: a
+    template or environment sent as a JSON object counts as its JSON text, and each file
+    (a nested template, an environment file, a script read by ``get_file``) counts too."""
+    adopt = data.get("adopt_stack_data")
+    documents: list[tuple[str, Any]] = [
+        ("Template", data.get("template")),
+        ("Environment", data.get("environment")),
+        ("Template", adopt.get("template") if isinstance(adopt, dict) else None),
+    ]
+    files = data.get("files")
+    if isinstance(files, dict):
+        documents += [(f"File {name}", content) for name, content in files.items()]
+    for what, document in documents:
+        if document is None:
+            continue
+        size = len(
+            document.encode("utf-8", "replace")
+            if isinstance(document, str)
+            else (orjson.dumps(document))
+        )
+        if size > limit:
+            raise errors.RequestLimitExceeded(
+                f"{what} size ({size} bytes) exceeds maximum allowed size ({limit} bytes)."
+            )
+
+
+def _engine_fields(data: dict[str, Any], max_template_size: int) -> dict[str, Any]:
+    _check_sizes(data, max_template_size)
     parameters = data.get("parameters") or {}
     files = data.get("files") or {}
     env_files = data.get("environment_files")
@@ -106,11 +138,15 @@ async def list_stacks(tenant_id: str, request: Request) -> Response:
     unknown = [k for k in query if k not in LIST_QUERY]
     if unknown:
         raise HTTPError(400, f"Invalid filter parameters {unknown}")
+    util.check_value_counts(request, TAG_FILTERS)
     filters: dict[str, list[Any]] = {k: query.getlist(k) for k in LIST_FILTERS if k in query}
     if "disable_rollback" in filters:
         filters["disable_rollback"] = [
             util.flag(v, "disable_rollback") for v in filters["disable_rollback"]
         ]
+    if "timeout_mins" in filters:
+        # An integer column: PostgreSQL compares it with integers only.
+        filters["timeout_mins"] = [util.integer(v, "timeout_mins") for v in filters["timeout_mins"]]
     limit = util.integer(query.get("limit"), "limit")
     sort_dir = query.get("sort_dir")
     if sort_dir is not None and sort_dir.lower() not in ("asc", "desc"):
@@ -170,7 +206,10 @@ async def create_stack(tenant_id: str, request: Request) -> Response:
     ):
         raise HTTPError(400, "No template specified")
     created = await util.engine(request).create_stack(
-        util.rpc_ctx(request), name, args=_stack_args(data), **_engine_fields(data)
+        util.rpc_ctx(request),
+        name,
+        args=_stack_args(data),
+        **_engine_fields(data, util.max_template_size(request)),
     )
     location = util.stack_url(request, created["stack_name"], created["stack_id"])
     body = {"stack": {"id": created["stack_id"], "links": [{"href": location, "rel": "self"}]}}
@@ -184,7 +223,10 @@ async def preview_stack(tenant_id: str, request: Request) -> Response:
     if not name:
         raise HTTPError(400, "No stack name specified")
     stack = await util.engine(request).preview_stack(
-        util.rpc_ctx(request), name, args=_stack_args(data), **_engine_fields(data)
+        util.rpc_ctx(request),
+        name,
+        args=_stack_args(data),
+        **_engine_fields(data, util.max_template_size(request)),
     )
     stack["links"] = util.stack_links(request, name, stack["id"])
     return util.json({"stack": stack})
@@ -265,7 +307,11 @@ async def _update(request: Request, stack_name: str, stack_id: str, *, patch: bo
     if patch:
         args["existing"] = True
     await util.engine(request).update_stack(
-        util.rpc_ctx(request), stack_name, stack_id=stack_id, args=args, **_engine_fields(data)
+        util.rpc_ctx(request),
+        stack_name,
+        stack_id=stack_id,
+        args=args,
+        **_engine_fields(data, util.max_template_size(request)),
     )
 
 
@@ -300,7 +346,11 @@ async def _preview_update(
     if patch:
         args["existing"] = True
     changes = await util.engine(request).preview_update_stack(
-        util.rpc_ctx(request), stack_name, stack_id=stack_id, args=args, **_engine_fields(data)
+        util.rpc_ctx(request),
+        stack_name,
+        stack_id=stack_id,
+        args=args,
+        **_engine_fields(data, util.max_template_size(request)),
     )
     return util.json(changes)
 

@@ -18,6 +18,10 @@ TRUE = {"true", "1", "yes", "on", "t", "y"}
 # The largest count or timeout taken (a signed 32-bit column, as in Heat's database).
 MAX_INT = 2**31 - 1
 FALSE = {"false", "0", "no", "off", "f", "n"}
+# The most values a list query takes for one filter (repeated, or comma-separated tags):
+# each becomes a term of the database query, whose size every database bounds (SQLite's
+# expression depth most tightly). Every filter of a query at this bound is still served.
+MAX_FILTER_VALUES = 100
 
 
 def context(request: Request) -> RequestContext:
@@ -30,6 +34,10 @@ def rpc_ctx(request: Request, **extra: Any) -> dict[str, Any]:
 
 def engine(request: Request) -> Any:
     return request.app.state.engine
+
+
+def max_template_size(request: Request) -> int:
+    return int(request.app.state.settings.max_template_size)
 
 
 def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -78,6 +86,23 @@ def integer(value: str | None, name: str) -> int | None:
     if number > MAX_INT:
         raise HTTPError(400, f"{name} needs to be at most {MAX_INT}")
     return number
+
+
+def check_value_counts(request: Request, comma_lists: tuple[str, ...] = ()) -> None:
+    """Refuse a query giving one parameter more than ``MAX_FILTER_VALUES`` values; the
+    parameters named in ``comma_lists`` count the comma-separated items of their value."""
+    query = request.query_params
+    for name in set(query.keys()):
+        values = query.getlist(name)
+        if name in comma_lists:
+            count = len([item for item in (query.get(name) or "").split(",") if item])
+        else:
+            count = len(values)
+        if count > MAX_FILTER_VALUES:
+            raise HTTPError(
+                400,
+                f"Too many values for {name!r}: {count} given, at most {MAX_FILTER_VALUES}.",
+            )
 
 
 def base(request: Request) -> str:
