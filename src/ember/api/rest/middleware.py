@@ -4,6 +4,7 @@ authentication and body limits (what Heat's paste pipeline does). ``HEAD`` is an
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from ember.api.rest.faults import Forbidden, HTTPError, fault_response
 from ember.common import errors
 from ember.common.nesting import MAX_DEPTH, nested_deeper_than
 
+LOG = logging.getLogger(__name__)
 VERSION_PATH = re.compile(r"^/v1(?:\.0)?(?=/|$)")
 Health = Callable[[], Awaitable[bool]]
 # The widest identities the database stores (project and user ids, user names).
@@ -74,6 +76,11 @@ class HeatMiddleware:
         try:
             response = await self._route(scope, request_id)
         except errors.EmberError as exc:
+            response = fault_response(exc)
+        except Exception as exc:
+            # Failing below the routes (a health probe, the token check) is still answered
+            # with the fault body, as the routes' own failures are, not by the server.
+            LOG.exception("%s %s failed", scope["method"], scope["path"])
             response = fault_response(exc)
         if response is not None:
             await response(scope, receive, send_with_id)

@@ -74,7 +74,7 @@ class FaultingHttpProtocol(HttpToolsProtocol):
             raise _HeaderRefused(self._refusal)
         line = len(name) + len(value) + 2
         if line > self.max_header_line:
-            shown = name.decode("latin-1")[:64] or "(continued)"
+            shown = name.decode("latin-1")[:64]
             self._refusal = (
                 f"Header line too long: {shown} ({line} bytes, at most {self.max_header_line})."
             )
