@@ -94,11 +94,10 @@ def _check_sizes(data: dict[str, Any], limit: int) -> None:
     for what, document in documents:
         if document is None:
             continue
-        size = len(
-            document.encode("utf-8", "replace")
-            if isinstance(document, str)
-            else (orjson.dumps(document))
-        )
+        if isinstance(document, str):
+            size = len(document.encode("utf-8", "replace"))
+        else:
+            size = len(orjson.dumps(document))
         if size > limit:
             raise errors.RequestLimitExceeded(
                 f"{what} size ({size} bytes) exceeds maximum allowed size ({limit} bytes)."
