@@ -20,8 +20,9 @@ ALLOWED = {
     "db": {"db", "common"},
     "rpc": {"rpc", "common"},
     "resources": {"resources", "engine", "template", "common"},
-    "engine": {"engine", "template", "resources", "db", "rpc", "common"},
-    "api": {"api", "rpc", "common"},
+    "policy": {"policy", "common"},
+    "engine": {"engine", "template", "resources", "db", "rpc", "policy", "common"},
+    "api": {"api", "rpc", "policy", "common"},
     "client": {"client", "common"},
     "cmd": None,  # entry points may import everything
 }

@@ -22,6 +22,7 @@ so names follow Heat's.
     │   └── NotSupported
     ├── StackExists                          409
     ├── ActionInProgress                     409
+    ├── Forbidden                            403 (policy refused the rule or type named)
     └── EntityNotFound                       404
 
 An error crosses process boundaries (RPC, a nested stack's failure) as data: the name of
@@ -144,6 +145,12 @@ class StackExists(EmberError):
 
 class ActionInProgress(EmberError):
     msg_fmt = "Stack %(stack_name)s already has an action (%(action)s) in progress."
+
+
+class Forbidden(EmberError):
+    """The policy does not let the caller do this (Heat's message names the rule)."""
+
+    msg_fmt = "You are not authorized to use %(action)s."
 
 
 class EntityNotFound(EmberError):

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ember.common.timeutils import utcnow
-from ember.db.models import SoftwareConfig, SoftwareDeployment
+from ember.db.models import Resource, SoftwareConfig, SoftwareDeployment, Stack
 from ember.db.stack_queries import after_marker
 
 
@@ -103,6 +103,19 @@ class SoftwareRepository:
         ):
             return None
         return row
+
+    def server_projects(self, server_id: str) -> set[str]:
+        """The projects a server id is known in: those of its deployments, and of the
+        stacks with a resource whose physical id it is."""
+        deployed = select(SoftwareDeployment.project_id).where(
+            SoftwareDeployment.server_id == server_id
+        )
+        owned = (
+            select(Stack.project_id)
+            .join(Resource, Resource.stack_id == Stack.id)
+            .where(Resource.physical_resource_id == server_id, Stack.deleted_at.is_(None))
+        )
+        return {str(p) for p in self.session.execute(deployed.union(owned)).scalars()}
 
     def count_deployments(self, project: str) -> int:
         return int(

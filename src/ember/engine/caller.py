@@ -1,9 +1,12 @@
 """Who is calling, and which projects' things they may touch: the one rule every engine
 operation applies.
 
-- An ordinary caller sees their own project.
-- An admin also sees every project when they ask for it (``global_tenant``) and is not
-  held to per-project quotas.
+- An ordinary caller sees their own project, and changes only what is in it.
+- An admin (Heat's ``context_is_admin``, which the API asked of the policy) also reads any
+  software config or deployment by id, sees every project when they ask for it
+  (``global_tenant``, which the API lets through only where the policy grants
+  ``stacks:global_index`` / ``software_configs:global_index``), and is not held to the
+  software and snapshot quotas; ``max_stacks_per_tenant`` holds for admins too.
 - The engine itself (acting for a nested stack, say) sees every project.
 """
 
@@ -22,6 +25,8 @@ class Caller:
     username: str | None = None
     user_id: str | None = None
     is_admin: bool = False
+    roles: tuple[str, ...] = ()
+    is_admin_project: bool = True
     # The engine acting on its own behalf.
     system: bool = False
 
@@ -32,11 +37,14 @@ class Caller:
             raise errors.InvalidRequest("The request names no project")
         username = ctx.get("username")
         user_id = ctx.get("user_id")
+        roles = ctx.get("roles")
         return cls(
             project_id=project,
             username=username if isinstance(username, str) else None,
             user_id=user_id if isinstance(user_id, str) else None,
             is_admin=ctx.get("is_admin") is True,
+            roles=tuple(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else (),
+            is_admin_project=ctx.get("is_admin_project") is not False,
         )
 
     @classmethod
@@ -57,5 +65,11 @@ class Caller:
 
     @property
     def unlimited(self) -> bool:
-        """Whether per-project quotas do not apply."""
+        """Whether the software and snapshot quotas do not apply (as in Heat)."""
         return self.is_admin or self.system
+
+    @property
+    def counts_stacks(self) -> bool:
+        """Whether ``max_stacks_per_tenant`` applies: to every caller, admins included (it
+        counts the project's stacks); not to the engine making a nested stack."""
+        return not self.system

@@ -61,6 +61,7 @@ class Ctx(TypedDict):
     user_id: NotRequired[str | None]
     is_admin: NotRequired[bool]
     roles: NotRequired[list[str]]
+    is_admin_project: NotRequired[bool]
     request_id: NotRequired[str]
 
 

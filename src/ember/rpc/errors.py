@@ -58,6 +58,7 @@ REGISTRY: Mapping[str, type[errors.EmberError]] = {
         errors.StackExists,
         errors.ActionInProgress,
         errors.EntityNotFound,
+        errors.Forbidden,
         RemoteError,
         RPCTimeout,
         UnknownOperation,

@@ -18,6 +18,7 @@ from ember.api.rest.middleware import Health, HeatMiddleware
 from ember.api.rest.schemas import describe_routes
 from ember.common import errors
 from ember.common.settings import Settings
+from ember.policy.enforcer import Enforcer
 from ember.rpc.client import EngineClient
 
 
@@ -34,8 +35,10 @@ def create_app(
         # decoded, ``..%2F``) is not found, never redirected.
         redirect_slashes=False,
     )
+    policy = Enforcer.from_config_args(settings.config_args)
     app.state.engine = engine
     app.state.settings = settings
+    app.state.policy = policy
     for module in (stacks, stack_parts, resources, catalog, software):
         app.include_router(module.router)
     generate_openapi = app.openapi
@@ -81,6 +84,7 @@ def create_app(
         flavor=settings.paste_flavor,
         max_body=settings.max_json_body_size,
         health=health,
+        policy=policy,
         keystone=keystone,
     )
 

@@ -18,6 +18,7 @@ TENANT = "/v1/{tenant_id}"
 
 @router.post(TENANT + "/validate", openapi_extra=body_doc(VALIDATE_BODY))
 async def validate(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:validate_template")
     data = await util.body(request)
     if data.get("template") is None:
         if data.get("template_url"):
@@ -45,6 +46,7 @@ async def validate(tenant_id: str, request: Request) -> Response:
 
 @router.get(TENANT + "/resource_types")
 async def resource_types(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:list_resource_types")
     query = request.query_params
     listed = await util.engine(request).list_resource_types(
         util.rpc_ctx(request),
@@ -58,6 +60,7 @@ async def resource_types(tenant_id: str, request: Request) -> Response:
 
 @router.get(TENANT + "/resource_types/{type_name}")
 async def resource_schema(tenant_id: str, type_name: str, request: Request) -> Response:
+    util.authorize(request, "stacks:resource_schema")
     return util.json(
         await util.engine(request).resource_schema(
             util.rpc_ctx(request),
@@ -71,6 +74,7 @@ async def resource_schema(tenant_id: str, type_name: str, request: Request) -> R
 
 @router.get(TENANT + "/resource_types/{type_name}/template")
 async def resource_template(tenant_id: str, type_name: str, request: Request) -> Response:
+    util.authorize(request, "stacks:generate_template")
     kind = request.query_params.get("template_type", "cfn")
     return util.json(
         await util.engine(request).generate_template(
@@ -81,12 +85,14 @@ async def resource_template(tenant_id: str, type_name: str, request: Request) ->
 
 @router.get(TENANT + "/template_versions")
 async def template_versions(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:list_template_versions")
     listed = await util.engine(request).list_template_versions(util.rpc_ctx(request))
     return util.json({"template_versions": listed})
 
 
 @router.get(TENANT + "/template_versions/{template_version}/functions")
 async def template_functions(tenant_id: str, template_version: str, request: Request) -> Response:
+    util.authorize(request, "stacks:list_template_functions")
     listed = await util.engine(request).list_template_functions(
         util.rpc_ctx(request),
         template_version,
@@ -99,11 +105,13 @@ async def template_functions(tenant_id: str, template_version: str, request: Req
 
 @router.get(TENANT + "/build_info")
 async def build_info(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "build_info:build_info")
     revision = request.app.state.settings.heat_revision
     return util.json({"api": {"revision": revision}, "engine": {"revision": revision}})
 
 
 @router.get(TENANT + "/services")
 async def services(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "service:index")
     listed = await util.engine(request).list_services(util.rpc_ctx(request))
     return util.json({"services": listed})

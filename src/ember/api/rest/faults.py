@@ -68,6 +68,7 @@ STATUS_BY_CLASS: tuple[tuple[type[BaseException], int], ...] = (
     (errors.StackExists, 409),
     (errors.ActionInProgress, 409),
     (Forbidden, 403),
+    (errors.Forbidden, 403),
     (rpc_errors.RPCTimeout, 503),
     (errors.InvalidRequest, 400),
 )

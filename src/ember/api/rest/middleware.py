@@ -19,6 +19,7 @@ from ember.api.rest import context as ctxmod
 from ember.api.rest.faults import Forbidden, HTTPError, fault_response
 from ember.common import errors
 from ember.common.nesting import MAX_DEPTH, nested_deeper_than
+from ember.policy.enforcer import Enforcer
 
 LOG = logging.getLogger(__name__)
 VERSION_PATH = re.compile(r"^/v1(?:\.0)?(?=/|$)")
@@ -49,9 +50,11 @@ class HeatMiddleware:
         flavor: str | None,
         max_body: int,
         health: Health,
+        policy: Enforcer,
         keystone: Callable[[Request], Awaitable[Request | None]] | None = None,
     ) -> None:
         self.app = app
+        self.policy = policy
         self.flavor = flavor or "keystone"
         self.max_body = max_body
         self.health = health
@@ -110,7 +113,7 @@ class HeatMiddleware:
             path = scope["path"]
         parts = path.strip("/").split("/")
         tenant = parts[1] if len(parts) > 1 else None
-        context = await self._context(request, tenant, request_id)
+        context = (await self._context(request, tenant, request_id)).with_policy(self.policy)
         _check_identity(context)
         if tenant is not None and tenant != context.project_id:
             if not context.is_admin:

@@ -51,6 +51,7 @@ def _event_links(request: Request, item: dict[str, Any]) -> dict[str, Any]:
 async def list_resources(
     tenant_id: str, stack_name: str, stack_id: str, request: Request
 ) -> Response:
+    util.authorize(request, "resource:index")
     query = request.query_params
     unknown = [k for k in query if k not in (*RESOURCE_FILTERS, "nested_depth", "with_detail")]
     if unknown:
@@ -72,6 +73,7 @@ async def list_resources(
 async def show_resource(
     tenant_id: str, stack_name: str, stack_id: str, resource_name: str, request: Request
 ) -> Response:
+    util.authorize(request, "resource:show")
     shown = await util.engine(request).show_resource(
         util.rpc_ctx(request), stack_name, resource_name, stack_id=stack_id
     )
@@ -85,6 +87,7 @@ async def show_resource(
 async def resource_metadata(
     tenant_id: str, stack_name: str, stack_id: str, resource_name: str, request: Request
 ) -> Response:
+    util.authorize(request, "resource:metadata")
     metadata = await util.engine(request).resource_metadata(
         util.rpc_ctx(request), stack_name, resource_name, stack_id=stack_id
     )
@@ -97,6 +100,7 @@ async def resource_metadata(
 async def signal(
     tenant_id: str, stack_name: str, stack_id: str, resource_name: str, request: Request
 ) -> Response:
+    util.authorize(request, "resource:signal")
     details = await util.body(request, required=False) or None
     await util.engine(request).signal_resource(
         util.rpc_ctx(request), stack_name, resource_name, details=details, stack_id=stack_id
@@ -108,6 +112,7 @@ async def signal(
 async def mark_unhealthy(
     tenant_id: str, stack_name: str, stack_id: str, resource_name: str, request: Request
 ) -> Response:
+    util.authorize(request, "resource:mark_unhealthy")
     data = await util.body(request)
     unknown = [k for k in data if k not in ("mark_unhealthy", "resource_status_reason")]
     if unknown or "mark_unhealthy" not in data:
@@ -152,6 +157,7 @@ def _event_params(request: Request) -> dict[str, Any]:
 
 @router.get(STACK + "/events")
 async def list_events(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "events:index")
     listed = await util.engine(request).list_events(
         util.rpc_ctx(request), stack_name, stack_id=stack_id, **_event_params(request)
     )
@@ -162,6 +168,7 @@ async def list_events(tenant_id: str, stack_name: str, stack_id: str, request: R
 async def resource_events(
     tenant_id: str, stack_name: str, stack_id: str, resource_name: str, request: Request
 ) -> Response:
+    util.authorize(request, "events:index")
     params = _event_params(request)
     params["filters"]["resource_name"] = [resource_name]
     listed = await util.engine(request).list_events(
@@ -181,6 +188,7 @@ async def show_event(
     event_id: str,
     request: Request,
 ) -> Response:
+    util.authorize(request, "events:show")
     shown = await util.engine(request).show_event(
         util.rpc_ctx(request), stack_name, resource_name, event_id, stack_id=stack_id
     )

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ember.api.rest import util
-from ember.api.rest.faults import Forbidden
 from ember.api.rest.schemas import ANY_MAP, body_doc
 
 router = APIRouter()
@@ -77,10 +76,11 @@ def _fields(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
 
 @router.get(CONFIGS)
 async def list_configs(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "software_configs:index")
     query = request.query_params
     global_tenant = util.flag(query.get("global_tenant"), "global_tenant")
-    if global_tenant and not util.context(request).is_admin:
-        raise Forbidden()
+    if global_tenant:
+        util.authorize(request, "software_configs:global_index")
     listed = await util.engine(request).list_software_configs(
         util.rpc_ctx(request),
         limit=util.integer(query.get("limit"), "limit"),
@@ -92,6 +92,7 @@ async def list_configs(tenant_id: str, request: Request) -> Response:
 
 @router.post(CONFIGS, openapi_extra=body_doc(CONFIG_BODY))
 async def create_config(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "software_configs:create")
     data = await util.body(request)
     created = await util.engine(request).create_software_config(
         util.rpc_ctx(request), **_fields(data, CREATE_CONFIG_FIELDS)
@@ -101,12 +102,14 @@ async def create_config(tenant_id: str, request: Request) -> Response:
 
 @router.get(CONFIGS + "/{config_id}")
 async def show_config(tenant_id: str, config_id: str, request: Request) -> Response:
+    util.authorize(request, "software_configs:show")
     shown = await util.engine(request).show_software_config(util.rpc_ctx(request), config_id)
     return util.json({"software_config": shown})
 
 
 @router.delete(CONFIGS + "/{config_id}", status_code=204)
 async def delete_config(tenant_id: str, config_id: str, request: Request) -> Response:
+    util.authorize(request, "software_configs:delete")
     await util.engine(request).delete_software_config(util.rpc_ctx(request), config_id)
     return Response(status_code=204)
 
@@ -116,6 +119,7 @@ async def delete_config(tenant_id: str, config_id: str, request: Request) -> Res
 
 @router.get(DEPLOYMENTS)
 async def list_deployments(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "software_deployments:index")
     listed = await util.engine(request).list_software_deployments(
         util.rpc_ctx(request), server_id=request.query_params.get("server_id") or None
     )
@@ -124,6 +128,7 @@ async def list_deployments(tenant_id: str, request: Request) -> Response:
 
 @router.get(DEPLOYMENTS + "/metadata/{server_id}")
 async def deployment_metadata(tenant_id: str, server_id: str, request: Request) -> Response:
+    util.authorize(request, "software_deployments:metadata")
     metadata = await util.engine(request).metadata_software_deployments(
         util.rpc_ctx(request), server_id
     )
@@ -132,6 +137,7 @@ async def deployment_metadata(tenant_id: str, server_id: str, request: Request) 
 
 @router.post(DEPLOYMENTS, openapi_extra=body_doc(DEPLOYMENT_BODY))
 async def create_deployment(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "software_deployments:create")
     data = await util.body(request)
     created = await util.engine(request).create_software_deployment(
         util.rpc_ctx(request), **_fields(data, CREATE_DEPLOYMENT_FIELDS)
@@ -141,6 +147,7 @@ async def create_deployment(tenant_id: str, request: Request) -> Response:
 
 @router.get(DEPLOYMENTS + "/{deployment_id}")
 async def show_deployment(tenant_id: str, deployment_id: str, request: Request) -> Response:
+    util.authorize(request, "software_deployments:show")
     shown = await util.engine(request).show_software_deployment(
         util.rpc_ctx(request), deployment_id
     )
@@ -149,6 +156,7 @@ async def show_deployment(tenant_id: str, deployment_id: str, request: Request) 
 
 @router.put(DEPLOYMENTS + "/{deployment_id}", openapi_extra=body_doc(DEPLOYMENT_UPDATE_BODY))
 async def update_deployment(tenant_id: str, deployment_id: str, request: Request) -> Response:
+    util.authorize(request, "software_deployments:update")
     data = await util.body(request)
     updated = await util.engine(request).update_software_deployment(
         util.rpc_ctx(request), deployment_id, **_fields(data, UPDATE_DEPLOYMENT_FIELDS)
@@ -158,5 +166,6 @@ async def update_deployment(tenant_id: str, deployment_id: str, request: Request
 
 @router.delete(DEPLOYMENTS + "/{deployment_id}", status_code=204)
 async def delete_deployment(tenant_id: str, deployment_id: str, request: Request) -> Response:
+    util.authorize(request, "software_deployments:delete")
     await util.engine(request).delete_software_deployment(util.rpc_ctx(request), deployment_id)
     return Response(status_code=204)

@@ -18,6 +18,7 @@ ACTIONS = ("suspend", "resume", "check", "cancel_update", "cancel_without_rollba
 
 @router.get(STACK + "/template")
 async def template(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:template")
     return util.json(
         await util.engine(request).get_template(
             util.rpc_ctx(request), stack_name, stack_id=stack_id
@@ -27,6 +28,7 @@ async def template(tenant_id: str, stack_name: str, stack_id: str, request: Requ
 
 @router.get(STACK + "/environment")
 async def environment(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:environment")
     return util.json(
         await util.engine(request).get_environment(
             util.rpc_ctx(request), stack_name, stack_id=stack_id
@@ -36,6 +38,7 @@ async def environment(tenant_id: str, stack_name: str, stack_id: str, request: R
 
 @router.get(STACK + "/files")
 async def files(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:files")
     return util.json(
         await util.engine(request).get_files(util.rpc_ctx(request), stack_name, stack_id=stack_id)
     )
@@ -43,6 +46,7 @@ async def files(tenant_id: str, stack_name: str, stack_id: str, request: Request
 
 @router.get(STACK + "/outputs")
 async def outputs(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:list_outputs")
     listed = await util.engine(request).list_outputs(
         util.rpc_ctx(request), stack_name, stack_id=stack_id
     )
@@ -53,6 +57,7 @@ async def outputs(tenant_id: str, stack_name: str, stack_id: str, request: Reque
 async def output(
     tenant_id: str, stack_name: str, stack_id: str, output_key: str, request: Request
 ) -> Response:
+    util.authorize(request, "stacks:show_output")
     shown = await util.engine(request).show_output(
         util.rpc_ctx(request), stack_name, output_key, stack_id=stack_id
     )
@@ -69,6 +74,8 @@ async def actions(tenant_id: str, stack_name: str, stack_id: str, request: Reque
     action = next(iter(data))
     if action not in ACTIONS:
         raise HTTPError(400, f"Invalid action {action} specified")
+    # Each action has its own rule, as in Heat (``actions:action`` is not asked).
+    util.authorize(request, f"actions:{action}")
     await util.engine(request).stack_action(
         util.rpc_ctx(request), stack_name, action, stack_id=stack_id
     )
@@ -77,6 +84,7 @@ async def actions(tenant_id: str, stack_name: str, stack_id: str, request: Reque
 
 @router.delete(STACK + "/abandon")
 async def abandon(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:abandon")
     return util.json(
         await util.engine(request).abandon_stack(
             util.rpc_ctx(request), stack_name, stack_id=stack_id, abandon=True
@@ -86,6 +94,7 @@ async def abandon(tenant_id: str, stack_name: str, stack_id: str, request: Reque
 
 @router.get(STACK + "/export")
 async def export(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:export")
     return util.json(
         await util.engine(request).abandon_stack(
             util.rpc_ctx(request), stack_name, stack_id=stack_id, abandon=False
@@ -95,6 +104,7 @@ async def export(tenant_id: str, stack_name: str, stack_id: str, request: Reques
 
 @router.post(STACK + "/snapshots", openapi_extra=body_doc(SNAPSHOT_BODY, required=False))
 async def snapshot(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:snapshot")
     data = await util.body(request, required=False)
     name = data.get("name")
     if name is not None and not isinstance(name, str):
@@ -108,6 +118,7 @@ async def snapshot(tenant_id: str, stack_name: str, stack_id: str, request: Requ
 
 @router.get(STACK + "/snapshots")
 async def snapshots(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:list_snapshots")
     listed = await util.engine(request).list_snapshots(
         util.rpc_ctx(request), stack_name, stack_id=stack_id
     )
@@ -118,6 +129,7 @@ async def snapshots(tenant_id: str, stack_name: str, stack_id: str, request: Req
 async def show_snapshot(
     tenant_id: str, stack_name: str, stack_id: str, snapshot_id: str, request: Request
 ) -> Response:
+    util.authorize(request, "stacks:show_snapshot")
     shown = await util.engine(request).show_snapshot(
         util.rpc_ctx(request), stack_name, snapshot_id, stack_id=stack_id
     )
@@ -128,6 +140,7 @@ async def show_snapshot(
 async def delete_snapshot(
     tenant_id: str, stack_name: str, stack_id: str, snapshot_id: str, request: Request
 ) -> Response:
+    util.authorize(request, "stacks:delete_snapshot")
     await util.engine(request).delete_snapshot(
         util.rpc_ctx(request), stack_name, snapshot_id, stack_id=stack_id
     )
@@ -138,6 +151,7 @@ async def delete_snapshot(
 async def restore_snapshot(
     tenant_id: str, stack_name: str, stack_id: str, snapshot_id: str, request: Request
 ) -> Response:
+    util.authorize(request, "stacks:restore_snapshot")
     await util.engine(request).restore_snapshot(
         util.rpc_ctx(request), stack_name, snapshot_id, stack_id=stack_id
     )

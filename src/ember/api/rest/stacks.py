@@ -133,6 +133,7 @@ def _engine_fields(data: dict[str, Any], max_template_size: int) -> dict[str, An
 
 @router.get(PREFIX)
 async def list_stacks(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:index")
     query = request.query_params
     unknown = [k for k in query if k not in LIST_QUERY]
     if unknown:
@@ -163,6 +164,8 @@ async def list_stacks(tenant_id: str, request: Request) -> Response:
     }
     for key in ("show_deleted", "show_nested", "show_hidden", "global_tenant", "with_count"):
         params[key] = util.flag(query.get(key), key)
+    if params["global_tenant"]:
+        util.authorize(request, "stacks:global_index")
     result = await util.engine(request).count_and_list_stacks(util.rpc_ctx(request), **params)
     stacks = result["stacks"]
     prefix = f"{util.tenant_url(request)}/stacks/"  # built once: lists can be long
@@ -182,6 +185,7 @@ async def list_stacks(tenant_id: str, request: Request) -> Response:
 
 @router.get(PREFIX + "/detail")
 async def list_stacks_detail(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:detail")
     engine, ctx = util.engine(request), util.rpc_ctx(request)
     summaries = await engine.list_stacks(ctx)
     detailed = []
@@ -194,6 +198,7 @@ async def list_stacks_detail(tenant_id: str, request: Request) -> Response:
 
 @router.post(PREFIX, status_code=201, openapi_extra=body_doc(STACK_BODY))
 async def create_stack(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:create")
     data = await util.body(request)
     name = data.get("stack_name")
     if not name:
@@ -217,6 +222,7 @@ async def create_stack(tenant_id: str, request: Request) -> Response:
 
 @router.post(PREFIX + "/preview", openapi_extra=body_doc(STACK_BODY))
 async def preview_stack(tenant_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:preview")
     data = await util.body(request)
     name = data.get("stack_name")
     if not name:
@@ -246,6 +252,7 @@ for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         name=f"lookup_{_method.lower()}",
     )
     async def lookup(tenant_id: str, stack_identity: str, request: Request) -> Response:
+        util.authorize(request, "stacks:lookup")
         return await _lookup(request, stack_identity)
 
 
@@ -256,6 +263,7 @@ for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
     include_in_schema=False,
 )
 async def lookup_arn(tenant_id: str, arn: str, request: Request) -> Response:
+    util.authorize(request, "stacks:lookup")
     full = f"arn:{arn}"
     head, _, rest = full.partition(":stacks/")
     parts = rest.split("/")
@@ -287,11 +295,13 @@ for _sub in (
         name=f"lookup_{_sub}_post",
     )
     async def lookup_sub(tenant_id: str, stack_identity: str, request: Request) -> Response:
+        util.authorize(request, "stacks:lookup")
         return await _lookup(request, stack_identity, request.url.path.rsplit("/", 1)[1])
 
 
 @router.get(PREFIX + "/{stack_name}/{stack_id}")
 async def show_stack(tenant_id: str, stack_name: str, stack_id: str, request: Request) -> Response:
+    util.authorize(request, "stacks:show")
     resolve = util.flag(request.query_params.get("resolve_outputs"), "resolve_outputs", True)
     stack = await util.engine(request).show_stack(
         util.rpc_ctx(request), stack_name, stack_id=stack_id, resolve_outputs=resolve
@@ -314,6 +324,25 @@ async def _update(request: Request, stack_name: str, stack_id: str, *, patch: bo
     )
 
 
+# What a PATCH may carry that changes the stack (``existing`` only says "keep the rest").
+CHANGES = (
+    "template",
+    "template_url",
+    "parameters",
+    "environment",
+    "environment_files",
+    "files",
+    "files_container",
+)
+
+
+def _no_change(data: dict[str, Any]) -> bool:
+    """Heat's "PATCH with no changes" (its own rule): nothing but ``existing``."""
+    return not any(data.get(k) for k in CHANGES) and all(
+        k == "existing" or k in CHANGES for k in data
+    )
+
+
 ACCEPTED = "202 Accepted\n\nThe request is accepted for processing.\n"
 
 
@@ -323,6 +352,7 @@ ACCEPTED = "202 Accepted\n\nThe request is accepted for processing.\n"
 async def update_stack(
     tenant_id: str, stack_name: str, stack_id: str, request: Request
 ) -> Response:
+    util.authorize(request, "stacks:update")
     await _update(request, stack_name, stack_id, patch=False)
     return Response(ACCEPTED, status_code=202, media_type="text/plain")
 
@@ -333,6 +363,9 @@ async def update_stack(
 async def update_stack_patch(
     tenant_id: str, stack_name: str, stack_id: str, request: Request
 ) -> Response:
+    data = await util.body(request, required=False)
+    rule = "stacks:update_no_change" if _no_change(data) else "stacks:update_patch"
+    util.authorize(request, rule)
     await _update(request, stack_name, stack_id, patch=True)
     return Response(ACCEPTED, status_code=202, media_type="text/plain")
 
@@ -358,6 +391,7 @@ async def _preview_update(
 async def preview_update(
     tenant_id: str, stack_name: str, stack_id: str, request: Request
 ) -> Response:
+    util.authorize(request, "stacks:preview_update")
     return await _preview_update(request, stack_name, stack_id, patch=False)
 
 
@@ -365,6 +399,7 @@ async def preview_update(
 async def preview_update_patch(
     tenant_id: str, stack_name: str, stack_id: str, request: Request
 ) -> Response:
+    util.authorize(request, "stacks:preview_update_patch")
     return await _preview_update(request, stack_name, stack_id, patch=True)
 
 
@@ -372,5 +407,6 @@ async def preview_update_patch(
 async def delete_stack(
     tenant_id: str, stack_name: str, stack_id: str, request: Request
 ) -> Response:
+    util.authorize(request, "stacks:delete")
     await util.engine(request).delete_stack(util.rpc_ctx(request), stack_name, stack_id=stack_id)
     return Response(status_code=204)

@@ -28,6 +28,11 @@ def context(request: Request) -> RequestContext:
     return request.scope["state"]["context"]  # type: ignore[no-any-return]
 
 
+def authorize(request: Request, rule: str) -> None:
+    """Refuse the request (Heat's 403 ``Forbidden``) unless the policy allows ``rule``."""
+    request.app.state.policy.authorize(rule, context(request).credentials)
+
+
 def rpc_ctx(request: Request, **extra: Any) -> dict[str, Any]:
     return context(request).rpc(**extra)
 

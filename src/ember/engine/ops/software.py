@@ -4,9 +4,11 @@ A config is immutable once made; a deployment ties a config to a server with inp
 and records how applying it went. ``metadata_software_deployments`` is what a server polls:
 every config deployed to it, sorted by config name, with the deployment's input values.
 
-Callers see their own project's configs; a deployment is also visible to the project named
-as its ``stack_user_project_id``. An admin may read any one by id, and list every project's
-configs with ``global_tenant``.
+Callers see and change their own project's configs; a deployment is also visible to the
+project named as its ``stack_user_project_id``, which must therefore be the caller's own
+project, and its server must not be another project's (one of its resources, or the
+server of its deployments). An admin may read any config or deployment by id, and list
+every project's configs with ``global_tenant``, but changes only their own project's.
 """
 
 from __future__ import annotations
@@ -138,7 +140,7 @@ class SoftwareOps:
         await self.delete_config(Caller.from_ctx(ctx), _id(config_id, "config_id"))
 
     async def delete_config(self, caller: Caller, config_id: str) -> None:
-        await self.db.run(_delete_config_tx, caller.reads_any(), config_id)
+        await self.db.run(_delete_config_tx, caller.scope(), config_id)
 
     # Deployments -----------------------------------------------------------------------------
 
@@ -167,9 +169,14 @@ class SoftwareOps:
                 stack_user_project_id, "stack_user_project_id"
             ),
         }
+        supi = values["stack_user_project_id"]
+        if supi is not None and supi != caller.project_id and not caller.system:
+            raise errors.Forbidden(
+                f"The stack user project {supi} is not the project {caller.project_id}"
+            )
         limit = -1 if caller.unlimited else self.settings.max_software_deployments_per_tenant
         return await self.db.run(
-            _create_deployment_tx, caller.project_id, caller.reads_any(), limit, values
+            _create_deployment_tx, caller.project_id, caller.scope(), limit, values
         )
 
     async def list_software_deployments(self, ctx: Ctx, server_id: Any = None) -> list[JSONMap]:
@@ -215,7 +222,7 @@ class SoftwareOps:
         changes = {k: v for k, v in checked.items() if v is not None}
         return await self.db.run(
             _update_deployment_tx,
-            caller.reads_any(),
+            caller.scope(),
             _id(deployment_id, "deployment_id"),
             changes,
         )
@@ -223,7 +230,7 @@ class SoftwareOps:
     async def delete_software_deployment(self, ctx: Ctx, deployment_id: Any) -> None:
         caller = Caller.from_ctx(ctx)
         await self.db.run(
-            _delete_deployment_tx, caller.reads_any(), _id(deployment_id, "deployment_id")
+            _delete_deployment_tx, caller.scope(), _id(deployment_id, "deployment_id")
         )
 
 
@@ -285,26 +292,28 @@ def _delete_config_tx(uow: UnitOfWork, project: str | None, config_id: str) -> N
 
 
 def _create_deployment_tx(
-    uow: UnitOfWork, project: str, reads: str | None, limit: int, values: dict[str, Any]
+    uow: UnitOfWork, project: str, scope: str | None, limit: int, values: dict[str, Any]
 ) -> dict[str, Any]:
-    _config_for_deployment(uow, reads, values["config_id"])
+    _config_for_deployment(uow, scope, values["config_id"])
+    if scope is not None and uow.software.server_projects(values["server_id"]) - {scope}:
+        raise errors.Forbidden(f"The server {values['server_id']} is another project's")
     _quota(uow.software.count_deployments(project), limit, "deployment")
     row = uow.software.add_deployment(project_id=project, **values)
     return deployment_view(row)
 
 
 def _update_deployment_tx(
-    uow: UnitOfWork, reads: str | None, deployment_id: str, changes: dict[str, Any]
+    uow: UnitOfWork, scope: str | None, deployment_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
-    row = _get_deployment(uow, reads, deployment_id)
+    row = _get_deployment(uow, scope, deployment_id)
     if "config_id" in changes:
-        _config_for_deployment(uow, reads, changes["config_id"])
+        _config_for_deployment(uow, scope, changes["config_id"])
     uow.software.change_deployment(row, changes)
     return deployment_view(row)
 
 
-def _delete_deployment_tx(uow: UnitOfWork, reads: str | None, deployment_id: str) -> None:
-    uow.software.delete(_get_deployment(uow, reads, deployment_id))
+def _delete_deployment_tx(uow: UnitOfWork, scope: str | None, deployment_id: str) -> None:
+    uow.software.delete(_get_deployment(uow, scope, deployment_id))
 
 
 def _list_deployments_tx(

@@ -184,7 +184,7 @@ class StackOps:
                     float(timeout) if timeout else None, self.settings.stack_action_timeout
                 ),
                 action=action,
-                max_stacks=-1 if caller.unlimited else self.settings.max_stacks_per_tenant,
+                max_stacks=self.settings.max_stacks_per_tenant if caller.counts_stacks else -1,
                 tree_limit=limit,
             )
         )
