@@ -140,6 +140,34 @@ def heat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer
         stop_heat_all(server)
 
 
+# What an operator writes to grant more than Heat's defaults: admins list every
+# project's stacks and configs, only admins use TestResource, and the deprecated
+# defaults still count (``enforce_new_defaults = false``).
+OPERATOR_POLICY = (
+    '"stacks:global_index": "rule:context_is_admin"\n'
+    '"software_configs:global_index": "rule:context_is_admin"\n'
+    '"resource_types:OS::Heat::TestResource": "rule:project_admin"\n'
+)
+
+
+@pytest.fixture(scope="session")
+def operator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer]:
+    """heat-all (noauth) with the operator's ``policy.yaml`` beside its heat.conf, named
+    relatively in ``[oslo_policy] policy_file``."""
+    need("httpx")
+    workdir = tmp_path_factory.mktemp("heat-all-operator")
+    port = free_port()
+    (workdir / "policy.yaml").write_text(OPERATOR_POLICY, encoding="utf-8")
+    conf = write_heat_conf(workdir, port)
+    with conf.open("a", encoding="utf-8") as extra:
+        extra.write("[oslo_policy]\npolicy_file = policy.yaml\nenforce_new_defaults = false\n")
+    server = start_heat_all(workdir, conf, port)
+    try:
+        yield server
+    finally:
+        stop_heat_all(server)
+
+
 @pytest.fixture(scope="module")
 def project(request: pytest.FixtureRequest) -> str:
     """A project per test module: ``test_cli_stacks`` runs in project ``cli-stacks``."""

@@ -225,9 +225,18 @@ def populate(keystone: Keystone) -> None:
     )
 
 
+# An operator's grant: admins may list every project's stacks and configs.
+GLOBAL_INDEX_FOR_ADMINS = (
+    '"stacks:global_index": "rule:context_is_admin"\n'
+    '"software_configs:global_index": "rule:context_is_admin"\n'
+)
+
+
 def write_heat_conf(workdir: Path, keystone: Keystone) -> Path:
-    """heat.conf as operators write it for Heat behind Keystone."""
+    """heat.conf as operators write it for Heat behind Keystone, with a policy file that
+    lets admins list every project's stacks (Heat's default lets nobody)."""
     heat = keystone.accounts["heat"]
+    (workdir / "policy.yaml").write_text(GLOBAL_INDEX_FOR_ADMINS, encoding="utf-8")
     conf = workdir / "heat.conf"
     conf.write_text(
         "[DEFAULT]\n"
@@ -247,7 +256,9 @@ def write_heat_conf(workdir: Path, keystone: Keystone) -> Path:
         f"password = {heat.password}\n"
         f"project_name = {heat.project_name}\n"
         f"user_domain_name = {DOMAIN}\n"
-        f"project_domain_name = {DOMAIN}\n",
+        f"project_domain_name = {DOMAIN}\n"
+        "[oslo_policy]\n"
+        "policy_file = policy.yaml\n",
         encoding="utf-8",
     )
     return conf

@@ -191,7 +191,8 @@ def test_list_table_columns(cli: Cli, created: Any) -> None:
     header = table.splitlines()[1]
     assert [c.strip() for c in header.strip("|").split("|")][:2] == ["ID", "Stack Name"]
     assert "Stack Status" in header and "Creation Time" in header
-    assert re.search(r"\| alpha +\|.*\| CREATE_COMPLETE +\|", table)
+    # A member's list has no Project column (Heat shows it to admins only).
+    assert re.search(r"\| alpha +\| CREATE_COMPLETE +\|", table)
 
 
 def test_list_sorting(cli: Cli, hc: Any, created: Any) -> None:

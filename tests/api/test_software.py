@@ -390,22 +390,27 @@ def test_bad_deployment_updates_are_400(http: httpx.Client) -> None:
     http.delete(f"/software_configs/{config['id']}")
 
 
-def test_projects_and_global_tenant(
-    heat_server: HeatServer, http: httpx.Client, project: str
-) -> None:
-    mine = make_config(http, "mine")
-    with httpx.Client(base_url=heat_server.endpoint(f"{project}-other"), timeout=30.0) as other:
+def test_projects_and_global_tenant(operator_server: HeatServer, project: str) -> None:
+    """On a service whose operator lets admins list every project's configs."""
+    mine_http = httpx.Client(base_url=operator_server.endpoint(project), timeout=30.0)
+    other = httpx.Client(
+        base_url=operator_server.endpoint(f"{project}-other"),
+        headers={"X-Roles": "admin"},
+        timeout=30.0,
+    )
+    with mine_http as http, other:
+        mine = make_config(http, "mine")
         theirs = make_config(other, "theirs")
         assert mine["id"] not in {
             c["id"] for c in other.get("/software_configs").json()["software_configs"]
         }
-        # noauth callers are admins: global_tenant lists every project's configs.
+        # An admin, where the policy grants it: global_tenant lists every project's configs.
         everything = other.get("/software_configs?global_tenant=true").json()["software_configs"]
         projects = {c["id"]: c["project"] for c in everything}
         assert projects[mine["id"]] == project
         assert projects[theirs["id"]] == f"{project}-other"
         other.delete(f"/software_configs/{theirs['id']}")
-    http.delete(f"/software_configs/{mine['id']}")
+        http.delete(f"/software_configs/{mine['id']}")
 
 
 def test_methods_not_routed(http: httpx.Client) -> None:

@@ -276,22 +276,65 @@ async def test_list_deployments_by_server(env: EngineEnv) -> None:
     assert await env.client.list_software_deployments(env.ctx, server_id="s3") == []
 
 
-async def test_deployments_are_per_project_or_stack_user_project(env: EngineEnv) -> None:
+async def test_deployments_are_per_project(env: EngineEnv) -> None:
     config = await _config(env)
     plain = await env.client.create_software_deployment(
         env.ctx, server_id="s", config_id=config["id"]
     )
-    shared = await env.client.create_software_deployment(
-        env.ctx, server_id="s", config_id=config["id"], stack_user_project_id="other"
-    )
-    assert [d["id"] for d in await env.client.list_software_deployments(OTHER)] == [shared["id"]]
-    assert (await env.client.show_software_deployment(OTHER, shared["id"]))["id"] == shared["id"]
+    assert await env.client.list_software_deployments(OTHER) == []
     with pytest.raises(errors.EntityNotFound):
         await env.client.show_software_deployment(OTHER, plain["id"])
-    metadata = await env.client.metadata_software_deployments(OTHER, "s")
-    assert len(metadata) == 1
+    assert await env.client.metadata_software_deployments(OTHER, "s") == []
     with pytest.raises(errors.EntityNotFound):
         await env.client.delete_software_deployment(OTHER, plain["id"])
+    with pytest.raises(errors.EntityNotFound):
+        await env.client.update_software_deployment(OTHER, plain["id"], status="FAILED")
+    assert (await env.client.show_software_deployment(env.ctx, plain["id"]))["status"] == (
+        "COMPLETE"
+    )
+
+
+async def test_a_deployment_names_only_the_callers_project_and_servers(env: EngineEnv) -> None:
+    """A deployment naming another project as its stack user project, or another
+    project's server, would show up in that server's metadata: it is refused."""
+    config = await _config(env)
+    await env.client.create_software_deployment(env.ctx, server_id="mine", config_id=config["id"])
+    theirs = await env.client.create_software_config(OTHER, name="theirs")
+
+    with pytest.raises(errors.Forbidden):
+        await env.client.create_software_deployment(
+            OTHER, server_id="s2", config_id=theirs["id"], stack_user_project_id="demo"
+        )
+    with pytest.raises(errors.Forbidden):
+        await env.client.create_software_deployment(OTHER, server_id="mine", config_id=theirs["id"])
+    with pytest.raises(errors.Forbidden):
+        await env.client.create_software_deployment(
+            {**ADMIN, "project_id": "other"}, server_id="mine", config_id=theirs["id"]
+        )
+    assert [c["name"] for c in await env.client.metadata_software_deployments(env.ctx, "mine")] == [
+        "cfg"
+    ]
+    own = await env.client.create_software_deployment(
+        OTHER, server_id="s2", config_id=theirs["id"], stack_user_project_id="other"
+    )
+    assert own["server_id"] == "s2"
+
+
+async def test_admins_change_only_their_own_projects_configs_and_deployments(
+    env: EngineEnv,
+) -> None:
+    config = await _config(env)
+    deployment = await env.client.create_software_deployment(
+        env.ctx, server_id="s", config_id=config["id"]
+    )
+    with pytest.raises(errors.EntityNotFound):
+        await env.client.update_software_deployment(ADMIN, deployment["id"], status="FAILED")
+    with pytest.raises(errors.EntityNotFound):
+        await env.client.delete_software_deployment(ADMIN, deployment["id"])
+    await env.client.delete_software_deployment(env.ctx, deployment["id"])
+    with pytest.raises(errors.EntityNotFound):
+        await env.client.delete_software_config(ADMIN, config["id"])
+    assert (await env.client.show_software_config(env.ctx, config["id"]))["id"] == config["id"]
 
 
 async def test_deployment_quota(tmp_path: Path) -> None:

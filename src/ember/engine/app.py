@@ -28,6 +28,7 @@ from ember.engine.plugins import PluginRegistry
 from ember.engine.runner import NodeRunner
 from ember.engine.timers import Timers
 from ember.engine.worker import NodeWorker
+from ember.policy.enforcer import Enforcer
 from ember.rpc.api import CANCEL_TOPIC, ENGINE_TOPIC
 from ember.rpc.transport import Transport
 
@@ -53,7 +54,11 @@ class Engine:
         self.plugins = plugins or PluginRegistry.from_entry_points()
         self.definitions = DefinitionCache(db, settings.region_name)
         self.launcher = Launcher(settings, db, transport, self.definitions)
-        self.stacks = StackOps(settings, db, self.plugins, self.definitions, self.launcher)
+        # Heat's policy, for the resource types a caller may use.
+        self.policy = Enforcer.from_config_args(settings.config_args)
+        self.stacks = StackOps(
+            settings, db, self.plugins, self.definitions, self.launcher, self.policy
+        )
         self.software = SoftwareOps(settings, db)
         self.resources = ResourceOps(
             settings, db, self.plugins, self.definitions, self.stacks, self.launcher
@@ -61,7 +66,7 @@ class Engine:
         self.events = EventOps(db)
         self.snapshots = SnapshotOps(settings, db, self.stacks, self.launcher)
         self.previews = PreviewOps(settings, db, self.plugins, self.stacks)
-        self.catalog = CatalogOps(settings, self.plugins)
+        self.catalog = CatalogOps(settings, self.plugins, self.policy)
         self.service = ServiceOps(settings, db)
         self.dispatcher = Dispatcher(
             bind_handlers(

@@ -12,11 +12,12 @@ operation applies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ember.common import errors
+from ember.policy.enforcer import Credentials, Enforcer
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,17 @@ class Caller:
     def unlimited(self) -> bool:
         """Whether the software and snapshot quotas do not apply (as in Heat)."""
         return self.is_admin or self.system
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.project_id, self.user_id, self.roles, self.is_admin_project)
+
+    def check_types(self, policy: Enforcer, type_names: Iterable[str]) -> None:
+        """Refuse a template using a type the policy keeps from this caller
+        (``resource_types:<type>``, as Heat checks the types of the stack it is given). The
+        engine's own nested stacks were checked with the template that made them."""
+        if not self.system:
+            policy.authorize_types(type_names, self.credentials)
 
     @property
     def counts_stacks(self) -> bool:

@@ -13,6 +13,7 @@ from ember.engine.caller import Caller
 from ember.engine.plugins import PluginRegistry
 from ember.engine.resource import ResourcePlugin
 from ember.engine.stack_requests import build_request
+from ember.policy.enforcer import Enforcer
 from ember.rpc.api import Ctx
 from ember.template import StackIdentity, validate_response, versions
 
@@ -29,9 +30,12 @@ _HOT_PARAM_TYPES = {
 
 
 class CatalogOps:
-    def __init__(self, settings: Settings, plugins: PluginRegistry) -> None:
+    def __init__(
+        self, settings: Settings, plugins: PluginRegistry, policy: Enforcer | None = None
+    ) -> None:
         self.settings = settings
         self.plugins = plugins
+        self.policy = policy or Enforcer.from_config_args(settings.config_args)
 
     async def validate_template(
         self,
@@ -82,10 +86,14 @@ class CatalogOps:
             pattern = re.compile(name) if name else None
         except re.error as exc:
             raise errors.InvalidRequest(f"Invalid name pattern {name!r}: {exc}") from None
+        # As in Heat, the list leaves out the types the policy keeps from the caller.
+        who = Caller.from_ctx(ctx).credentials
         out: list[Any] = []
         for type_name in self.plugins.names():
             plugin = self.plugins.get(type_name)
             if plugin is None or (pattern is not None and not pattern.search(type_name)):
+                continue
+            if not self.policy.allows_type(type_name, who):
                 continue
             status = plugin.support_status.get("status", "SUPPORTED")
             if status == "HIDDEN" and (support_status or "").upper() != "HIDDEN":
@@ -105,6 +113,7 @@ class CatalogOps:
         self, ctx: Ctx, type_name: str, with_description: bool = False
     ) -> dict[str, Any]:
         plugin = self._plugin(type_name)
+        Caller.from_ctx(ctx).check_types(self.policy, [type_name])
         attributes = {name: a.to_api() for name, a in plugin.attributes_schema.items()}
         attributes["show"] = {"description": "Detailed information about resource.", "type": "map"}
         out: dict[str, Any] = {
@@ -127,6 +136,7 @@ class CatalogOps:
         self, ctx: Ctx, type_name: str, template_type: str = "cfn"
     ) -> dict[str, Any]:
         plugin = self._plugin(type_name)
+        Caller.from_ctx(ctx).check_types(self.policy, [type_name])
         short = type_name.rsplit("::", 1)[-1]
         if template_type == "hot":
             return {

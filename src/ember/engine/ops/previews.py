@@ -123,6 +123,7 @@ class PreviewOps:
             environment_files=environment_files,
         )
         defn = request.defn
+        caller.check_types(self.stacks.policy, (rd.type for rd in defn.resources.values()))
         required_by = _required_by(defn)
         resources = []
         for name in defn.resources:

@@ -31,6 +31,7 @@ from ember.engine.launch import (
 from ember.engine.plugins import PluginRegistry
 from ember.engine.runner import PeerResources
 from ember.engine.stack_requests import StackRequest, build_request, check_stack_name, patched
+from ember.policy.enforcer import Enforcer
 from ember.rpc.api import Ctx, JSONMap, StackIdentity, StackList
 from ember.template import StackDefinition
 from ember.template import StackIdentity as DefinitionIdentity
@@ -71,12 +72,14 @@ class StackOps:
         plugins: PluginRegistry,
         definitions: DefinitionCache,
         launcher: Launcher,
+        policy: Enforcer | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.plugins = plugins
         self.definitions = definitions
         self.launcher = launcher
+        self.policy = policy or Enforcer.from_config_args(settings.config_args)
 
     # Create ----------------------------------------------------------------------------
 
@@ -146,6 +149,7 @@ class StackOps:
             depth=int(owner.get("depth", 0)),
         )
         defn = request.defn
+        caller.check_types(self.policy, (rd.type for rd in defn.resources.values()))
         limit = self.settings.max_resources_per_stack
         if limit != -1 and len(defn.resources) > limit:
             raise errors.RequestLimitExceeded(TOO_MANY_RESOURCES)
@@ -237,6 +241,7 @@ class StackOps:
         current, request = await self.update_request(
             stack, args, template, params, files, environment, environment_files
         )
+        caller.check_types(self.policy, (rd.type for rd in request.defn.resources.values()))
         limit = self.settings.max_resources_per_stack
         if limit != -1 and len(request.defn.resources) > limit:
             raise errors.RequestLimitExceeded(TOO_MANY_RESOURCES)
