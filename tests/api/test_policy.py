@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -480,3 +482,192 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
 
     assert served - driven == set()
     assert {row.rule for row in ROUTES.values()} <= registered
+
+
+# The probe's findings, one by one ------------------------------------------------------
+
+
+def test_global_tenant_lists_no_other_project_even_for_admins(world: World) -> None:
+    with client(world.server, "other") as other:
+        theirs = create_stack(other, "theirs", NONE).split("/")[3]
+        for who in ("owner", "admin", "noauth"):
+            with client(world.server, who) as http:
+                refused = http.get("/stacks?global_tenant=true")
+                listed = http.get("/stacks").json()["stacks"]
+            assert refused.status_code == 403, (who, refused.text)
+            assert refused.json()["error"]["type"] == "Forbidden"
+            assert theirs not in {s["id"] for s in listed}
+        refused = other.get("/software_configs?global_tenant=true")
+        assert refused.status_code == 403
+        assert world.config not in {
+            c["id"] for c in other.get("/software_configs").json()["software_configs"]
+        }
+
+
+def test_another_project_neither_reads_nor_changes_configs_and_deployments(
+    world: World,
+) -> None:
+    with client(world.server, "other") as other:
+        answers = [
+            other.get(f"/software_configs/{world.config}"),
+            other.delete(f"/software_configs/{world.config}"),
+            other.get(f"/software_deployments/{world.deployment}"),
+            other.put(f"/software_deployments/{world.deployment}", json={"status": "FAILED"}),
+            other.delete(f"/software_deployments/{world.deployment}"),
+        ]
+        listed = other.get("/software_deployments").json()["software_deployments"]
+
+    assert [a.status_code for a in answers] == [404] * 5, [a.text for a in answers]
+    assert world.deployment not in {d["id"] for d in listed}
+    shown = world.owner.get(f"/software_deployments/{world.deployment}")
+    assert shown.json()["software_deployment"]["status"] == "COMPLETE"
+    assert world.owner.get(f"/software_configs/{world.config}").status_code == 200
+
+
+def test_a_deployment_cannot_reach_another_projects_server(world: World) -> None:
+    """Neither by naming the owner as stack user project nor by naming the owner's server
+    (one it deploys to, or one of its resources): the owner's server metadata stays its
+    own."""
+    physical = world.owner.get(f"{world.stack}/resources/r").json()["resource"][
+        "physical_resource_id"
+    ]
+    with client(world.server, "other") as other:
+        config = other.post("/software_configs", json={"name": "zz-evil", "config": "rm"})
+        config_id = config.json()["software_config"]["id"]
+        attempts = [
+            {"server_id": "fresh-server", "stack_user_project_id": OWNER},
+            {"server_id": "owner-server"},
+            {"server_id": physical},
+        ]
+        answers = [
+            other.post("/software_deployments", json={"config_id": config_id, **fields})
+            for fields in attempts
+        ]
+        own = other.post(
+            "/software_deployments", json={"config_id": config_id, "server_id": "other-server"}
+        )
+
+    assert [a.status_code for a in answers] == [403] * 3, [a.text for a in answers]
+    assert {a.json()["error"]["type"] for a in answers} == {"Forbidden"}
+    assert own.status_code == 200, own.text
+    for server in ("fresh-server", "owner-server", physical):
+        metadata = world.owner.get(f"/software_deployments/metadata/{server}").json()
+        assert "zz-evil" not in {c["name"] for c in metadata["metadata"]}
+
+
+@pytest.mark.parametrize("global_tenant", ["", "&global_tenant=true"])
+def test_another_projects_marker_answers_as_an_unknown_one(
+    world: World, global_tenant: str
+) -> None:
+    with client(world.server, "other") as other:
+        theirs = other.get(f"/stacks?marker={world.stack_id}{global_tenant}")
+        unknown = other.get(f"/stacks?marker=00000000-0000-0000-0000-000000000000{global_tenant}")
+
+    assert theirs.status_code == unknown.status_code == (403 if global_tenant else 404)
+    assert theirs.json()["error"]["type"] == unknown.json()["error"]["type"]
+
+
+# What an operator grants --------------------------------------------------------------
+
+
+def test_an_operator_grants_global_listings_to_admins(operator_server: HeatServer) -> None:
+    with (
+        client(operator_server, "owner") as owner,
+        client(operator_server, "admin") as admin,
+        client(operator_server, "other") as other,
+    ):
+        mine = create_stack(owner, "granted-mine", NONE).split("/")[3]
+        theirs = create_stack(other, "granted-theirs", NONE).split("/")[3]
+        everything = admin.get("/stacks?global_tenant=true")
+        refused = owner.get("/stacks?global_tenant=true")
+
+    assert everything.status_code == 200, everything.text
+    projects = {s["id"]: s["project"] for s in everything.json()["stacks"]}
+    assert (projects[mine], projects[theirs]) == (OWNER, OTHER)
+    assert refused.status_code == 403
+
+
+def test_an_operators_resource_type_rule(operator_server: HeatServer) -> None:
+    """``resource_types:OS::Heat::TestResource`` for admins only: a member may not create,
+    preview or look at the type; an admin may."""
+    body = {"stack_name": "typed", "template": TEMPLATE}
+    with client(operator_server, "owner") as owner, client(operator_server, "admin") as admin:
+        refused = [
+            owner.post("/stacks", json=body),
+            owner.post("/stacks/preview", json=body),
+            owner.get("/resource_types/OS::Heat::TestResource"),
+        ]
+        listed = owner.get("/resource_types")
+        assert listed.status_code == 200, listed.text
+        member_types = listed.json()["resource_types"]
+        admin_types = admin.get("/resource_types").json()["resource_types"]
+        created = admin.post("/stacks", json=body)
+
+    assert [r.status_code for r in refused] == [403] * 3, [r.text for r in refused]
+    assert refused[0].json()["error"]["message"] == (
+        "You are not authorized to use OS::Heat::TestResource."
+    )
+    assert "OS::Heat::TestResource" not in member_types
+    assert "OS::Heat::TestResource" in admin_types
+    assert created.status_code == 201, created.text
+
+
+def test_enforce_new_defaults_off_lets_the_deprecated_defaults_through(
+    world: World, operator_server: HeatServer
+) -> None:
+    """A caller with the reader role only: refused creation by Heat's new defaults, let
+    through by the deprecated "not a stack user" where the operator says so."""
+    headers = {"X-Auth-Project": "readers", "X-Roles": "reader"}
+    body = {"stack_name": "by-a-reader", "template": NONE}
+    new_defaults = httpx.post(
+        f"{world.server.endpoint('readers')}/stacks", json=body, headers=headers
+    )
+    old_defaults = httpx.post(
+        f"{operator_server.endpoint('readers')}/stacks", json=body, headers=headers
+    )
+    stack_user = httpx.post(
+        f"{operator_server.endpoint('readers')}/stacks",
+        json={**body, "stack_name": "by-a-stack-user"},
+        headers={**headers, "X-Roles": "heat_stack_user"},
+    )
+
+    assert new_defaults.status_code == 403, new_defaults.text
+    assert old_defaults.status_code == 201, old_defaults.text
+    assert stack_user.status_code == 403, stack_user.text
+
+
+def test_the_policy_generators_know_heats_rules(tmp_path: Path) -> None:
+    """``oslopolicy-sample-generator --namespace heat`` lists Heat's rules with their
+    defaults, and ``oslopolicy-policy-generator`` merges an operator's file into them."""
+    bin_dir = Path(sys.executable).parent
+    sample = subprocess.run(
+        [str(bin_dir / "oslopolicy-sample-generator"), "--namespace", "heat"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (tmp_path / "policy.yaml").write_text('"stacks:create": "role:creator"\n', encoding="utf-8")
+    (tmp_path / "heat.conf").write_text(
+        f"[oslo_policy]\npolicy_file = {tmp_path / 'policy.yaml'}\n", encoding="utf-8"
+    )
+    effective = subprocess.run(
+        [
+            str(bin_dir / "oslopolicy-policy-generator"),
+            "--namespace",
+            "heat",
+            "--config-file",
+            str(tmp_path / "heat.conf"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    assert '#"stacks:global_index": "rule:deny_everybody"' in sample
+    assert '#"software_deployments:metadata": "(role:reader and project_id:%(project_id)s)' in (
+        sample
+    )
+    assert '#"resource_types:OS::Nova::Flavor": "rule:project_admin"' in sample
+    assert sample.count('\n#"') == 100
+    assert '"stacks:create": "role:creator"' in effective
+    assert '"stacks:index": "role:reader and project_id:%(project_id)s"' in effective
