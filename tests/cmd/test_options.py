@@ -176,5 +176,8 @@ def test_the_sample_shows_the_options_operators_look_for() -> None:
         "[keystone_authtoken]",
         "#hidden_stack_tags = data-processing-cluster",
         "#host = <Hostname>",
+        "[oslo_policy]",
+        "#enforce_new_defaults = true",
+        "#policy_file = policy.yaml",
     ):
         assert text in sample, text
