@@ -414,22 +414,26 @@ async def test_metadata_follows_deployment_updates(env: EngineEnv) -> None:
 
 async def test_round_trip_on_each_backend(env_any: EngineEnv) -> None:
     env = env_any
-    config = await _config(env, "n" * 255, group="g" * 255, inputs=[{"name": "k"}])
+    # The longest values each column takes; the stack user project is the caller's own.
+    ctx = {**env.ctx, "project_id": "p" * 64}
+    config = await env.client.create_software_config(
+        ctx, name="n" * 255, group="g" * 255, config="x", inputs=[{"name": "k"}]
+    )
     dep = await env.client.create_software_deployment(
-        env.ctx,
+        ctx,
         server_id="s" * 255,
         config_id=config["id"],
         input_values={"k": "v"},
         action="A" * 16,
         stack_user_project_id="p" * 64,
     )
-    (entry,) = await env.client.metadata_software_deployments(env.ctx, "s" * 255)
+    (entry,) = await env.client.metadata_software_deployments(ctx, "s" * 255)
     assert entry["inputs"][0]["value"] == "v"
     with pytest.raises(errors.InvalidRestrictedAction):
-        await env.client.delete_software_config(env.ctx, config["id"])
-    await env.client.delete_software_deployment(env.ctx, dep["id"])
-    await env.client.delete_software_config(env.ctx, config["id"])
-    assert await env.client.list_software_configs(env.ctx) == []
+        await env.client.delete_software_config(ctx, config["id"])
+    await env.client.delete_software_deployment(ctx, dep["id"])
+    await env.client.delete_software_config(ctx, config["id"])
+    assert await env.client.list_software_configs(ctx) == []
 
 
 # OS::Heat::SoftwareConfig --------------------------------------------------------------
