@@ -41,7 +41,15 @@ from ember.db.records import NodeKey
 from ember.rpc.api import ENGINE_TOPIC, WORK_TOPIC
 from ember.rpc.rabbit import RabbitTransport, broker_urls
 from tests import broker
-from tests.api.conftest import OPENSTACK, Cli, HeatServer, free_port, legacy_client, require
+from tests.api.conftest import (
+    OPENSTACK,
+    Cli,
+    HeatServer,
+    free_port,
+    legacy_client,
+    require,
+    session_client,
+)
 from tests.api.helpers import need, wait_until
 from tests.backends import ScratchDatabase, wipe
 
@@ -511,6 +519,13 @@ def project(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def hc(deployment: Deployment, project: str) -> Any:
     return legacy_client(deployment.endpoint(project))
+
+
+@pytest.fixture(scope="module")
+def admin_hc(deployment: Deployment, project: str) -> Any:
+    """heatclient as an admin of the project (what the engine list needs), with the role
+    an operator's front end would name."""
+    return session_client(deployment.endpoint(project), headers={"X-Roles": "admin"})
 
 
 @pytest.fixture(scope="module")

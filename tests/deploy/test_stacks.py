@@ -141,12 +141,14 @@ def test_group_stack_with_the_openstack_cli(cli: Cli, hc: Any) -> None:
     assert cli.json("stack", "list") == []
 
 
-def test_both_engine_workers_run_and_share_the_work(deployment: Deployment, hc: Any) -> None:
+def test_both_engine_workers_run_and_share_the_work(
+    deployment: Deployment, hc: Any, admin_hc: Any
+) -> None:
     engine_workers = deployment.engine.children()
     assert len(engine_workers) == ENGINE_WORKERS, deployment.logs()
     assert len(deployment.api.children()) == 2, deployment.logs()
 
-    services = hc.services.list()
+    services = admin_hc.services.list()
     up = [s for s in services if s.status == "up"]
     assert len(up) == ENGINE_WORKERS, [s.to_dict() for s in services]
     assert {s.binary for s in up} == {"heat-engine"}

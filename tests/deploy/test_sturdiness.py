@@ -130,7 +130,9 @@ def test_duplicate_work_message_runs_once(deployment: Deployment, hc: Any) -> No
     "victim",
     ["member-worker", "group-worker"],
 )
-def test_killed_engine_worker_loses_no_work(deployment: Deployment, hc: Any, victim: str) -> None:
+def test_killed_engine_worker_loses_no_work(
+    deployment: Deployment, hc: Any, admin_hc: Any, victim: str
+) -> None:
     """SIGKILL a worker while it creates members of a group: ``member-worker`` runs only
     members, ``group-worker`` also runs the group resource waiting on its nested stack."""
     engine = deployment.engine
@@ -138,7 +140,7 @@ def test_killed_engine_worker_loses_no_work(deployment: Deployment, hc: Any, vic
     assert len(workers) == ENGINE_WORKERS, deployment.logs()
     # A worker started in place of one killed by an earlier test takes work only once it
     # consumes the work queue and beats.
-    engines_reported(hc, deployment)
+    engines_reported(admin_hc, deployment)
     name = f"sturdy-{victim}"
     created = hc.stacks.create(stack_name=name, template=SLOW_GROUP)
     stack_id = created["stack"]["id"]
@@ -162,7 +164,7 @@ def test_killed_engine_worker_loses_no_work(deployment: Deployment, hc: Any, vic
     # The supervisor started a new worker; the killed one is reported down.
     fresh = replaced(engine, killed, ENGINE_WORKERS)
     assert f"heat-engine worker {killed.pid} was killed by signal 9" in engine.output()
-    services = engines_reported(hc, deployment, down=1)
+    services = engines_reported(admin_hc, deployment, down=1)
     assert sum(s.status == "up" for s in services) == ENGINE_WORKERS, [
         s.to_dict() for s in services
     ]
