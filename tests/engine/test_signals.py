@@ -123,7 +123,12 @@ async def test_a_signal_waits_for_the_resources_own_action(tmp_path: Path) -> No
         assert Signalled.gate is not None
         Signalled.gate.set()
         await env.wait(created["stack_id"], "CREATE")
-        await until(lambda: "signal-end" in Signalled.log, "the signal to be handled")
+
+        # The handler's end is logged before its outcome (and event) is committed.
+        async def recorded() -> bool:
+            return bool(await signal_events(env, "busy", "s"))
+
+        await until(recorded, "the signal's event")
         assert Signalled.log == ["create-start", "create-end", "signal-start", "signal-end"]
         events = await signal_events(env, "busy", "s")
         assert [(e["resource_status"], e["resource_status_reason"]) for e in events] == [
