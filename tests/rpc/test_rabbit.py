@@ -824,6 +824,27 @@ async def test_transport_recovers_after_a_broker_outage(
     await consumer.ack_all()
 
 
+async def test_work_published_during_a_broker_outage_arrives_after_it(
+    broker: Broker, transports: MakeTransport, consumers: MakeConsumer, proxy: Proxy
+) -> None:
+    """Work messages name nodes already committed to the database; a publish that meets
+    an outage waits for the broker instead of failing and losing them."""
+    work = broker.topic()
+    consumer = await consumers(await transports(), work)
+    client = await transports(f"rabbit://guest:guest@127.0.0.1:{proxy.port}/")
+    await client.publish(work, [{"before": "outage"}])
+    await proxy.cut()
+    await eventually(lambda: _not(client.healthy()), what="healthy() False during the outage")
+    publishing = asyncio.ensure_future(client.publish(work, [{"during": "outage"}]))
+    done, _ = await asyncio.wait({publishing}, timeout=1.0)
+    assert not done, publishing.exception() if done else None
+    await proxy.start()
+    await asyncio.wait_for(publishing, WAIT)
+    await consumer.wait_for(2)
+    assert consumer.messages == [{"before": "outage"}, {"during": "outage"}]
+    await consumer.ack_all()
+
+
 async def test_call_during_a_broker_outage_raises_rpc_timeout(
     transports: MakeTransport, proxy: Proxy, topic: str
 ) -> None:

@@ -27,6 +27,7 @@ from ember.rpc.transport import Delivery, Transport
 LOG = logging.getLogger(__name__)
 MAX_BATCH = 500
 RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 10.0
 
 Runner = Callable[[ClaimedNode], Awaitable[Outcome]]
 ProgressHook = Callable[[Progress], Awaitable[None]]
@@ -88,6 +89,7 @@ class NodeWorker:
         self._done: asyncio.Queue[tuple[Outcome, Delivery | None]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[Any]] = []
         self._running: set[asyncio.Task[Any]] = set()
+        self._following: set[asyncio.Task[Any]] = set()
         self.by_traversal: dict[str, set[asyncio.Task[Any]]] = {}
         self._stopping = False
         self._superseded: set[str] = set()
@@ -106,9 +108,10 @@ class NodeWorker:
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in [*self._tasks, *self._running]:
+        tasks = [*self._tasks, *self._running, *self._following]
+        for task in tasks:
             task.cancel()
-        for task in [*self._tasks, *self._running]:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
@@ -223,7 +226,12 @@ class NodeWorker:
                 for item in batch:
                     self._done.put_nowait(item)
                 continue
-            await publish_nodes(self.transport, moved.ready)
+            # Nothing after the commit may stop this loop: it alone frees capacity, so a
+            # loop that died would leave the worker holding its deliveries for ever.
+            try:
+                await publish_nodes(self.transport, moved.ready)
+            except Exception:  # the transport is closing; a new engine publishes them
+                LOG.exception("publishing %d ready nodes failed", len(moved.ready))
             for _, delivery in batch:
                 if delivery is not None:
                     await delivery.ack()
@@ -235,4 +243,23 @@ class NodeWorker:
             for key, at in moved.deadlines:
                 self.timers.schedule(key, at)
             if moved.finished or moved.rollbacks:
-                await self.after(moved)
+                self._follow_up(moved)
+
+    def _follow_up(self, moved: Progress) -> None:
+        """Run what follows the end of traversals beside the loop, again until it is
+        done: the database may be unreachable for a while."""
+
+        async def run() -> None:
+            delay = RETRY_SECONDS
+            while True:
+                try:
+                    await self.after(moved)
+                    return
+                except Exception:
+                    LOG.exception("after traversals %s ended; trying again", moved.finished)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+
+        task = asyncio.create_task(run(), name="ember-after")
+        self._following.add(task)
+        task.add_done_callback(self._following.discard)

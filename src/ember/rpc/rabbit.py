@@ -30,7 +30,7 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
-from aio_pika.exceptions import AMQPError
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS, AMQPError
 from aiormq.exceptions import ChannelInvalidStateError
 
 from ember.common import errors
@@ -42,6 +42,8 @@ LOG = logging.getLogger(__name__)
 SERVE_CONCURRENCY = 64
 DEFAULT_PREFETCH = 100
 CONNECT_TIMEOUT = 5.0
+# Longest pause between attempts to publish work while the broker is unreachable.
+MAX_REPUBLISH_DELAY = 5.0
 
 
 def broker_urls(transport_url: str) -> list[str]:
@@ -147,9 +149,44 @@ class RabbitTransport:
     # Work queue ---------------------------------------------------------------------------
 
     async def publish(self, topic: str, messages: list[dict[str, Any]]) -> None:
-        channel = self._work_channel
-        if channel is None:
-            raise rpc_errors.RPCTimeout()
+        """Publish, confirmed by the broker. While the broker cannot be reached the
+        messages are sent again, until they are confirmed or the transport is closed:
+        they name work already committed to the database, which nothing else would
+        publish. A message sent twice (confirmed, but the confirmation lost) is harmless:
+        a node is claimed once."""
+        delay = self._reconnect_delay
+        failures = 0
+        while True:
+            channel = self._work_channel
+            if channel is None:
+                raise rpc_errors.RPCTimeout()
+            try:
+                await self._publish_once(channel, topic, messages)
+            except CONNECTION_EXCEPTIONS as exc:
+                failures += 1
+                log = LOG.warning if failures == 1 else LOG.debug
+                log(
+                    "publishing %d message(s) to %s failed (%s); sending them again once "
+                    "the broker answers",
+                    len(messages),
+                    topic,
+                    exc or type(exc).__name__,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_REPUBLISH_DELAY)
+                continue
+            if failures:
+                LOG.info(
+                    "published %d message(s) to %s after %d failed attempt(s)",
+                    len(messages),
+                    topic,
+                    failures,
+                )
+            return
+
+    async def _publish_once(
+        self, channel: AbstractChannel, topic: str, messages: list[dict[str, Any]]
+    ) -> None:
         if topic not in self._work_queues:
             await self._queue(channel, topic, durable=True)
             self._work_queues.add(topic)
@@ -253,11 +290,17 @@ class RabbitTransport:
                     if not isinstance(exc, errors.EmberError):
                         LOG.exception("engine call %s failed", request.get("method"))
                     body = _dump({"error": rpc_errors.serialize(exc)})
-                if message.reply_to:
+                if not message.reply_to:
+                    return
+                try:
                     await channel.default_exchange.publish(
                         aio_pika.Message(body, correlation_id=message.correlation_id),
                         routing_key=message.reply_to,
                     )
+                except CONNECTION_EXCEPTIONS as exc:
+                    # The caller's reply queue went with the connection: it has its
+                    # answer from its own timeout (503) and may retry.
+                    LOG.warning("the reply to %s was lost: %s", request.get("method"), exc)
 
         async def on_request(message: AbstractIncomingMessage) -> None:
             await message.ack()
