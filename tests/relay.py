@@ -82,8 +82,10 @@ class Relay:
     def stop(self) -> None:
         """Reset every connection and stop listening; the relay cannot be used again."""
         self._call(self._set("reset"))
+        self._call(self._cancel_all())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()
 
     def set_mode(self, mode: Mode) -> None:
         self._call(self._set(mode))
@@ -115,6 +117,12 @@ class Relay:
         self._flowing = asyncio.Event()
         self._flowing.set()
         await self._listen()
+
+    async def _cancel_all(self) -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(

@@ -21,7 +21,7 @@ from typing import Any
 from ember.api.rest.app import create_app
 from ember.api.rest.keystone import auth_for
 from ember.api.rest.server import check_noauth, server
-from ember.cmd.config import ConfigError, load_settings
+from ember.cmd.config import ConfigError, database_timeouts, load_settings
 from ember.cmd.processes import run_loop
 from ember.common.settings import Settings
 from ember.db import migration
@@ -47,7 +47,7 @@ def prepare_database(settings: Settings) -> None:
 
 async def run(settings: Settings) -> None:
     prepare_database(settings)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeouts=database_timeouts(settings))
     transport = transport_for(settings)
     await transport.start()
     plugins = PluginRegistry.from_entry_points()

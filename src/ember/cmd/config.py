@@ -20,6 +20,7 @@ from oslo_config import cfg
 
 from ember.common.options import DEFAULT_GROUP, Opt, field_values, opts
 from ember.common.settings import Settings, legacy_rabbit_url
+from ember.db.engine import Timeouts
 
 PROJECT = "heat"
 
@@ -188,3 +189,12 @@ def _settings(conf: cfg.ConfigOpts) -> Settings:
 def rabbit_url(group: cfg.ConfigOpts.GroupAttr) -> str | None:
     """The ``transport_url`` equivalent to the legacy ``rabbit_*`` options, if any is set."""
     return legacy_rabbit_url(group)
+
+
+def database_timeouts(settings: Settings) -> Timeouts:
+    """How long database calls may wait, from ``[database]``."""
+    return Timeouts(
+        connect=settings.database_connect_timeout,
+        statement=settings.database_statement_timeout,
+        pool=settings.database_pool_timeout,
+    )

@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from ember.cmd.config import database_timeouts
 from ember.cmd.processes import broker_settings, connect, run_loop, run_workers, stop_event
 from ember.common.settings import Settings
 from ember.db import migration
@@ -30,7 +31,7 @@ async def serve(settings: Settings) -> None:
     transport = transport_for(settings)
     if not await connect(transport, settings.kombu_reconnect_delay, stop, PROG):
         return
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeouts=database_timeouts(settings))
     engine = Engine(settings, db, transport, PluginRegistry.from_entry_points())
     await engine.start()
     LOG.info("engine %s running", engine.engine_id)

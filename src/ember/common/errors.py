@@ -21,9 +21,12 @@ so names follow Heat's.
     │   ├── ResourceActionNotSupported
     │   └── NotSupported
     ├── StackExists                          409
+    ├── IdempotencyKeyInUse                  409
     ├── ActionInProgress                     409
     ├── Forbidden                            403 (policy refused the rule or type named)
-    └── EntityNotFound                       404
+    ├── EntityNotFound                       404
+    └── ServiceUnavailable                   503
+        └── DatabaseUnavailable
 
 An error crosses process boundaries (RPC, a nested stack's failure) as data: the name of
 the nearest class in the wire registry (``ember.rpc.errors``), the name clients are shown,
@@ -143,6 +146,12 @@ class StackExists(EmberError):
     msg_fmt = "The Stack (%(stack_name)s) already exists."
 
 
+class IdempotencyKeyInUse(EmberError):
+    msg_fmt = (
+        "The idempotency key %(key)s was given for the create of another stack (%(stack_name)s)."
+    )
+
+
 class ActionInProgress(EmberError):
     msg_fmt = "Stack %(stack_name)s already has an action (%(action)s) in progress."
 
@@ -155,3 +164,17 @@ class Forbidden(EmberError):
 
 class EntityNotFound(EmberError):
     msg_fmt = "The %(entity)s (%(name)s) could not be found."
+
+
+class ServiceUnavailable(EmberError):
+    """Something the request needs cannot be reached now; the same request may succeed
+    later."""
+
+    msg_fmt = "The service is unavailable; try again later."
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database could not be reached or did not answer in time (what it was doing is
+    not said: that is for the logs)."""
+
+    msg_fmt = "The database is unavailable; try again later."

@@ -158,6 +158,41 @@ class Settings:
             deprecated_reason="Replaced by [database] connection.",
         ),
     )
+    database_connect_timeout: float = option(
+        10.0,
+        Opt(
+            "float",
+            "Seconds to wait for a connection to the database server before the request "
+            "that needs it is answered 503 (Service Unavailable).",
+            name="connect_timeout",
+            group="database",
+            min=1,
+        ),
+    )
+    database_statement_timeout: float = option(
+        60.0,
+        Opt(
+            "float",
+            "Seconds one database statement may take, or its answer may be awaited, "
+            "before it is given up and the request answered 503 (Service Unavailable). "
+            "MySQL/MariaDB: the client's read and write timeouts; PostgreSQL: the "
+            "server's statement_timeout and idle_in_transaction_session_timeout, and "
+            "the connection's tcp_user_timeout. Values in the connection URL win.",
+            name="statement_timeout",
+            group="database",
+            min=1,
+        ),
+    )
+    database_pool_timeout: float = option(
+        30.0,
+        Opt(
+            "float",
+            "If set, use this value for pool_timeout with SQLAlchemy.",
+            name="pool_timeout",
+            group="database",
+            min=1,
+        ),
+    )
     transport_url: str = derived(
         _transport_url,
         Opt(

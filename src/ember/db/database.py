@@ -5,8 +5,10 @@ another through (so it must have no effects outside the database)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -14,21 +16,26 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ember.common import errors
 from ember.db import engine as db_engine
+from ember.db.retry import is_unavailable
 from ember.db.session import run_transaction, session_factory
 from ember.db.unit import UnitOfWork
 
 P = ParamSpec("P")
 R = TypeVar("R")
 Unit = Callable[Concatenate[UnitOfWork, P], R]
+LOG = logging.getLogger(__name__)
 
 
 class Database:
     """The one runner of units of work, for every part of Ember that keeps state."""
 
-    def __init__(self, url: str, *, threads: int = 8) -> None:
+    def __init__(
+        self, url: str, *, threads: int = 8, timeouts: db_engine.Timeouts | None = None
+    ) -> None:
         self.url = url
-        self.engine: Engine = db_engine.create_engine(url)
+        self.engine: Engine = db_engine.create_engine(url, timeouts=timeouts)
         self._sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
         sqlite = self.engine.dialect.name == "sqlite"
         # SQLite serialises writers anyway; one thread avoids lock contention. Its readers
@@ -48,6 +55,7 @@ class Database:
             # to repeat).
             self.read_engine = db_engine.create_engine(
                 url,
+                timeouts=timeouts,
                 isolation_level="AUTOCOMMIT",
                 skip_autocommit_rollback=True,
                 pool_pre_ping=False,
@@ -67,10 +75,13 @@ class Database:
         return run_transaction(self._sessions, unit)
 
     async def run(self, fn: Unit[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run ``fn(uow, *args)`` as one committed transaction."""
+        """Run ``fn(uow, *args)`` as one committed transaction. Raises
+        ``DatabaseUnavailable`` when the database cannot be reached or does not answer in
+        time (the transaction may then have been committed or not)."""
         loop = asyncio.get_running_loop()
         call = functools.partial(self._transaction, fn, *args, **kwargs)
-        return await loop.run_in_executor(self._executor, call)
+        with _unavailable_as_error(fn):
+            return await loop.run_in_executor(self._executor, call)
 
     async def read(self, fn: Unit[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run ``fn(uow, *args)`` in a transaction that only reads (on SQLite it takes no
@@ -89,9 +100,10 @@ class Database:
             return attempt()
 
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._readers, db_engine.retry_on_deadlock(read_once_more_if_dropped)
-        )
+        with _unavailable_as_error(fn):
+            return await loop.run_in_executor(
+                self._readers, db_engine.retry_on_deadlock(read_once_more_if_dropped)
+            )
 
     def run_sync(self, fn: Unit[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         return self._transaction(fn, *args, **kwargs)
@@ -109,6 +121,19 @@ class Database:
             self._readers.shutdown(wait=True)
         self.engine.dispose()
         self.read_engine.dispose()
+
+
+@contextlib.contextmanager
+def _unavailable_as_error(fn: Callable[..., Any]) -> Iterator[None]:
+    """The database's own errors of unavailability as ``DatabaseUnavailable``, which the
+    API answers with 503 (its cause goes to the log, not to the client)."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        LOG.warning("database unavailable in %s: %s", getattr(fn, "__name__", fn), exc)
+        raise errors.DatabaseUnavailable() from exc
 
 
 def _ping(uow: UnitOfWork) -> None:

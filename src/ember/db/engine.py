@@ -8,11 +8,19 @@ a busy timeout, foreign keys enforced, and ``BEGIN IMMEDIATE`` for write transac
 that concurrent writers queue for the lock instead of failing half-way through. Sessions
 opened with ``session_scope(engine, readonly=True)`` begin deferred instead.
 
+Every database call is bounded in time (``Timeouts``): connecting, and waiting for the
+answer to a statement, in each driver's own words (PyMySQL's connect/read/write timeouts;
+libpq's connect_timeout, TCP keepalives and tcp_user_timeout with the server's
+statement_timeout). A partition that drops packets without a reset then fails the call
+instead of holding its thread for as long as TCP keeps trying. Values given in the URL's
+query win over these.
+
 The engine is thread-safe and holds no module-level state; callers pass it around.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +32,7 @@ from ember.db.retry import is_retryable, retry_on_deadlock
 from ember.db.session import BEGIN_OPTION, session_factory, session_scope, transaction
 
 __all__ = [
+    "Timeouts",
     "create_engine",
     "is_retryable",
     "normalise_url",
@@ -36,6 +45,23 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_S = 30
 # Connections older than this are replaced: MySQL closes idle ones after wait_timeout.
 POOL_RECYCLE_S = 3600
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds a database call may wait: to connect, for one statement's answer, for a
+    connection from the pool."""
+
+    connect: float = 10.0
+    statement: float = 60.0
+    pool: float = 30.0
+
+
+# TCP keepalives on server connections: the first probe after this many idle seconds, then
+# one per interval, the connection dead after COUNT unanswered probes.
+KEEPALIVE_IDLE_S = 10
+KEEPALIVE_INTERVAL_S = 5
+KEEPALIVE_COUNT = 3
 
 # Driver names in heat.conf URLs -> the driver Ember installs.
 _DRIVERS = {
@@ -63,26 +89,75 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_engine(url: str | URL, *, echo: bool = False, **pool: Any) -> Engine:
+def create_engine(
+    url: str | URL, *, echo: bool = False, timeouts: Timeouts | None = None, **pool: Any
+) -> Engine:
     """An engine for ``url``; ``pool`` overrides pool settings (e.g. ``pool_size``)."""
     parsed = normalise_url(url)
     backend = parsed.get_backend_name()
+    limits = timeouts or Timeouts()
     if backend == "sqlite":
         return _sqlite_engine(parsed, echo=echo, **pool)
     if backend in ("mysql", "mariadb"):
-        return _mysql_engine(parsed, echo=echo, **pool)
+        return _mysql_engine(parsed, limits, echo=echo, **pool)
     if backend == "postgresql":
-        return _server_engine(parsed, echo=echo, **pool)
+        return _server_engine(
+            parsed, limits, _postgresql_connect_args(parsed, limits), echo=echo, **pool
+        )
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)}")
 
 
-def _server_engine(url: URL, *, echo: bool, **pool: Any) -> Engine:
+def _unless_in_url(url: URL, args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` without those the URL's query sets (the operator's word wins)."""
+    return {key: value for key, value in args.items() if key not in url.query}
+
+
+def _mysql_connect_args(url: URL, limits: Timeouts) -> dict[str, Any]:
+    return _unless_in_url(
+        url,
+        {
+            # PyMySQL takes whole seconds to connect; reads and writes may be fractions.
+            "connect_timeout": max(1, round(limits.connect)),
+            "read_timeout": limits.statement,
+            "write_timeout": limits.statement,
+        },
+    )
+
+
+def _postgresql_connect_args(url: URL, limits: Timeouts) -> dict[str, Any]:
+    statement_ms = max(1, round(limits.statement * 1000))
+    args = _unless_in_url(
+        url,
+        {
+            "connect_timeout": max(2, round(limits.connect)),  # libpq's least
+            "keepalives": 1,
+            "keepalives_idle": KEEPALIVE_IDLE_S,
+            "keepalives_interval": KEEPALIVE_INTERVAL_S,
+            "keepalives_count": KEEPALIVE_COUNT,
+            # Data sent and not acknowledged for this long: the server is gone.
+            "tcp_user_timeout": statement_ms,
+        },
+    )
+    if "options" not in url.query:
+        # The server ends a statement that runs too long, and a transaction whose client
+        # went silent in the middle of it (it holds row locks).
+        args["options"] = (
+            f"-c statement_timeout={statement_ms} "
+            f"-c idle_in_transaction_session_timeout={statement_ms}"
+        )
+    return args
+
+
+def _server_engine(
+    url: URL, limits: Timeouts, connect_args: dict[str, Any], *, echo: bool, **pool: Any
+) -> Engine:
     options: dict[str, Any] = {
         "pool_pre_ping": True,
         "pool_recycle": POOL_RECYCLE_S,
         "pool_size": 10,
         "max_overflow": 20,
-        "pool_timeout": 30,
+        "pool_timeout": limits.pool,
+        "connect_args": connect_args,
         # Row claims are conditional updates; READ COMMITTED sees the latest committed
         # row and, on MySQL, takes no gap locks, which keeps deadlocks rare.
         "isolation_level": "READ COMMITTED",
@@ -91,8 +166,8 @@ def _server_engine(url: URL, *, echo: bool, **pool: Any) -> Engine:
     return sa.create_engine(url, echo=echo, **options)
 
 
-def _mysql_engine(url: URL, *, echo: bool, **pool: Any) -> Engine:
-    engine = _server_engine(url, echo=echo, **pool)
+def _mysql_engine(url: URL, limits: Timeouts, *, echo: bool, **pool: Any) -> Engine:
+    engine = _server_engine(url, limits, _mysql_connect_args(url, limits), echo=echo, **pool)
 
     @event.listens_for(engine, "connect")
     def _strict_mode(dbapi_connection: Any, _record: Any) -> None:

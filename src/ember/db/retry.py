@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar, overload
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,6 +51,29 @@ def is_retryable(exc: BaseException) -> bool:
         return args[0] in _MYSQL_CODES
     message = str(orig).lower()
     return any(text in message for text in _SQLITE_MESSAGES)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database could not be reached or did not answer in time
+    (refused, reset or timed-out connections, a pool with no connection to give, a
+    statement cancelled by its timeout, SQLite's lock held past the busy timeout): the
+    same request may succeed later. Not: errors in the request itself."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if isinstance(getattr(exc.orig, "sqlite_errorcode", None), int) or (
+        type(exc.orig).__module__.startswith("sqlite3")
+    ):
+        # SQLite's OperationalError also means a bad schema ("no such table"); only a
+        # lock held too long is unavailability.
+        message = str(exc.orig).lower()
+        return any(text in message for text in _SQLITE_MESSAGES)
+    return True
 
 
 def backoff(attempt: int, *, base: float = BASE_DELAY_S, cap: float = MAX_DELAY_S) -> float:

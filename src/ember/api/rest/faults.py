@@ -66,6 +66,8 @@ class HTTPError(errors.EmberError):
 STATUS_BY_CLASS: tuple[tuple[type[BaseException], int], ...] = (
     (errors.EntityNotFound, 404),
     (errors.StackExists, 409),
+    (errors.IdempotencyKeyInUse, 409),
+    (errors.ServiceUnavailable, 503),
     (errors.ActionInProgress, 409),
     (Forbidden, 403),
     (errors.Forbidden, 403),
