@@ -333,3 +333,47 @@ def test_list_with_count_and_summary_keys(http: httpx.Client, demo: str) -> None
     assert item["description"] == ""
     assert "outputs" not in item and "parameters" not in item
     assert {"id", "stack_name", "stack_status", "creation_time", "stack_owner"} <= set(item)
+
+
+def test_a_create_sent_again_with_its_idempotency_key_answers_with_the_first_stack(
+    http: httpx.Client,
+) -> None:
+    body = {"stack_name": "once", "template": NONE_DICT}
+    headers = {"X-Idempotency-Key": "create-once-1"}
+    first = http.post("/stacks", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = http.post("/stacks", json=body, headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    # Without the key the same create is a conflict, as in Heat.
+    plain = http.post("/stacks", json=body)
+    assert plain.status_code == 409, plain.text
+    assert plain.json()["error"]["type"] == "StackExists"
+    named = [s for s in http.get("/stacks").json()["stacks"] if s["stack_name"] == "once"]
+    assert [s["id"] for s in named] == [first.json()["stack"]["id"]]
+
+
+def test_an_idempotency_key_given_for_another_stack_is_a_conflict(http: httpx.Client) -> None:
+    headers = {"X-Idempotency-Key": "create-twice-2"}
+    first = http.post(
+        "/stacks", json={"stack_name": "first-of-key", "template": NONE_DICT}, headers=headers
+    )
+    assert first.status_code == 201, first.text
+    other = http.post(
+        "/stacks", json={"stack_name": "second-of-key", "template": NONE_DICT}, headers=headers
+    )
+    assert other.status_code == 409, other.text
+    assert other.json()["error"]["type"] == "IdempotencyKeyInUse"
+    assert "first-of-key" in other.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256])
+def test_a_bad_idempotency_key_is_refused(http: httpx.Client, key: str) -> None:
+    response = http.post(
+        "/stacks",
+        json={"stack_name": "badkey", "template": NONE_DICT},
+        headers={"X-Idempotency-Key": key},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["type"] == "HTTPBadRequest"

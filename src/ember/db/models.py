@@ -97,6 +97,7 @@ class Stack(Base):
         Index("ix_stack_root", "root_stack_id"),
         Index("ix_stack_raw_template", "raw_template_id"),
         Index("ix_stack_prev_raw_template", "prev_raw_template_id"),
+        Index("uq_stack_project_idempotency_key", "project_id", "idempotency_key", unique=True),
         TABLE_OPTIONS,
     )
 
@@ -130,6 +131,9 @@ class Stack(Base):
     # Why the last action failed, as data (``common.failures.Failure``), for the resource
     # that owns this stack to report where it went wrong.
     failure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The key the client gave its create (``X-Idempotency-Key``): the same create sent
+    # again answers with this stack instead of making another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
 
 
 class StackTag(Base):

@@ -34,6 +34,14 @@ class StackRepository:
     def get(self, stack_id: str) -> Stack | None:
         return self.session.get(Stack, stack_id)
 
+    def created_with(self, project_id: str, idempotency_key: str) -> Stack | None:
+        """The stack a create with this key made in the project (deleted or not)."""
+        return self.session.execute(
+            select(Stack).where(
+                Stack.project_id == project_id, Stack.idempotency_key == idempotency_key
+            )
+        ).scalar_one_or_none()
+
     def lock(self, stack_id: str) -> Stack:
         stack = self.session.get(Stack, stack_id, with_for_update=True)
         if stack is None:

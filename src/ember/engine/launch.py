@@ -119,8 +119,12 @@ class Launcher:
         """Tell every engine to stop its running nodes of a cancelled traversal."""
         await self.transport.broadcast(CANCEL_TOPIC, {"traversal_id": traversal_id})
 
-    async def create(self, new: NewStack) -> None:
-        await self.publish(await self.db.run(create_tx, new))
+    async def create(self, new: NewStack) -> str:
+        """Store the stack and start its create; the id of the stack stored, which for a
+        create sent again with its idempotency key is the first one's."""
+        stack_id, ready = await self.db.run(create_tx, new)
+        await self.publish(ready)
+        return stack_id
 
     async def update(self, change: StackChange) -> None:
         await self.publish(await self.db.run(update_tx, change))
@@ -192,7 +196,23 @@ def _get_stack(uow: UnitOfWork, stack_id: str) -> Stack | None:
 # Units of work -----------------------------------------------------------------------------
 
 
-def create_tx(uow: UnitOfWork, new: NewStack) -> list[NodeKey]:
+def created_before(uow: UnitOfWork, project_id: str, key: str, stack_name: str) -> str | None:
+    """The id of the stack an earlier create with idempotency ``key`` made, if any; that
+    create must have been for the same stack name."""
+    earlier = uow.stacks.created_with(project_id, key)
+    if earlier is None:
+        return None
+    if earlier.name != stack_name:
+        raise errors.IdempotencyKeyInUse(key=key, stack_name=earlier.name)
+    return earlier.id
+
+
+def create_tx(uow: UnitOfWork, new: NewStack) -> tuple[str, list[NodeKey]]:
+    key = new.values.get("idempotency_key")
+    if key is not None:
+        earlier = created_before(uow, new.values["project_id"], key, new.values["name"])
+        if earlier is not None:
+            return earlier, []
     root = new.values.get("root_stack_id")
     # The resource limit counts resources over the whole tree of nested stacks.
     if (
@@ -224,7 +244,7 @@ def create_tx(uow: UnitOfWork, new: NewStack) -> list[NodeKey]:
             "rollback_on_failure": not new.values["disable_rollback"],
         },
     )
-    return ready + progress.close_if_empty(uow, traversal_id, not new.nodes)
+    return stack.id, ready + progress.close_if_empty(uow, traversal_id, not new.nodes)
 
 
 def delete_tx(

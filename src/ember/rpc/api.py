@@ -218,7 +218,8 @@ class EngineAPI:
     ) -> StackIdentity:
         """Check the request, store the stack and start creating it (or adopting it, with
         ``args["adopt_stack_data"]``). ``args``: ``timeout_mins``, ``disable_rollback``,
-        ``tags``."""
+        ``tags``, ``idempotency_key`` (a create sent again with the key of one that stored
+        its stack answers with that stack; with another name, ``IdempotencyKeyInUse``)."""
 
     @operation("stacks")
     async def update_stack(

@@ -39,6 +39,10 @@ SUB_PATHS = (
 )
 
 
+IDEMPOTENCY_HEADER = "X-Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 255
+
+
 def _stack_args(data: dict[str, Any]) -> dict[str, Any]:
     """The create/update fields the engine takes from a request body."""
     if data.get("template_url") and data.get("template") is None:
@@ -76,6 +80,21 @@ def _stack_args(data: dict[str, Any]) -> dict[str, Any]:
         if key in data:
             args[key] = data[key]
     return args
+
+
+def _idempotency_key(request: Request) -> str | None:
+    """The client's key for a create (``X-Idempotency-Key``): sent again with the same key
+    (after a 503 or a lost answer), the create answers with the stack the first one made.
+    Not the request id: a client's global request id may cover several creates."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise HTTPError(
+            400,
+            f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters",
+        )
+    return key
 
 
 def _check_sizes(data: dict[str, Any], limit: int) -> None:
@@ -209,10 +228,14 @@ async def create_stack(tenant_id: str, request: Request) -> Response:
         and data.get("adopt_stack_data") is None
     ):
         raise HTTPError(400, "No template specified")
+    args = _stack_args(data)
+    key = _idempotency_key(request)
+    if key is not None:
+        args["idempotency_key"] = key
     created = await util.engine(request).create_stack(
         util.rpc_ctx(request),
         name,
-        args=_stack_args(data),
+        args=args,
         **_engine_fields(data, util.max_template_size(request)),
     )
     location = util.stack_url(request, created["stack_name"], created["stack_id"])

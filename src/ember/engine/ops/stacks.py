@@ -12,6 +12,7 @@ from ember.common import errors
 from ember.common.settings import Settings
 from ember.common.states import Action, Status
 from ember.db.database import Database
+from ember.db.errors import DuplicateEntry
 from ember.db.models import Stack
 from ember.db.unit import UnitOfWork
 from ember.engine import planner, views
@@ -24,6 +25,7 @@ from ember.engine.launch import (
     NewStack,
     StackChange,
     cancel_tx,
+    created_before,
     deadline,
     policies,
     requirements,
@@ -121,6 +123,16 @@ class StackOps:
         parent's ``stack_id``, the owning ``resource_name``, ``root_stack_id``, ``depth``."""
         args = dict(args or {})
         check_stack_name(stack_name)
+        key = args.get("idempotency_key")
+        if key is not None:
+            # Sent again (its answer lost, say): the first create's stack, at once.
+            earlier = await self.db.read(created_before, caller.project_id, key, stack_name)
+            if earlier is not None:
+                return {
+                    "stack_id": earlier,
+                    "stack_name": stack_name,
+                    "project_id": caller.project_id,
+                }
         action: str = Action.CREATE
         node_data: dict[str, dict[str, Any]] = {}
         if args.get("adopt_stack_data") is not None:
@@ -168,30 +180,39 @@ class StackOps:
             "owner_resource": owner.get("resource_name"),
             "root_stack_id": owner.get("root_stack_id"),
             "nested_depth": int(owner.get("depth", 0)),
+            "idempotency_key": key,
         }
         requires = requirements(defn)
-        await self.launcher.create(
-            NewStack(
-                values=values,
-                raw=(
-                    request.template.doc,
-                    dict(request.template.files),
-                    request.environment.to_dict(),
-                ),
-                tags=tags_of(args.get("tags")),
-                resources=[
-                    {"uuid": uuids[n], "name": n, "type": rd.type, "requires": requires[n]}
-                    for n, rd in defn.resources.items()
-                ],
-                nodes=planner.create_nodes(defn, uuids, action, node_data),
-                deadline=deadline(
-                    float(timeout) if timeout else None, self.settings.stack_action_timeout
-                ),
-                action=action,
-                max_stacks=self.settings.max_stacks_per_tenant if caller.counts_stacks else -1,
-                tree_limit=limit,
-            )
+        new = NewStack(
+            values=values,
+            raw=(
+                request.template.doc,
+                dict(request.template.files),
+                request.environment.to_dict(),
+            ),
+            tags=tags_of(args.get("tags")),
+            resources=[
+                {"uuid": uuids[n], "name": n, "type": rd.type, "requires": requires[n]}
+                for n, rd in defn.resources.items()
+            ],
+            nodes=planner.create_nodes(defn, uuids, action, node_data),
+            deadline=deadline(
+                float(timeout) if timeout else None, self.settings.stack_action_timeout
+            ),
+            action=action,
+            max_stacks=self.settings.max_stacks_per_tenant if caller.counts_stacks else -1,
+            tree_limit=limit,
         )
+        try:
+            stack_id = await self.launcher.create(new)
+        except DuplicateEntry:
+            # The same create, sent twice at once: the other one stored its stack first.
+            earlier = None
+            if key is not None:
+                earlier = await self.db.read(created_before, caller.project_id, key, stack_name)
+            if earlier is None:
+                raise
+            stack_id = earlier
         return {"stack_id": stack_id, "stack_name": stack_name, "project_id": caller.project_id}
 
     # Update ----------------------------------------------------------------------------
