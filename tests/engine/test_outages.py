@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
+from ember.common import errors
 from ember.db.records import Progress
+from ember.engine import progress
 from tests.engine.conftest import EngineEnv
 
 ONE = {
@@ -39,3 +43,41 @@ async def test_a_failing_follow_up_neither_stops_the_worker_nor_is_lost(env: Eng
             await asyncio.sleep(0.05)
 
     await asyncio.wait_for(retried(), 10.0)
+
+
+CHAIN = {
+    "heat_template_version": "2016-10-14",
+    "resources": {
+        "a": {"type": "OS::Heat::RandomString"},
+        "b": {"type": "OS::Heat::RandomString", "depends_on": ["a"]},
+        "c": {"type": "OS::Heat::RandomString", "depends_on": ["b"]},
+        "d": {"type": "OS::Heat::RandomString", "depends_on": ["a"]},
+    },
+}
+
+
+@pytest.mark.parametrize("unit", ["claim", "complete"])
+async def test_a_transaction_whose_answer_was_lost_leaves_no_node_behind(
+    env: EngineEnv, unit: str
+) -> None:
+    """The connection broke at COMMIT, which went through: the worker was told the claim
+    (or the record of outcomes, which also claimed and made nodes ready) failed. The
+    nodes that transaction claimed, and those it made ready, still run."""
+    db = env.engine.worker.db
+    real = db.run
+    target = getattr(progress, unit)
+    lost: list[str] = []
+
+    async def losing(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        result = await real(fn, *args, **kwargs)
+        if fn is target and not lost:
+            lost.append(unit)
+            raise errors.DatabaseUnavailable()
+        return result
+
+    db.run = losing  # type: ignore[method-assign]
+    stack = await env.create("lost-answer", CHAIN)
+    assert lost == [unit]
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    resources = await env.client.list_resources(env.ctx, stack["id"])
+    assert sorted(r["resource_status"] for r in resources) == ["CREATE_COMPLETE"] * 4

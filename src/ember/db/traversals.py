@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, Update, and_, bindparam, case, or_, select, update
@@ -794,11 +794,29 @@ class TraversalRepository:
         """Release nodes claimed by engines that stopped, and their resource locks. With
         ``all_ready`` every READY node of a running traversal is published again too (an
         in-process queue starts empty)."""
-        stranded = self.session.execute(
-            select(N.traversal_id, N.seq, N.lock_token, N.resource_id, N.action, T.state)
-            .join(Traversal, T.id == N.traversal_id)
-            .where(N.state == NodeState.CLAIMED, N.engine_id.not_in(list(live_engines)))
-        ).all()
+        gone = N.engine_id.not_in(list(live_engines))
+        return self._release(self._claimed(gone), gone, all_ready=all_ready)
+
+    def orphaned(self, engine_id: str, held: Collection[NodeKey]) -> Recovery:
+        """Release the nodes claimed by ``engine_id`` that it does not hold: claimed by a
+        transaction whose answer it never had (the connection broke at COMMIT, which
+        went through), so it never ran them. Every READY node of a running traversal is
+        published again too: that transaction's ready nodes were never published. The
+        engine must not be claiming or recording meanwhile."""
+        mine = N.engine_id == engine_id
+        rows = [row for row in self._claimed(mine) if NodeKey(row[0], row[1]) not in held]
+        return self._release(rows, mine, all_ready=True)
+
+    def _claimed(self, owner: Any) -> list[Any]:
+        return list(
+            self.session.execute(
+                select(N.traversal_id, N.seq, N.lock_token, N.resource_id, N.action, T.state)
+                .join(Traversal, T.id == N.traversal_id)
+                .where(N.state == NodeState.CLAIMED, owner)
+            ).all()
+        )
+
+    def _release(self, stranded: list[Any], owner: Any, *, all_ready: bool) -> Recovery:
         released = [row for row in stranded if row[5] == TraversalState.RUNNING]
         dead = [row for row in stranded if row[5] != TraversalState.RUNNING]
         if released:
@@ -808,7 +826,7 @@ class TraversalRepository:
                     _key_in([(t, s) for t, s, *_ in released]),
                     # Still stranded: not finished or claimed anew since the select above.
                     N.state == NodeState.CLAIMED,
-                    N.engine_id.not_in(list(live_engines)),
+                    owner,
                 )
                 .values(state=NodeState.READY, engine_id=None, lock_token=None)
             )

@@ -12,7 +12,7 @@ per link and no message.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from ember.common.failures import Failure
 from ember.common.states import Action, Scope, Status, TraversalState
@@ -21,6 +21,7 @@ from ember.db.records import (
     NodeKey,
     NodeResult,
     Progress,
+    Recovery,
     TraversalRow,
     signal_key,
     stack_key,
@@ -39,6 +40,14 @@ def claim(uow: UnitOfWork, engine_id: str, keys: Sequence[NodeKey]) -> list[Clai
         uow.traversals.load_peers(claimed)
         uow.events.add(outcomes.start_events(claimed))
     return claimed
+
+
+def take_orphans(uow: UnitOfWork, engine_id: str, held: Collection[NodeKey]) -> Recovery:
+    """Release the nodes this engine claimed without knowing it (see
+    ``TraversalRepository.orphaned``)."""
+    recovery = uow.traversals.orphaned(engine_id, held)
+    uow.resources.fail_abandoned(recovery.abandoned)
+    return recovery
 
 
 def complete(

@@ -28,6 +28,9 @@ LOG = logging.getLogger(__name__)
 MAX_BATCH = 500
 RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 10.0
+# After a claim or a record failed, this long before looking for nodes claimed without
+# this worker knowing (the failure may have been a lost answer to a COMMIT that went through).
+REPAIR_SECONDS = 3.0
 
 Runner = Callable[[ClaimedNode], Awaitable[Outcome]]
 ProgressHook = Callable[[Progress], Awaitable[None]]
@@ -90,6 +93,13 @@ class NodeWorker:
         self._tasks: list[asyncio.Task[Any]] = []
         self._running: set[asyncio.Task[Any]] = set()
         self._following: set[asyncio.Task[Any]] = set()
+        # Nodes claimed for this worker that it runs or records now: any other node the
+        # database shows claimed by this engine was claimed by a transaction whose answer
+        # was lost.
+        self._held: set[NodeKey] = set()
+        # Held while claiming or recording, so that the set above matches the database.
+        self._recording = asyncio.Lock()
+        self._suspect = asyncio.Event()
         self.by_traversal: dict[str, set[asyncio.Task[Any]]] = {}
         self._stopping = False
         self._superseded: set[str] = set()
@@ -104,6 +114,7 @@ class NodeWorker:
             asyncio.create_task(self._receive(), name="ember-receive"),
             asyncio.create_task(self._claim_loop(), name="ember-claim"),
             asyncio.create_task(self._commit_loop(), name="ember-commit"),
+            asyncio.create_task(self._repair_loop(), name="ember-repair"),
         ]
 
     async def stop(self) -> None:
@@ -161,19 +172,22 @@ class NodeWorker:
                     LOG.warning("dropping malformed work message %r", delivery.message)
                     await self._settle(delivery)
             try:
-                claimed = await self.db.run(progress.claim, self.engine_id, list(keys))
+                async with self._recording:
+                    claimed = await self.db.run(progress.claim, self.engine_id, list(keys))
+                    for node in claimed:
+                        self._spawn(node, keys.pop(node.key))
             except Exception:
                 LOG.exception("claiming %d nodes failed; trying again", len(keys))
+                self._suspect.set()
                 await asyncio.sleep(RETRY_SECONDS)
                 for delivery in keys.values():
                     self._intake.put_nowait(delivery)
                 continue
-            for node in claimed:
-                self._spawn(node, keys.pop(node.key))
             for delivery in keys.values():  # taken by another engine, or no longer needed
                 await self._settle(delivery)
 
     def _spawn(self, node: ClaimedNode, delivery: Delivery | None) -> None:
+        self._held.add(node.key)
         task = asyncio.create_task(self._run(node, delivery))
         self._running.add(task)
         self.by_traversal.setdefault(node.key.traversal_id, set()).add(task)
@@ -219,9 +233,18 @@ class NodeWorker:
             # The batch's own capacity passes to the nodes it makes ready, one each.
             local = min(len(batch), self.capacity.size - self.capacity.used + len(batch))
             try:
-                moved = await self.db.run(progress.complete, self.engine_id, results, local)
+                async with self._recording:
+                    moved = await self.db.run(progress.complete, self.engine_id, results, local)
+                    # The batch's nodes are done; the nodes claimed here take their place.
+                    for outcome, _ in batch:
+                        self._held.discard(outcome.node.key)
+                    self.capacity.give(len(batch))
+                    self.capacity.used += len(moved.claimed)
+                    for node in moved.claimed:
+                        self._spawn(node, None)
             except Exception:
                 LOG.exception("recording %d outcomes failed; trying again", len(batch))
+                self._suspect.set()
                 await asyncio.sleep(RETRY_SECONDS)
                 for item in batch:
                     self._done.put_nowait(item)
@@ -235,15 +258,32 @@ class NodeWorker:
             for _, delivery in batch:
                 if delivery is not None:
                     await delivery.ack()
-            # Capacity: the batch's nodes are done; the nodes claimed here take their place.
-            self.capacity.give(len(batch))
-            self.capacity.used += len(moved.claimed)
-            for node in moved.claimed:
-                self._spawn(node, None)
             for key, at in moved.deadlines:
                 self.timers.schedule(key, at)
             if moved.finished or moved.rollbacks:
                 self._follow_up(moved)
+
+    async def _repair_loop(self) -> None:
+        """After a claim or a record failed, release the nodes the database shows claimed
+        by this engine that it does not hold, and publish every ready node again (what
+        that transaction made ready was not published). Tried until it succeeds."""
+        while True:
+            await self._suspect.wait()
+            await asyncio.sleep(REPAIR_SECONDS)
+            self._suspect.clear()  # a failure from here on asks for another repair
+            try:
+                async with self._recording:
+                    found = await self.db.run(
+                        progress.take_orphans, self.engine_id, set(self._held)
+                    )
+                await publish_nodes(self.transport, found.publish)
+            except Exception:
+                LOG.exception("looking for nodes claimed by a lost transaction failed")
+                self._suspect.set()
+                continue
+            LOG.info(
+                "after a failed transaction: %d ready nodes published again", len(found.publish)
+            )
 
     def _follow_up(self, moved: Progress) -> None:
         """Run what follows the end of traversals beside the loop, again until it is
