@@ -11,6 +11,7 @@ import pytest
 
 from ember.common import errors
 from ember.db.records import Progress
+from ember.engine import liveness as liveness_module
 from ember.engine import progress
 from tests.engine.conftest import EngineEnv
 
@@ -81,3 +82,36 @@ async def test_a_transaction_whose_answer_was_lost_leaves_no_node_behind(
     assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
     resources = await env.client.list_resources(env.ctx, stack["id"])
     assert sorted(r["resource_status"] for r in resources) == ["CREATE_COMPLETE"] * 4
+
+
+async def test_heartbeats_go_on_while_taking_over_waits_for_the_broker(env: EngineEnv) -> None:
+    """Taking over from stopped engines publishes their nodes, which waits while the
+    broker is out of reach; the beats must go on meanwhile, or the other engines would
+    take this one for dead while it still runs its nodes."""
+    liveness = env.engine.liveness
+    waiting = asyncio.Event()
+
+    async def waits_for_the_broker(**_: Any) -> int:
+        waiting.set()
+        await asyncio.Event().wait()  # the broker never comes back in this test
+        return 0
+
+    beats = 0
+    real_run = liveness.db.run
+
+    async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal beats
+        if fn is liveness_module._beat:
+            beats += 1
+        return await real_run(fn, *args, **kwargs)
+
+    liveness.recover = waits_for_the_broker  # type: ignore[method-assign]
+    liveness.db.run = counting  # type: ignore[method-assign]
+    await asyncio.wait_for(waiting.wait(), 30.0)
+    seen = beats
+
+    async def beaten_on() -> None:
+        while beats < seen + 2 * liveness_module.MISSED_BEATS:
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(beaten_on(), 30.0)

@@ -65,6 +65,7 @@ class Liveness:
         self.interval = interval
         self.rollback = rollback
         self._task: asyncio.Task[None] | None = None
+        self._recovering: asyncio.Task[None] | None = None
         self._alive: set[str] = set()
 
     async def start(self) -> None:
@@ -83,6 +84,18 @@ class Liveness:
                 LOG.exception("rolling back stack %s failed", stack_id)
         return len(recovery.publish)
 
+    def _recovering_now(self) -> bool:
+        return self._recovering is not None and not self._recovering.done()
+
+    async def _carry_on(self, gone: bool) -> None:
+        try:
+            found = await self.recover(gone=gone)
+        except Exception:
+            LOG.exception("taking over from stopped engines failed")
+            return
+        if found:
+            LOG.info("carrying on %d nodes of stopped engines", found)
+
     async def _loop(self) -> None:
         beats = 0
         while True:
@@ -95,14 +108,16 @@ class Liveness:
                     # Another engine went away: its parked nodes' deadlines are ours now.
                     await self.timers.reload()
                 beats += 1
-                if beats % MISSED_BEATS == 0 or gone:
-                    found = await self.recover(gone=bool(gone))
-                    if found:
-                        LOG.info("carrying on %d nodes of stopped engines", found)
+                if (beats % MISSED_BEATS == 0 or gone) and not self._recovering_now():
+                    # Beside the beats: publishing waits for the broker while it is out of
+                    # reach, and an engine that stopped beating meanwhile would be taken
+                    # for dead while it still runs its nodes.
+                    self._recovering = asyncio.create_task(self._carry_on(bool(gone)))
             except Exception:
                 LOG.exception("heartbeat failed")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in (self._task, self._recovering):
+            if task is not None:
+                task.cancel()
         await self.db.run(_unregister, self.engine_id)
