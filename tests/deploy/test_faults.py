@@ -242,13 +242,18 @@ def _cut_during_creates(faulty: Faulty, relay: Relay, mode: Mode, seconds: float
         ) from None
     # A create answered 503 (or not at all) may have been stored: retried with the same
     # key, it answers with the first stack, or creates it now.
+    retried = {}
     for answer in creator.answers:
         if answer.status != 201:
-            retried = creator.create(answer.name, answer.key)
-            assert retried.status in (200, 201), retried
+            again = creator.create(answer.name, answer.key)
+            assert again.status in (200, 201), again
+            retried[answer.name] = again.body["stack"]["id"]
     stacks = wait_until(lambda: _stacks(endpoint), _settled, SETTLE_TIMEOUT)
+    # One stack for each create, whichever way it was answered: no duplicates.
     names = [name for name, _ in creator.names]
     assert sorted(s["stack_name"] for s in stacks) == sorted(names)
+    ids = {s["stack_name"]: s["id"] for s in stacks}
+    assert {name: ids[name] for name in retried} == retried
     wait_work_consumed()
 
 
