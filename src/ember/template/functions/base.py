@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 from ember.common import errors
 from ember.template.diagnostics import Diagnostics, Path, format_path
+from ember.template.functions.budget import Budget, TooLarge
 
 
 class FunctionError(ValueError):
@@ -27,6 +28,10 @@ class ResolutionError(errors.StackValidationFailed):
         self.path = (*path, name)
         self.detail = message
         super().__init__(f"{format_path(self.path)}: {message}")
+
+
+class ResultTooLarge(ResolutionError):
+    """A function would have made more than its evaluation's ``Budget`` allows."""
 
 
 class _Omit:
@@ -83,6 +88,9 @@ class ResolveContext:
     availability_zones: Sequence[str] = ("nova",)
     yaql_limit_iterators: int = 200
     yaql_memory_quota: int = 10_000
+    # What the functions of this evaluation may still make; shared by everything resolved
+    # with this context.
+    budget: Budget = field(default_factory=Budget)
 
 
 @dataclass(slots=True)
@@ -210,7 +218,11 @@ def resolve(snippet: Any, ctx: ResolveContext) -> Any:
     """Compute the value of a parsed snippet."""
     if isinstance(snippet, Function):
         try:
-            return snippet.result(ctx)
+            value = snippet.result(ctx)
+            ctx.budget.charge(value)
+            return value
+        except TooLarge as exc:
+            raise ResultTooLarge(snippet.path, snippet.name, str(exc)) from None
         except FunctionError as exc:
             raise ResolutionError(snippet.path, snippet.name, str(exc)) from None
         except (TypeError, KeyError, IndexError, AttributeError) as exc:

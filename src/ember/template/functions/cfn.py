@@ -19,7 +19,7 @@ from ember.template.functions.base import (
     type_name,
 )
 from ember.template.functions.hot_refs import GetAtt
-from ember.template.functions.hot_strings import _replace_all
+from ember.template.functions.hot_strings import join_counted, replace_all, split_counted
 
 NO_VALUE = "AWS::NoValue"
 
@@ -96,7 +96,7 @@ class CfnJoin(Function):
             if not isinstance(item, str):
                 raise FunctionError(f"Items to join must be strings, not {type_name(item)}")
             out.append(item)
-        return delim.join(out)
+        return join_counted(delim, out, ctx.budget.tally())
 
 
 class Select(Function):
@@ -145,7 +145,7 @@ class Split(Function):
             raise FunctionError(f'Delimiter for "{self.name}" must be a non-empty string.')
         if not isinstance(text, str):
             raise FunctionError(f'"{self.name}" can only split a string, not {type_name(text)}')
-        return text.split(delim)
+        return split_counted(text, delim, ctx.budget.tally())
 
 
 class CfnReplace(Function):
@@ -169,7 +169,7 @@ class CfnReplace(Function):
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise FunctionError(f'"{self.name}" values must be strings or numbers')
             values[str(key)] = str(value)
-        return _replace_all(text, values)
+        return replace_all(text, values, ctx.budget.tally())
 
 
 class Base64(Function):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+import math
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 from ember.template.functions.base import (
@@ -16,27 +17,59 @@ from ember.template.functions.base import (
     resolve,
     type_name,
 )
+from ember.template.functions.budget import Tally
 
 
-def _substitute(template: Any, replacements: list[tuple[str, Any]]) -> Any:
-    """Put each placeholder's value into keys and values of a resolved template."""
+def _substitute(template: Any, replacements: list[tuple[str, Any]], tally: Tally) -> Any:
+    """Put each placeholder's value into keys and values of a resolved template; what the
+    replacements add to strings is counted on ``tally`` before it is made."""
     if isinstance(template, str):
         for key, value in replacements:
             if template == key:
                 return value  # a whole-value placeholder keeps the value's type
         for key, value in replacements:
-            if key in template:
+            count = template.count(key)
+            if count:
                 if isinstance(value, (dict, list)):
+                    tally.add(value)
                     value = json.dumps(value)
-                template = template.replace(key, "" if value is None else str(value))
+                text = "" if value is None else str(value)
+                tally.grow(chars=count * (len(text) - len(key)))
+                template = template.replace(key, text)
         return template
     if isinstance(template, dict):
         return {
-            _substitute(k, replacements): _substitute(v, replacements) for k, v in template.items()
+            _substitute(k, replacements, tally): _substitute(v, replacements, tally)
+            for k, v in template.items()
         }
     if isinstance(template, list):
-        return [_substitute(v, replacements) for v in template]
+        return [_substitute(v, replacements, tally) for v in template]
     return template
+
+
+class _Seen:
+    """Membership in O(1) for hashable values, by comparison for the others; the
+    comparisons are counted on ``tally`` before they are made."""
+
+    def __init__(self, values: Iterable[Any], tally: Tally) -> None:
+        self.hashable: set[Any] = set()
+        self.others: list[Any] = []
+        self.tally = tally
+        for value in values:
+            self.add(value)
+
+    def add(self, value: Any) -> None:
+        if isinstance(value, Hashable):
+            self.hashable.add(value)
+        else:
+            self.others.append(value)
+
+    def __contains__(self, value: Any) -> bool:
+        if isinstance(value, Hashable):
+            # 1 == 1.0 == True in a set as in a list, so hashing agrees with ``in``.
+            return value in self.hashable
+        self.tally.grow(len(self.others))
+        return value in self.others
 
 
 class Repeat(Function):
@@ -125,8 +158,17 @@ class Repeat(Function):
                     "when permutations is false."
                 )
             combos = zip(*lists, strict=True)
+        # Refused before anything is made: every combination is at least one item.
+        count = math.prod(map(len, lists)) if permutations else len(lists[0])
+        ctx.budget.need(items=count)
         template = resolve(args.get("template"), ctx)
-        return [_substitute(template, list(zip(keys, combo, strict=True))) for combo in combos]
+        tally = ctx.budget.tally()
+        out = []
+        for combo in combos:
+            item = _substitute(template, list(zip(keys, combo, strict=True)), tally)
+            tally.add(item)
+            out.append(item)
+        return out
 
 
 class RepeatWithMaps(Repeat):
@@ -222,7 +264,8 @@ class Filter(Function):
             remove = []
         if not isinstance(remove, list) or not isinstance(sequence, list):
             raise FunctionError(f'Both arguments to "{self.name}" must be lists.')
-        return [item for item in sequence if item not in remove]
+        removed = _Seen(remove, ctx.budget.tally())
+        return [item for item in sequence if item not in removed]
 
 
 class ListConcat(Function):
@@ -238,15 +281,19 @@ class ListConcat(Function):
         args = resolve(self.args, ctx)
         if not isinstance(args, list):
             raise FunctionError(f'Arguments to "{self.name}" must be a list of lists.')
-        out: list[Any] = []
         for item in args:
-            if item is None:
-                continue
-            if not isinstance(item, list):
+            if item is not None and not isinstance(item, list):
                 raise FunctionError(f"Items to concatenate must be lists, not {type_name(item)}")
-            for value in item:
-                if not self.unique or value not in out:
-                    out.append(value)
+        lists = [item for item in args if item is not None]
+        ctx.budget.need(items=sum(map(len, lists)))
+        out: list[Any] = []
+        seen = _Seen((), ctx.budget.tally())
+        for value in itertools.chain.from_iterable(lists):
+            if not self.unique:
+                out.append(value)
+            elif value not in seen:
+                seen.add(value)
+                out.append(value)
         return out
 
 

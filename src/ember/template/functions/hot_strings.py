@@ -16,6 +16,7 @@ from ember.template.functions.base import (
     resolve,
     type_name,
 )
+from ember.template.functions.budget import Tally
 
 # Algorithms hashlib guarantees everywhere; the shake family needs a length and is left out.
 DIGEST_ALGORITHMS = tuple(sorted(a for a in hashlib.algorithms_guaranteed if "shake" not in a))
@@ -26,22 +27,41 @@ def _longest_first(keys: Any) -> list[str]:
     return sorted(sorted(keys), key=len, reverse=True)
 
 
-def _replace_all(text: str, mapping: dict[str, str], found: set[str] | None = None) -> str:
+def replace_all(
+    text: str, mapping: dict[str, str], tally: Tally, found: set[str] | None = None
+) -> str:
     """Replace every key, longest first, never touching text a replacement inserted.
 
-    ``found`` collects the keys that were actually replaced somewhere."""
+    ``found`` collects the keys that were actually replaced somewhere. What the replacements
+    add is counted on ``tally`` before the text is made."""
     keys = _longest_first(mapping)
+    tally.grow(1, len(text))
 
     def go(part: str, remaining: list[str]) -> str:
         if not remaining:
             return part
         key, rest = remaining[0], remaining[1:]
-        pieces = part.split(key)
-        if found is not None and len(pieces) > 1:
+        count = part.count(key)
+        if count == 0:
+            return go(part, rest)
+        if found is not None:
             found.add(key)
-        return mapping[key].join(go(piece, rest) for piece in pieces)
+        tally.grow(chars=count * (len(mapping[key]) - len(key)))
+        return mapping[key].join(go(piece, rest) for piece in part.split(key))
 
     return go(text, [k for k in keys if k])
+
+
+def join_counted(delim: str, items: list[str], tally: Tally) -> str:
+    """``delim.join(items)``, counted before it is made."""
+    tally.grow(1, sum(map(len, items)) + len(delim) * max(len(items) - 1, 0))
+    return delim.join(items)
+
+
+def split_counted(text: str, delim: str, tally: Tally) -> list[str]:
+    """``text.split(delim)``, its pieces counted before they are made."""
+    tally.grow(text.count(delim) + 2, len(text))
+    return text.split(delim)
 
 
 class Replace(Function):
@@ -68,7 +88,7 @@ class Replace(Function):
         if not isinstance(params, (dict, Function)):
             raise FunctionError(f'"params" parameter of "{self.name}" must be a map.')
 
-    def _value(self, key: str, value: Any) -> str:
+    def _value(self, key: str, value: Any, tally: Tally) -> str:
         if value is None:
             if self.very_strict:
                 raise FunctionError(
@@ -82,6 +102,7 @@ class Replace(Function):
                 raise FunctionError(
                     f'"{self.name}" has an undefined or empty value for param {key}'
                 )
+            tally.add(value)
             text = json.dumps(value, sort_keys=True)
         else:
             allowed = (
@@ -101,9 +122,10 @@ class Replace(Function):
             raise FunctionError(f'"template" parameter of "{self.name}" must be a string.')
         if not isinstance(params, dict):
             raise FunctionError(f'"params" parameter of "{self.name}" must be a map.')
-        mapping = {str(k): self._value(str(k), v) for k, v in params.items()}
+        tally = ctx.budget.tally()
+        mapping = {str(k): self._value(str(k), v, tally) for k, v in params.items()}
         found: set[str] = set()
-        text = _replace_all(tmpl, mapping, found)
+        text = replace_all(tmpl, mapping, ctx.budget.tally(), found)
         if self.strict:
             missing = _longest_first(k for k in mapping if k not in found)
             if missing:
@@ -150,12 +172,13 @@ class Join(Function):
         if not isinstance(self.args[0], (str, Function)):
             raise FunctionError(f'Delimiter for "{self.name}" must be a string.')
 
-    def _item(self, item: Any) -> str:
+    def _item(self, item: Any, tally: Tally) -> str:
         if item is None:
             return ""
         if isinstance(item, str):
             return item
         if self.several_lists and isinstance(item, (dict, list)):
+            tally.add(item)
             return json.dumps(item, sort_keys=True)
         want = "string, map or list" if self.several_lists else "strings"
         raise FunctionError(f"Items to join must be {want}, not {type_name(item)}")
@@ -168,13 +191,14 @@ class Join(Function):
         if not isinstance(delim, str):
             raise FunctionError(f'Delimiter for "{self.name}" must be a string.')
         items: list[str] = []
+        serialised = ctx.budget.tally()
         for lst in lists:
             if lst is None:
                 continue
             if not isinstance(lst, list):
                 raise FunctionError(f'"{self.name}" must operate on a list, not {type_name(lst)}')
-            items.extend(self._item(i) for i in lst)
-        return delim.join(items)
+            items.extend(self._item(i, serialised) for i in lst)
+        return join_counted(delim, items, ctx.budget.tally())
 
 
 class JoinMultiple(Join):
@@ -199,7 +223,7 @@ class StrSplit(Function):
             raise FunctionError(f'Delimiter for "{self.name}" must be a non-empty string.')
         if not isinstance(text, str):
             raise FunctionError(f'"{self.name}" can only split a string, not {type_name(text)}')
-        parts = text.split(delim)
+        parts = split_counted(text, delim, ctx.budget.tally())
         if len(args) == 2:
             return parts
         try:
