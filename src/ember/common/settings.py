@@ -318,6 +318,44 @@ class Settings:
         Opt("int", "Maximum resources allowed per top-level stack. -1 stands for unlimited."),
     )
     max_template_size: int = option(524_288, Opt("int", "Maximum raw byte size of any template."))
+    max_function_result_items: int = option(
+        200_000,
+        Opt(
+            "int",
+            "Maximum number of list items, map entries and values that the template "
+            "functions of one evaluation (the outputs of a stack shown, the properties of a "
+            "resource, a validation) may make; a function that would make more fails with "
+            "an error naming it. -1 stands for unlimited.",
+            min=-1,
+        ),
+    )
+    max_function_result_chars: int = option(
+        4_194_304,
+        Opt(
+            "int",
+            "Maximum number of characters that the template functions of one evaluation "
+            "may make (see max_function_result_items). -1 stands for unlimited.",
+            min=-1,
+        ),
+    )
+    yaql_limit_iterators: int = option(
+        200,
+        Opt(
+            "int",
+            "The maximum number of elements in collection expression can take for its evaluation.",
+            name="limit_iterators",
+            group="yaql",
+        ),
+    )
+    yaql_memory_quota: int = option(
+        10_000,
+        Opt(
+            "int",
+            "The maximum size of memory in bytes that expression can take for its evaluation.",
+            name="memory_quota",
+            group="yaql",
+        ),
+    )
     max_nested_stack_depth: int = option(
         5, Opt("int", "Maximum depth allowed when using nested stacks.")
     )

@@ -26,6 +26,7 @@ from ember.engine.ops.software import SoftwareOps
 from ember.engine.ops.stacks import StackOps
 from ember.engine.plugins import PluginRegistry
 from ember.engine.runner import NodeRunner
+from ember.engine.stack_requests import limits_of
 from ember.engine.timers import Timers
 from ember.engine.worker import NodeWorker
 from ember.policy.enforcer import Enforcer
@@ -52,7 +53,7 @@ class Engine:
         self.db = db
         self.transport = transport
         self.plugins = plugins or PluginRegistry.from_entry_points()
-        self.definitions = DefinitionCache(db, settings.region_name)
+        self.definitions = DefinitionCache(db, settings.region_name, limits=limits_of(settings))
         self.launcher = Launcher(settings, db, transport, self.definitions)
         # Heat's policy, for the resource types a caller may use.
         self.policy = Enforcer.from_config_args(settings.config_args)

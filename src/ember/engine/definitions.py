@@ -12,6 +12,7 @@ from ember.db.unit import UnitOfWork
 from ember.template import (
     Diagnostics,
     Environment,
+    Limits,
     StackDefinition,
     StackIdentity,
     Template,
@@ -44,7 +45,9 @@ def environment_from_dict(data: dict[str, Any]) -> Environment:
     return env
 
 
-def definition_from(stored: StoredTemplate, region: str) -> StackDefinition:
+def definition_from(
+    stored: StoredTemplate, region: str, limits: Limits | None = None
+) -> StackDefinition:
     template = Template(stored.template, stored.files)
     identity = StackIdentity(stored.stack_name, stored.stack_id, stored.project_id, region)
     return build(
@@ -52,15 +55,19 @@ def definition_from(stored: StoredTemplate, region: str) -> StackDefinition:
         environment_from_dict(stored.environment),
         identity=identity,
         require_parameters=False,
+        limits=limits,
     )
 
 
 class DefinitionCache:
     """Definitions by (stack, template). Concurrent misses share one build."""
 
-    def __init__(self, db: Database, region: str, size: int = 256) -> None:
+    def __init__(
+        self, db: Database, region: str, size: int = 256, limits: Limits | None = None
+    ) -> None:
         self.db = db
         self.region = region
+        self.limits = limits
         self.size = size
         self._cache: OrderedDict[tuple[str, int], asyncio.Future[StackDefinition]] = OrderedDict()
 
@@ -75,7 +82,7 @@ class DefinitionCache:
             try:
                 # On the writer: the engine's own reads must not queue behind the API's.
                 stored = await self.db.run(load_stored, stack_id, raw_template_id)
-                future.set_result(definition_from(stored, self.region))
+                future.set_result(definition_from(stored, self.region, self.limits))
             except BaseException as exc:
                 self._cache.pop(key, None)
                 future.set_exception(exc)

@@ -28,11 +28,7 @@ from ember.engine.definitions import DefinitionCache
 from ember.engine.worker import publish_nodes
 from ember.rpc.api import CANCEL_TOPIC
 from ember.rpc.transport import Transport
-from ember.template import StackDefinition
-
-TOO_MANY_RESOURCES = (
-    "You have reached the maximum resources per stack, please contact your cloud administrator."
-)
+from ember.template import TOO_MANY_RESOURCES, StackDefinition
 
 
 def deadline(timeout_mins: float | None, default_seconds: int) -> dt.datetime:

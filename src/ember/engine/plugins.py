@@ -71,6 +71,7 @@ class PluginRegistry:
         return TypeInfo(
             attributes=None if plugin.dynamic_attributes else plugin.attribute_names(),
             properties=None if plugin.any_properties else plugin.properties_schema,
+            members=plugin.nested_members,
         )
 
     def type_names(self) -> Iterable[str]:

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from ember.common.timeutils import utcnow
 from ember.db.records import Wait, signal_key
-from ember.template import PropertySchema
+from ember.template import Limits, Members, PropertySchema
 
 PAUSE_KEY = "pause:"
 
@@ -136,6 +136,9 @@ class ResourceContext:
     # The resource's row id (what wake keys name) and how many signals it has handled.
     resource_id: int = 0
     signals: int = 0
+    # heat.conf's limits: a type that makes members checks their number (against
+    # ``max_resources``) and size before it makes them.
+    limits: Limits = field(default_factory=Limits)
     # Set by the engine: persists physical_id and data immediately.
     checkpointer: Checkpoint | None = None
 
@@ -205,6 +208,13 @@ class ResourcePlugin:
 
     def __init__(self, ctx: ResourceContext) -> None:
         self.ctx = ctx
+
+    @classmethod
+    def nested_members(cls, properties: Mapping[str, Any]) -> Sequence[Members]:
+        """The resources a resource of this type makes in a nested stack of its own,
+        from its properties as far as they are known before anything exists (what is not
+        known is None or missing), so that validation can count them; most make none."""
+        return ()
 
     @classmethod
     def attribute_names(cls) -> frozenset[str]:

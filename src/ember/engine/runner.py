@@ -41,7 +41,7 @@ from ember.engine.resource import (
     StackServices,
     UpdateReplace,
 )
-from ember.template import PropertyError, StackDefinition, apply_schema, resolve
+from ember.template import Limits, PropertyError, StackDefinition, apply_schema, resolve
 
 LOG = logging.getLogger(__name__)
 EXTERNAL_KEY = "external_id"
@@ -196,6 +196,7 @@ class NodeRunner:
             services=self.services,
             resource_id=node.resource_id,
             signals=node.signals,
+            limits=defn.limits if defn else Limits(),
         )
         resource_id = node.resource_id
 

@@ -32,6 +32,19 @@ def check_stack_name(name: Any) -> str:
     return name
 
 
+def limits_of(settings: Settings) -> Limits:
+    """The template layer's limits, from heat.conf."""
+    return Limits(
+        max_nested_depth=settings.max_nested_stack_depth,
+        max_template_size=settings.max_template_size,
+        max_resources=settings.max_resources_per_stack,
+        max_result_items=settings.max_function_result_items,
+        max_result_chars=settings.max_function_result_chars,
+        yaql_limit_iterators=settings.yaql_limit_iterators,
+        yaql_memory_quota=settings.yaql_memory_quota,
+    )
+
+
 @dataclass(frozen=True)
 class StackRequest:
     template: Template
@@ -72,10 +85,7 @@ def build_request(
         catalog=plugins,
         require_parameters=require_parameters,
         depth=depth,
-        limits=Limits(
-            max_nested_depth=settings.max_nested_stack_depth,
-            max_template_size=settings.max_template_size,
-        ),
+        limits=limits_of(settings),
     )
     defn.diags.raise_if_errors()
     return StackRequest(tmpl, env, defn)

@@ -3,10 +3,11 @@ the one before it unless ``concurrent``; every member gets ``resource_properties
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ember.engine.resource import AttributeSchema
+from ember.engine.resource import AttributeSchema, ResourceFailure
 from ember.resources.stack_resource import (
     GENERATED_VERSION,
     REFS_OUTPUT,
@@ -15,7 +16,7 @@ from ember.resources.stack_resource import (
     member_attributes,
     member_outputs,
 )
-from ember.template import PropertySchema
+from ember.template import TOO_MANY_RESOURCES, Members, PropertySchema
 
 
 class ResourceChain(StackResource):
@@ -57,8 +58,21 @@ class ResourceChain(StackResource):
     # Also resource.<i>, resource.<i>.<attr>, and any member attribute (a list).
     dynamic_attributes = True
 
+    @classmethod
+    def nested_members(cls, properties: Mapping[str, Any]) -> Sequence[Members]:
+        types = properties.get("resources")
+        if not isinstance(types, list):
+            return ()
+        shared = properties.get("resource_properties")
+        shared = shared if isinstance(shared, Mapping) else {}
+        counted = Counter(t if isinstance(t, str) else None for t in types)
+        return tuple(Members(t, n, shared) for t, n in counted.items())
+
     def child_spec(self) -> NestedSpec:
         types = [str(t) for t in self.ctx.properties.get("resources") or []]
+        limit = self.ctx.limits.max_resources
+        if limit != -1 and len(types) > limit:
+            raise ResourceFailure(TOO_MANY_RESOURCES)
         names = [str(i) for i in range(len(types))]
         concurrent = bool(self.ctx.properties.get("concurrent"))
         properties = self.ctx.properties.get("resource_properties") or {}

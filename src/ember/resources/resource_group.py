@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ember.engine.resource import AttributeSchema
+from ember.engine.resource import AttributeSchema, ResourceFailure
 from ember.resources import rolling_update
 from ember.resources.stack_resource import (
     DIGEST_KEY,
@@ -26,8 +26,9 @@ from ember.resources.stack_resource import (
     member_attributes,
     member_outputs,
 )
-from ember.template import PropertySchema, apply_schema
+from ember.template import TOO_MANY_RESOURCES, Members, PropertySchema, apply_schema
 from ember.template.constraints import AllowedValues, Length, Range
+from ember.template.functions.budget import TooLarge, measure
 
 BLACKLIST = "name_blacklist"
 # The batches of a rolling update or batched create, and how far they got.
@@ -96,6 +97,18 @@ def substitute(value: Any, variable: str, name: str) -> Any:
     if isinstance(value, list):
         return [substitute(v, variable, name) for v in value]
     return value
+
+
+def known_count(value: Any) -> int | None:
+    """A count as validation sees it: None when not known yet (or not a count at all,
+    which the property check reports)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
 
 
 def by_index(names: Any) -> list[str]:
@@ -176,7 +189,36 @@ class ResourceGroup(StackResource):
     # Also resource.<n>, resource.<n>.<attr>, and any member attribute (a list).
     dynamic_attributes = True
 
+    @classmethod
+    def nested_members(cls, properties: Mapping[str, Any]) -> Sequence[Members]:
+        count = known_count(properties.get("count", 1))
+        rdef = properties.get("resource_def")
+        if count is None or not isinstance(rdef, Mapping):
+            return ()
+        rtype, member_properties = rdef.get("type"), rdef.get("properties")
+        return (
+            Members(
+                rtype if isinstance(rtype, str) else None,
+                count,
+                member_properties if isinstance(member_properties, Mapping) else {},
+            ),
+        )
+
     # Names -----------------------------------------------------------------------------
+
+    def check_fan_out(self, size: int) -> None:
+        """Refuse, before any definition is made, more members than a stack may hold or
+        member definitions larger together than template functions may make (a count
+        that validation could not know: one taken from another resource's attribute)."""
+        limit = self.ctx.limits.max_resources
+        if limit != -1 and size > limit:
+            raise ResourceFailure(TOO_MANY_RESOURCES)
+        budget = self.ctx.limits.budget()
+        items, chars = measure(self.ctx.properties.get("resource_def"), *budget.room())
+        try:
+            budget.need(size * items, size * chars)
+        except TooLarge as exc:
+            raise ResourceFailure(f"resource_def: {exc}") from None
 
     def blacklist(self) -> set[str]:
         return {n for n in self.ctx.data.get(BLACKLIST, "").split(",") if n}
@@ -184,6 +226,7 @@ class ResourceGroup(StackResource):
     def names(self, size: int | None = None) -> list[str]:
         """The first ``size`` (default ``count``) names that were never removed."""
         size = int(self.ctx.properties["count"]) if size is None else size
+        self.check_fan_out(size)
         removed = self.blacklist()
         free = (str(i) for i in itertools.count() if str(i) not in removed)
         return list(itertools.islice(free, size))

@@ -22,8 +22,10 @@ from ember.template.loader import parse_text
 from ember.template.parameters import ParameterSchema, StackIdentity
 from ember.template.properties import PropertyError, PropertySchema, apply_schema
 from ember.template.stack_definition import (
+    TOO_MANY_RESOURCES,
     AnyTypes,
     Limits,
+    Members,
     StackDefinition,
     TypeCatalog,
     TypeInfo,
@@ -35,6 +37,7 @@ from ember.template.versions import VERSIONS, TemplateVersion
 
 __all__ = [
     "OMIT",
+    "TOO_MANY_RESOURCES",
     "VERSIONS",
     "AnyTypes",
     "Diagnostic",
@@ -42,6 +45,7 @@ __all__ = [
     "Environment",
     "Function",
     "Limits",
+    "Members",
     "ParameterSchema",
     "PropertyError",
     "PropertySchema",

@@ -17,6 +17,7 @@ from ember.template.functions.base import (
     parse,
     resolve,
 )
+from ember.template.functions.budget import Budget
 from ember.template.versions import TemplateVersion
 
 
@@ -30,6 +31,7 @@ class Conditions(Mapping[str, bool]):
         mappings: Mapping[str, Any],
         section_key: str,
         diags: Diagnostics,
+        budget: Budget | None = None,
     ) -> None:
         self._version = version
         self._diags = diags
@@ -45,7 +47,9 @@ class Conditions(Mapping[str, bool]):
         }
         self._values: dict[str, bool] = {}
         self._active: list[str] = []
-        self._ctx = ResolveContext(parameters=parameters, mappings=mappings, conditions=self)
+        self._ctx = ResolveContext(
+            parameters=parameters, mappings=mappings, conditions=self, budget=budget or Budget()
+        )
 
     def __getitem__(self, name: str) -> bool:
         if name in self._values:

@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ember.common import errors
@@ -35,6 +35,7 @@ from ember.template.functions.base import (
     parse,
     resolve,
 )
+from ember.template.functions.budget import DEFAULT_MAX_CHARS, DEFAULT_MAX_ITEMS, Budget
 from ember.template.parameters import (
     CFN_PSEUDO,
     HOT_PSEUDO,
@@ -47,6 +48,9 @@ from ember.template.registry import ResolvedType
 from ember.template.template import Template
 
 DEFAULT_MAX_NESTED_DEPTH = 5
+TOO_MANY_RESOURCES = (
+    "You have reached the maximum resources per stack, please contact your cloud administrator."
+)
 _PARAM_TO_PROPERTY = {
     "string": "string",
     "number": "number",
@@ -57,11 +61,28 @@ _PARAM_TO_PROPERTY = {
 
 
 @dataclass(frozen=True)
+class Members:
+    """Resources of one type that a resource makes in a nested stack of its own (a group's
+    members, a chain's links): ``count`` of ``type``, each given ``properties``."""
+
+    type: str | None  # None: not known before anything exists
+    count: int
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+
+def no_members(properties: Mapping[str, Any]) -> Sequence[Members]:
+    return ()
+
+
+@dataclass(frozen=True)
 class TypeInfo:
     """What validation needs to know of a resource type."""
 
     attributes: frozenset[str] | None = None  # None: any attribute name is accepted
     properties: Mapping[str, PropertySchema] | None = None  # None: any properties
+    # The members a resource of the type makes, from its properties as far as they are
+    # known before anything exists (what is not known yet is None or missing).
+    members: Callable[[Mapping[str, Any]], Sequence[Members]] = no_members
 
 
 class TypeCatalog(Protocol):
@@ -84,8 +105,20 @@ class AnyTypes:
 
 @dataclass(frozen=True)
 class Limits:
+    """What one stack may be and do (heat.conf's limits); -1 is no limit."""
+
     max_nested_depth: int = DEFAULT_MAX_NESTED_DEPTH
     max_template_size: int = loader.DEFAULT_MAX_SIZE
+    # Resources of the whole tree: the stack's, its nested stacks' and groups' members.
+    max_resources: int = -1
+    # What the functions of one evaluation may make (see ``functions.budget``).
+    max_result_items: int = DEFAULT_MAX_ITEMS
+    max_result_chars: int = DEFAULT_MAX_CHARS
+    yaql_limit_iterators: int = 200
+    yaql_memory_quota: int = 10_000
+
+    def budget(self) -> Budget:
+        return Budget(self.max_result_items, self.max_result_chars)
 
 
 class StackDefinition:
@@ -96,8 +129,10 @@ class StackDefinition:
         identity: StackIdentity,
         parameters: Parameters,
         diags: Diagnostics,
+        limits: Limits | None = None,
     ) -> None:
         self.template = template
+        self.limits = limits or Limits()
         self.environment = environment
         self.identity = identity
         self.parameters = parameters
@@ -109,6 +144,10 @@ class StackDefinition:
         self.outputs: dict[str, OutputDefinition] = {}
         self.resource_types: dict[str, ResolvedType] = {}
         self.nested: dict[str, StackDefinition] = {}
+        # Resources of the whole tree this definition would make (its own, its template
+        # resources' nested stacks', its groups' members), as far as known before anything
+        # exists; set by validation.
+        self.tree_size = 0
 
     @property
     def description(self) -> str:
@@ -128,6 +167,9 @@ class StackDefinition:
             mappings=self.template.mappings(),
             facade=facade,
             availability_zones=availability_zones,
+            yaql_limit_iterators=self.limits.yaql_limit_iterators,
+            yaql_memory_quota=self.limits.yaql_memory_quota,
+            budget=self.limits.budget(),
         )
         if resources is not None:
             ctx.resources = resources
@@ -164,6 +206,7 @@ def build(
     identity: StackIdentity | None = None,
     require_parameters: bool = True,
     custom_constraints: Mapping[str, CustomCheck] | None = None,
+    limits: Limits | None = None,
 ) -> StackDefinition:
     """Apply an environment and parameters to a template, parsing every section.
 
@@ -188,7 +231,7 @@ def build(
         defaults=environment.parameter_defaults,
         section=template.section_key("parameters"),
     )
-    defn = StackDefinition(template, environment, identity, parameters, diags)
+    defn = StackDefinition(template, environment, identity, parameters, diags, limits)
     defn.parameter_groups = template.parameter_groups(diags)
 
     conditions = Conditions(
@@ -198,6 +241,7 @@ def build(
         mappings=template.mappings(),
         section_key=template.section_key("conditions"),
         diags=diags,
+        budget=defn.limits.budget(),
     )
     conditions.evaluate_all()
     defn.conditions = conditions.evaluated()
@@ -380,8 +424,10 @@ def template_resource_info(nested: StackDefinition) -> TypeInfo:
 
 
 __all__ = [
+    "TOO_MANY_RESOURCES",
     "AnyTypes",
     "Limits",
+    "Members",
     "StackDefinition",
     "TypeCatalog",
     "TypeInfo",

@@ -9,19 +9,30 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ember.common import errors
 from ember.template import constraints as c
-from ember.template.diagnostics import Path
+from ember.template.diagnostics import Diagnostics, Path
 from ember.template.environment import Environment
-from ember.template.functions.base import OMIT, ValidationContext, resolve, validate
+from ember.template.functions.base import (
+    OMIT,
+    Function,
+    ResolveContext,
+    ResultTooLarge,
+    ValidationContext,
+    resolve,
+    validate,
+)
 from ember.template.parameters import HOT_TO_CFN_TYPE, StackIdentity
 from ember.template.properties import check_static
 from ember.template.registry import RegistryError, ResolvedType
 from ember.template.stack_definition import (
+    TOO_MANY_RESOURCES,
     AnyTypes,
     Limits,
+    Members,
     StackDefinition,
     TypeCatalog,
     TypeInfo,
@@ -29,6 +40,24 @@ from ember.template.stack_definition import (
     template_resource_info,
 )
 from ember.template.template import Template
+
+
+@dataclass
+class TreeCount:
+    """Resources of the definitions made so far in one validation, over its whole tree of
+    nested templates. Never more than the tree holds (each definition's own resources are
+    in it at least once), so once past the limit the tree is too large, and no further
+    nested template is defined: a template made of ten copies of itself would otherwise
+    cost ten to the power of the nesting depth definitions."""
+
+    limit: int
+    seen: int = 0
+    exceeded: bool = False
+
+    def full(self) -> bool:
+        if self.limit != -1 and self.seen > self.limit:
+            self.exceeded = True
+        return self.exceeded
 
 
 def define(
@@ -41,17 +70,53 @@ def define(
     custom_constraints: Mapping[str, c.CustomCheck] | None = None,
     limits: Limits | None = None,
     depth: int = 0,
+    tree: TreeCount | None = None,
 ) -> StackDefinition:
-    """Build a stack definition and check it; problems are in ``result.diags``."""
+    """Build a stack definition and check it; problems are in ``result.diags``.
+
+    The whole tree (template resources' nested stacks, groups' members) is held to
+    ``limits.max_resources`` before anything is made, as far as it can be known."""
+    limits = limits or Limits()
     defn = build(
         template,
         environment,
         identity=identity,
         require_parameters=require_parameters,
         custom_constraints=custom_constraints,
+        limits=limits,
     )
-    check_definition(defn, catalog or AnyTypes(), limits or Limits(), depth, custom_constraints)
+    top = tree is None
+    tree = tree or TreeCount(limits.max_resources)
+    check_definition(defn, catalog or AnyTypes(), limits, depth, custom_constraints, tree)
+    if top and (tree.exceeded or (tree.limit != -1 and defn.tree_size > tree.limit)):
+        # First, so that it is the error raised: nothing else matters until it is fixed.
+        found = defn.diags
+        defn.diags = Diagnostics()
+        defn.diags.add((), TOO_MANY_RESOURCES, errors.RequestLimitExceeded)
+        defn.diags.extend(found)
     return defn
+
+
+def known_value(snippet: Any, ctx: ResolveContext, diags: Diagnostics) -> Any:
+    """A parsed snippet's value as far as it can be computed before any resource exists
+    (what refers to resources is None; what fails is None, to be reported when it is
+    computed for real), computed within ``ctx``'s budget. A value too large to compute is
+    reported now: it would fail the same way later."""
+    if isinstance(snippet, Function):
+        try:
+            return resolve(snippet, ctx)
+        except ResultTooLarge as exc:
+            diags.add(exc.path, exc.detail)
+            return None
+        except errors.EmberError:
+            return None
+    if isinstance(snippet, dict):
+        items = ((k, known_value(v, ctx, diags)) for k, v in snippet.items())
+        return {k: v for k, v in items if v is not OMIT}
+    if isinstance(snippet, list):
+        values = (known_value(v, ctx, diags) for v in snippet)
+        return [v for v in values if v is not OMIT]
+    return snippet
 
 
 def _unknown_type(type_name: str, catalog: TypeCatalog) -> str:
@@ -68,11 +133,17 @@ def check_definition(
     limits: Limits,
     depth: int = 0,
     custom_constraints: Mapping[str, c.CustomCheck] | None = None,
+    tree: TreeCount | None = None,
 ) -> None:
     diags = defn.diags
     keys = defn.template.version.resource_keys()
     section = defn.template.section_key("resources")
     attributes: dict[str, frozenset[str] | None] = {}
+    tree = tree or TreeCount(limits.max_resources)
+    tree.seen += len(defn.resources)
+    # One budget for every value this validation computes.
+    rctx = defn.resolve_context()
+    tree_size = 0
     for name, rd in defn.resources.items():
         path: Path = (section, name)
         type_path = (*path, keys["type"])
@@ -93,12 +164,24 @@ def check_definition(
                 depth=depth,
                 path=path,
                 custom_constraints=custom_constraints,
+                tree=tree,
             )
         else:
             info = catalog.type_info(resolved.name)
             if info is None:
                 diags.add(type_path, _unknown_type(resolved.name, catalog))
         attributes[name] = None if info is None else info.attributes
+        properties = known_value(rd.properties, rctx, diags)
+        known_value(rd.metadata, rctx, diags)
+        tree_size += 1
+        if name in defn.nested:
+            tree_size += defn.nested[name].tree_size
+        elif info is not None and isinstance(properties, dict):
+            env = defn.environment.for_nested(name)
+            for members in info.members(properties):
+                tree_size += _members_size(
+                    members, env, defn, catalog, limits, depth + 1, custom_constraints, tree
+                )
         if info is not None:
             check_static(info.properties, rd.properties, (*path, keys["properties"]), diags)
         for dep in rd.depends_on:
@@ -122,6 +205,8 @@ def check_definition(
             validate(snippet, vctx)
     for od in defn.outputs.values():
         validate(od.value, vctx)
+        known_value(od.value, rctx, diags)
+    defn.tree_size = tree_size
 
     for cycle in defn.graph().cycles():
         loop = " -> ".join([*cycle, cycle[0]])
@@ -140,8 +225,11 @@ def _template_resource(
     depth: int,
     path: Path,
     custom_constraints: Mapping[str, c.CustomCheck] | None,
+    tree: TreeCount,
 ) -> TypeInfo | None:
     type_path = (*path, defn.template.version.resource_keys()["type"])
+    if tree.full():
+        return TypeInfo()
     if depth + 1 > limits.max_nested_depth:
         defn.diags.add(type_path, f"Recursion depth exceeds {limits.max_nested_depth}.")
         return TypeInfo()
@@ -170,10 +258,66 @@ def _template_resource(
         custom_constraints=custom_constraints,
         limits=limits,
         depth=depth + 1,
+        tree=tree,
     )
     defn.nested[name] = nested
     defn.diags.extend(nested.diags, prefix=path)
     return template_resource_info(nested)
+
+
+def _members_size(
+    members: Members,
+    env: Environment,
+    defn: StackDefinition,
+    catalog: TypeCatalog,
+    limits: Limits,
+    depth: int,
+    custom_constraints: Mapping[str, c.CustomCheck] | None,
+    tree: TreeCount,
+) -> int:
+    """Resources that ``members`` make, in a nested stack at ``depth`` whose environment is
+    ``env``: each member, and what each member's own nested stack holds (a template
+    resource's template is defined once, for the first member, as Heat validates it)."""
+    if members.count <= 0:
+        return 0
+    each = 1
+    try:
+        resolved = env.registry.resolve(members.type, "0") if members.type else None
+    except RegistryError:
+        resolved = None
+    if resolved is None:
+        pass
+    elif resolved.is_template:
+        content = defn.template.files.get(resolved.template or "")
+        if content is not None and depth + 1 <= limits.max_nested_depth and not tree.full():
+            try:
+                template = Template.load(
+                    content, defn.template.files, max_size=limits.max_template_size
+                )
+            except errors.EmberError:
+                template = None
+            if template is not None:
+                nested = define(
+                    template,
+                    env.for_nested("0"),
+                    identity=StackIdentity(region=defn.identity.region),
+                    catalog=catalog,
+                    require_parameters=False,
+                    custom_constraints=custom_constraints,
+                    limits=limits,
+                    depth=depth + 1,
+                    tree=tree,
+                )
+                each += nested.tree_size
+    else:
+        info = catalog.type_info(resolved.name)
+        if info is not None:
+            inner = env.for_nested("0")
+            for sub in info.members(members.properties):
+                each += _members_size(
+                    sub, inner, defn, catalog, limits, depth + 1, custom_constraints, tree
+                )
+    return members.count * each
 
 
 def _parameter_view(defn: StackDefinition, name: str) -> dict[str, Any]:

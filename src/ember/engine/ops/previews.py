@@ -22,7 +22,13 @@ from ember.engine.resource import ResourceContext, ResourcePlugin
 from ember.engine.runner import PeerResources
 from ember.engine.stack_requests import build_request, check_stack_name
 from ember.rpc.api import Ctx, JSONMap
-from ember.template import PropertyError, StackDefinition, StackIdentity, apply_schema
+from ember.template import (
+    PropertyError,
+    ResolveContext,
+    StackDefinition,
+    StackIdentity,
+    apply_schema,
+)
 
 
 def _resource_preview(
@@ -84,13 +90,14 @@ class PreviewOps:
         self.stacks = stacks
 
     def _resolved(
-        self, defn: StackDefinition, name: str, peers: Mapping[str, Any]
+        self, defn: StackDefinition, name: str, rctx: ResolveContext
     ) -> tuple[type[ResourcePlugin] | None, dict[str, Any] | None]:
-        """(plugin class, schema-applied properties or None when they cannot be known)."""
+        """(plugin class, schema-applied properties or None when they cannot be known).
+        One ``rctx`` serves a whole preview, so one budget bounds what it computes."""
         rd = defn.resources[name]
         plugin = self.plugins.resolved(defn.environment.registry, rd.type, name)
         try:
-            props = rd.resolved_properties(defn.resolve_context(PeerResources(peers)))
+            props = rd.resolved_properties(rctx)
             if plugin is not None and not plugin.any_properties:
                 props = apply_schema(plugin.properties_schema, props)
             return plugin, props
@@ -126,8 +133,9 @@ class PreviewOps:
         caller.check_types(self.stacks.policy, (rd.type for rd in defn.resources.values()))
         required_by = _required_by(defn)
         resources = []
+        rctx = defn.resolve_context(PeerResources({}))
         for name in defn.resources:
-            _, props = self._resolved(defn, name, {})
+            _, props = self._resolved(defn, name, rctx)
             entry: Any = _resource_preview(
                 defn, name, stack_name, stack_id, required_by[name], props
             )
@@ -187,8 +195,9 @@ class PreviewOps:
             "updated": [],
         }
         required_by = _required_by(defn)
+        rctx = defn.resolve_context(PeerResources(peers))
         for name in defn.resources:
-            plugin, props = self._resolved(defn, name, peers)
+            plugin, props = self._resolved(defn, name, rctx)
             view = _resource_preview(defn, name, stack.name, stack.id, required_by[name], props)
             row = by_name.get(name)
             if row is None:

@@ -20,7 +20,6 @@ from ember.engine.adoption import adopt_data_for, parse_adopt_data
 from ember.engine.caller import Caller
 from ember.engine.definitions import DefinitionCache
 from ember.engine.launch import (
-    TOO_MANY_RESOURCES,
     Launcher,
     NewStack,
     StackChange,
@@ -160,11 +159,10 @@ class StackOps:
             environment_files=environment_files,
             depth=int(owner.get("depth", 0)),
         )
+        # The whole tree was held to max_resources_per_stack by build_request; what
+        # is already in the tree of a nested stack is counted when it is stored.
         defn = request.defn
         caller.check_types(self.policy, (rd.type for rd in defn.resources.values()))
-        limit = self.settings.max_resources_per_stack
-        if limit != -1 and len(defn.resources) > limit:
-            raise errors.RequestLimitExceeded(TOO_MANY_RESOURCES)
         uuids = {name: str(uuid.uuid4()) for name in defn.resources}
         timeout = args.get("timeout_mins")
         values = {
@@ -201,7 +199,7 @@ class StackOps:
             ),
             action=action,
             max_stacks=self.settings.max_stacks_per_tenant if caller.counts_stacks else -1,
-            tree_limit=limit,
+            tree_limit=self.settings.max_resources_per_stack,
         )
         try:
             stack_id = await self.launcher.create(new)
@@ -263,9 +261,6 @@ class StackOps:
             stack, args, template, params, files, environment, environment_files
         )
         caller.check_types(self.policy, (rd.type for rd in request.defn.resources.values()))
-        limit = self.settings.max_resources_per_stack
-        if limit != -1 and len(request.defn.resources) > limit:
-            raise errors.RequestLimitExceeded(TOO_MANY_RESOURCES)
         immutable_changes(
             request.defn.parameters.schemas, current.parameters, request.defn.parameters
         )

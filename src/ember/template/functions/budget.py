@@ -61,14 +61,15 @@ class Budget:
     items: int = 0
     chars: int = 0
 
-    def _room(self) -> tuple[float, float]:
+    def room(self) -> tuple[float, float]:
+        """(items, characters) still free; infinite where there is no limit."""
         items = float("inf") if self.max_items < 0 else self.max_items - self.items
         chars = float("inf") if self.max_chars < 0 else self.max_chars - self.chars
         return items, chars
 
     def need(self, items: int = 0, chars: int = 0) -> None:
         """Refuse, before it is built, a value of ``items`` and ``chars`` that would not fit."""
-        item_room, char_room = self._room()
+        item_room, char_room = self.room()
         if items > item_room:
             raise TooLarge(
                 f"The value is too large: it would pass the limit of {self.max_items} "
@@ -85,7 +86,7 @@ class Budget:
         if isinstance(value, (str, int, float, bool)) or value is None:
             items, chars = 1, len(value) if isinstance(value, str) else 0
         else:
-            items, chars = measure(value, *self._room())
+            items, chars = measure(value, *self.room())
         self.need(items, chars)
         self.items += items
         self.chars += chars
@@ -105,7 +106,7 @@ class Tally:
 
     def add(self, value: Any) -> None:
         """A part of the result, built or about to be copied in."""
-        items, chars = measure(value, *self.budget._room())
+        items, chars = measure(value, *self.budget.room())
         self.grow(items, chars)
 
     def grow(self, items: int = 0, chars: int = 0) -> None:
