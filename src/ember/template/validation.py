@@ -22,6 +22,8 @@ from ember.template.functions.base import (
     ResolveContext,
     ResultTooLarge,
     ValidationContext,
+    dependencies,
+    functions_in,
     resolve,
     validate,
 )
@@ -37,6 +39,7 @@ from ember.template.stack_definition import (
     TypeCatalog,
     TypeInfo,
     build,
+    no_members,
     template_resource_info,
 )
 from ember.template.template import Template
@@ -97,12 +100,23 @@ def define(
     return defn
 
 
-def known_value(snippet: Any, ctx: ResolveContext, diags: Diagnostics) -> Any:
+def known_value(
+    snippet: Any, ctx: ResolveContext, diags: Diagnostics, *, every_call: bool = False
+) -> Any:
     """A parsed snippet's value as far as it can be computed before any resource exists
     (what refers to resources is None; what fails is None, to be reported when it is
     computed for real), computed within ``ctx``'s budget. A value too large to compute is
-    reported now: it would fail the same way later."""
+    reported now: it would fail the same way later.
+
+    Only calls that hold a function whose result may be far larger than its arguments, and
+    that refer to no resource, are computed (the others are None; the budget bounds them
+    when they are computed for real), unless ``every_call``: what a group's count is."""
     if isinstance(snippet, Function):
+        if not every_call and (
+            not any(fn.amplifies for fn in functions_in(snippet))
+            or next(dependencies(snippet), None) is not None
+        ):
+            return None
         try:
             return resolve(snippet, ctx)
         except ResultTooLarge as exc:
@@ -111,10 +125,10 @@ def known_value(snippet: Any, ctx: ResolveContext, diags: Diagnostics) -> Any:
         except errors.EmberError:
             return None
     if isinstance(snippet, dict):
-        items = ((k, known_value(v, ctx, diags)) for k, v in snippet.items())
+        items = ((k, known_value(v, ctx, diags, every_call=every_call)) for k, v in snippet.items())
         return {k: v for k, v in items if v is not OMIT}
     if isinstance(snippet, list):
-        values = (known_value(v, ctx, diags) for v in snippet)
+        values = (known_value(v, ctx, diags, every_call=every_call) for v in snippet)
         return [v for v in values if v is not OMIT]
     return snippet
 
@@ -171,12 +185,14 @@ def check_definition(
             if info is None:
                 diags.add(type_path, _unknown_type(resolved.name, catalog))
         attributes[name] = None if info is None else info.attributes
-        properties = known_value(rd.properties, rctx, diags)
+        makes_members = info is not None and info.members is not no_members
+        properties = known_value(rd.properties, rctx, diags, every_call=makes_members)
         known_value(rd.metadata, rctx, diags)
         tree_size += 1
         if name in defn.nested:
             tree_size += defn.nested[name].tree_size
-        elif info is not None and isinstance(properties, dict):
+        elif makes_members and isinstance(properties, dict):
+            assert info is not None
             env = defn.environment.for_nested(name)
             for members in info.members(properties):
                 tree_size += _members_size(

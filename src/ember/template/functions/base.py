@@ -123,6 +123,11 @@ class Function:
 
     __slots__ = ("args", "name", "path")
 
+    # The result may be far larger than the arguments (``repeat``, the joins, splits and
+    # replacements): validation computes what it can of such calls, to refuse now what
+    # would be too large when computed for real.
+    amplifies: ClassVar[bool] = False
+
     def __init__(self, name: str, args: Any, path: Path) -> None:
         self.name = name
         self.args = args

@@ -76,6 +76,8 @@ class CfnGetAtt(GetAtt):
 class CfnJoin(Function):
     """A function for joining strings."""
 
+    amplifies = True
+
     def check(self, ctx: ParseContext) -> None:
         args = args_list(self, 2)
         if not isinstance(args[0], (str, Function)):
@@ -136,6 +138,8 @@ class Select(Function):
 class Split(Function):
     """A function for splitting strings."""
 
+    amplifies = True
+
     def check(self, ctx: ParseContext) -> None:
         args_list(self, 2)
 
@@ -150,6 +154,8 @@ class Split(Function):
 
 class CfnReplace(Function):
     """A function for performing string substitutions."""
+
+    amplifies = True
 
     def check(self, ctx: ParseContext) -> None:
         args = args_list(self, 2)

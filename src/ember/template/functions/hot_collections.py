@@ -75,6 +75,8 @@ class _Seen:
 class Repeat(Function):
     """A function for iterating over a list of items."""
 
+    amplifies = True
+
     # From 2016-10-14 a for_each value may be a map, iterating its keys.
     maps_allowed = False
     # From 2017-09-01 ``permutations: false`` walks the lists side by side.
@@ -270,6 +272,8 @@ class Filter(Function):
 
 class ListConcat(Function):
     """A function for extending lists."""
+
+    amplifies = True
 
     unique = False
 

@@ -67,6 +67,8 @@ def split_counted(text: str, delim: str, tally: Tally) -> list[str]:
 class Replace(Function):
     """A function for performing string substitutions."""
 
+    amplifies = True
+
     json_values = False
     strict = False
     very_strict = False
@@ -156,6 +158,8 @@ class ReplaceVeryStrict(ReplaceStrict):
 class Join(Function):
     """A function for joining strings."""
 
+    amplifies = True
+
     several_lists = False
 
     def check(self, ctx: ParseContext) -> None:
@@ -209,6 +213,8 @@ class JoinMultiple(Join):
 
 class StrSplit(Function):
     """A function for splitting delimited strings into a list."""
+
+    amplifies = True
 
     def check(self, ctx: ParseContext) -> None:
         if not isinstance(self.args, Function):

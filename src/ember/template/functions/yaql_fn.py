@@ -51,6 +51,8 @@ def _plain(value: Any) -> Any:
 class Yaql(Function):
     """A function for executing a yaql expression."""
 
+    amplifies = True
+
     def check(self, ctx: ParseContext) -> None:
         args = self.args
         if isinstance(args, Function):
