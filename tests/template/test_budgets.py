@@ -271,3 +271,34 @@ def test_a_budget_only_grows_and_refuses_past_its_limit() -> None:
     unlimited = Budget(max_items=-1, max_chars=-1)
     unlimited.charge(["x" * 10_000] * 10_000)
     assert unlimited.items == 10_001
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        # No collection is made, only work: yaql's own limits do not see it.
+        ("range(0, 100000000).len()", "The expression would take more than 1000000 steps"),
+        (
+            "range(0, 150).select(range(0, 150).select(range(0, 150)))",
+            "The expression would take more than 1000000 steps",
+        ),
+        ("range(0, 1000000000).sum()", "The expression would pass the limit of 200 elements"),
+        ("'x' * 100000000", "The expression would pass the limit of 10000 bytes"),
+    ],
+)
+def test_yaql_work_and_size_are_refused_at_validation(expression: str, message: str) -> None:
+    doc = template(outputs={"x": {"yaql": {"expression": expression, "data": {}}}})
+    messages = validated(doc).diags.messages()
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(f"outputs.x.value.yaql: {message}"), messages
+
+
+def test_yaql_steps_are_counted_the_same_each_time() -> None:
+    doc = template(
+        parameters={"a": numbers(100)},
+        outputs={
+            "x": {"yaql": {"expression": "$.data.select(int($) * 2)", "data": {"get_param": "a"}}}
+        },
+    )
+    first, second = (shown(validated(doc))["x"] for _ in range(2))
+    assert first == second == [i * 2 for i in range(100)]

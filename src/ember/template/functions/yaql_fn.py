@@ -1,9 +1,19 @@
-"""The ``yaql`` function, evaluated by the yaql library with bounded work and memory."""
+"""The ``yaql`` function, evaluated by the yaql library with bounded work and memory.
+
+yaql's own limits (``[yaql] limit_iterators`` and ``memory_quota``, as in Heat) bound the
+collections an expression makes, not the work it does: ``range(0, 100000000).len()`` makes
+none and takes many seconds. So an evaluation is also held to ``MAX_YAQL_STEPS`` lines of
+Python run by yaql (counted by a trace function while it runs, so the same expression always
+stops at the same point). Work done inside one call into C (a regular expression that
+backtracks) is not counted.
+"""
 
 from __future__ import annotations
 
 import collections.abc
 import functools
+import sys
+from types import FrameType
 from typing import Any, Protocol
 
 import yaql
@@ -16,6 +26,7 @@ from ember.template.functions.base import (
     ResolveContext,
     resolve,
 )
+from ember.template.functions.budget import TooLarge
 
 
 # yaql has no type hints: these say what this module relies on.
@@ -29,6 +40,46 @@ class _Engine(Protocol):
     """Parses an expression, raising ``YaqlException`` when it is not valid yaql."""
 
     def __call__(self, expression: str) -> _Statement: ...
+
+
+# A few tenths of a second of yaql's work; a pipeline of a few operations over a hundred
+# elements needs a fraction of it.
+MAX_YAQL_STEPS = 1_000_000
+
+
+class _OutOfSteps(BaseException):
+    """Raised into yaql's code by the step counter; a BaseException so that no ``except
+    Exception`` of the library swallows it."""
+
+
+class _Context(Protocol):
+    def create_child_context(self) -> object: ...
+
+
+@functools.cache
+def _root_context() -> _Context:
+    """yaql's standard library, made once (it takes tens of milliseconds)."""
+    context: _Context = yaql.create_context()
+    return context
+
+
+def _evaluate(statement: _Statement, data: Any, steps: int) -> Any:
+    """``statement`` on ``data``, raising ``_OutOfSteps`` once yaql has run ``steps`` lines."""
+    count = 0
+
+    def trace(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count > steps:
+            raise _OutOfSteps
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        return statement.evaluate({"data": data}, _root_context().create_child_context())
+    finally:
+        sys.settrace(previous)
 
 
 @functools.cache
@@ -83,9 +134,23 @@ class Yaql(Function):
             raise FunctionError(f'The "expression" of "{self.name}" must be a string.')
         statement = self._parse(args["expression"], ctx.yaql_limit_iterators, ctx.yaql_memory_quota)
         try:
-            value = statement.evaluate({"data": args.get("data", {})}, yaql.create_context())
+            value = _evaluate(statement, args.get("data", {}), MAX_YAQL_STEPS)
+        except _OutOfSteps:
+            raise TooLarge(
+                f"The expression would take more than {MAX_YAQL_STEPS} steps to compute."
+            ) from None
         except MemoryError:
             raise FunctionError("The expression used too much memory.") from None
+        except yaql_exc.CollectionTooLargeException:
+            raise TooLarge(
+                f"The expression would pass the limit of {ctx.yaql_limit_iterators} elements "
+                "in a collection ([yaql] limit_iterators)."
+            ) from None
+        except yaql_exc.MemoryQuotaExceededException:
+            raise TooLarge(
+                f"The expression would pass the limit of {ctx.yaql_memory_quota} bytes "
+                "([yaql] memory_quota)."
+            ) from None
         except Exception as exc:  # yaql's library raises anything: re.error, ZeroDivisionError...
             raise FunctionError(f"{type(exc).__name__}: {exc}") from None
         return _plain(value)
