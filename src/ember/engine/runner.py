@@ -42,6 +42,7 @@ from ember.engine.resource import (
     UpdateReplace,
 )
 from ember.template import Limits, PropertyError, StackDefinition, apply_schema, resolve
+from ember.template.functions.base import amplifies
 
 LOG = logging.getLogger(__name__)
 EXTERNAL_KEY = "external_id"
@@ -286,7 +287,11 @@ class NodeRunner:
         plugin_cls = self._plugin_class(defn, node)
         rctx = defn.resolve_context(PeerResources(node.peers))
         path = ("resources", node.resource_name, "properties")
-        resolved = rd.resolved_properties(rctx)
+        if amplifies(rd.properties):
+            # Within its budget, but maybe a while: the loop goes on serving meanwhile.
+            resolved = await asyncio.to_thread(rd.resolved_properties, rctx)
+        else:
+            resolved = rd.resolved_properties(rctx)
         properties = (
             resolved
             if plugin_cls.any_properties

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,7 +53,39 @@ class StackRequest:
     defn: StackDefinition
 
 
-def build_request(
+async def build_request(
+    settings: Settings,
+    plugins: PluginRegistry,
+    *,
+    identity: StackIdentity,
+    template: Any,
+    parameters: Mapping[str, Any] | None,
+    files: Mapping[str, Any] | None,
+    environment: Any,
+    environment_files: list[str] | None,
+    require_parameters: bool = True,
+    depth: int = 0,
+) -> StackRequest:
+    """``checked_request`` in a thread: validation computes what the template's functions
+    make (yaql up to its step limit, the rest within the function budget), which must not
+    hold the event loop while other requests wait. Bounded and pure, so the answer is the
+    same wherever it runs."""
+    return await asyncio.to_thread(
+        checked_request,
+        settings,
+        plugins,
+        identity=identity,
+        template=template,
+        parameters=parameters,
+        files=files,
+        environment=environment,
+        environment_files=environment_files,
+        require_parameters=require_parameters,
+        depth=depth,
+    )
+
+
+def checked_request(
     settings: Settings,
     plugins: PluginRegistry,
     *,

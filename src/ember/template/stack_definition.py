@@ -32,6 +32,7 @@ from ember.template.functions.base import (
     ResolutionError,
     ResolveContext,
     ResourceResolver,
+    amplifies,
     parse,
     resolve,
 )
@@ -185,6 +186,11 @@ class StackDefinition:
                     graph.connect(name, dep)
         return graph
 
+    def outputs_amplify(self, names: Iterable[str] | None = None) -> bool:
+        """Whether computing these outputs (default all) may take a while."""
+        chosen = self.outputs if names is None else {n: self.outputs[n] for n in names}
+        return any(amplifies(od.value) for od in chosen.values())
+
     def resolve_outputs(
         self, ctx: ResolveContext, names: Iterable[str] | None = None
     ) -> list[OutputValue]:
@@ -207,8 +213,10 @@ def build(
     require_parameters: bool = True,
     custom_constraints: Mapping[str, CustomCheck] | None = None,
     limits: Limits | None = None,
+    with_resources: bool = True,
 ) -> StackDefinition:
-    """Apply an environment and parameters to a template, parsing every section.
+    """Apply an environment and parameters to a template, parsing every section (but
+    resources and outputs when not ``with_resources``).
 
     Reference and type checks are ``validation.check_definition``'s job.
     """
@@ -252,8 +260,9 @@ def build(
         parameter_names=frozenset(parameters),
         evaluate_condition=conditions.evaluate_argument,
     )
-    _build_resources(defn, conditions, pctx)
-    _build_outputs(defn, conditions, pctx)
+    if with_resources:
+        _build_resources(defn, conditions, pctx)
+        _build_outputs(defn, conditions, pctx)
     return defn
 
 

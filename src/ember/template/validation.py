@@ -22,8 +22,8 @@ from ember.template.functions.base import (
     ResolveContext,
     ResultTooLarge,
     ValidationContext,
+    amplifies,
     dependencies,
-    functions_in,
     resolve,
     validate,
 )
@@ -80,6 +80,10 @@ def define(
     The whole tree (template resources' nested stacks, groups' members) is held to
     ``limits.max_resources`` before anything is made, as far as it can be known."""
     limits = limits or Limits()
+    top = tree is None
+    tree = tree or TreeCount(limits.max_resources)
+    # More resources of its own than a stack may hold: refused before they are parsed.
+    crowded = tree.limit != -1 and len(template.raw_resources()) > tree.limit
     defn = build(
         template,
         environment,
@@ -87,16 +91,17 @@ def define(
         require_parameters=require_parameters,
         custom_constraints=custom_constraints,
         limits=limits,
+        with_resources=not crowded,
     )
-    top = tree is None
-    tree = tree or TreeCount(limits.max_resources)
-    check_definition(defn, catalog or AnyTypes(), limits, depth, custom_constraints, tree)
+    if crowded:
+        tree.exceeded = True
+    else:
+        check_definition(defn, catalog or AnyTypes(), limits, depth, custom_constraints, tree)
     if top and (tree.exceeded or (tree.limit != -1 and defn.tree_size > tree.limit)):
-        # First, so that it is the error raised: nothing else matters until it is fixed.
-        found = defn.diags
+        # Alone: the rest of such a tree was not all checked, and nothing else matters
+        # until it is made smaller.
         defn.diags = Diagnostics()
         defn.diags.add((), TOO_MANY_RESOURCES, errors.RequestLimitExceeded)
-        defn.diags.extend(found)
     return defn
 
 
@@ -113,8 +118,7 @@ def known_value(
     when they are computed for real), unless ``every_call``: what a group's count is."""
     if isinstance(snippet, Function):
         if not every_call and (
-            not any(fn.amplifies for fn in functions_in(snippet))
-            or next(dependencies(snippet), None) is not None
+            not amplifies(snippet) or next(dependencies(snippet), None) is not None
         ):
             return None
         try:

@@ -50,7 +50,7 @@ class CatalogOps:
     ) -> dict[str, Any]:
         caller = Caller.from_ctx(ctx)
         identity = StackIdentity(None, None, caller.project_id, self.settings.region_name)
-        request = build_request(
+        request = await build_request(
             self.settings,
             self.plugins,
             identity=identity,

@@ -3,6 +3,7 @@ An update's preview asks the same plan (``engine.plan``) the update itself runs.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +30,7 @@ from ember.template import (
     StackIdentity,
     apply_schema,
 )
+from ember.template.functions.base import amplifies
 
 
 def _resource_preview(
@@ -104,6 +106,20 @@ class PreviewOps:
         except (errors.EmberError, PropertyError):
             return plugin, None
 
+    async def _resolved_all(
+        self, defn: StackDefinition, peers: Mapping[str, Any]
+    ) -> dict[str, tuple[type[ResourcePlugin] | None, dict[str, Any] | None]]:
+        """``_resolved`` of every resource, within one budget; in a thread when that may
+        take a while, so that the event loop goes on serving."""
+        rctx = defn.resolve_context(PeerResources(peers))
+
+        def every() -> dict[str, tuple[type[ResourcePlugin] | None, dict[str, Any] | None]]:
+            return {name: self._resolved(defn, name, rctx) for name in defn.resources}
+
+        if any(amplifies(rd.properties) for rd in defn.resources.values()):
+            return await asyncio.to_thread(every)
+        return every()
+
     async def preview_stack(
         self,
         ctx: Ctx,
@@ -119,7 +135,7 @@ class PreviewOps:
         check_stack_name(stack_name)
         stack_id = "None"
         identity = StackIdentity(stack_name, stack_id, caller.project_id, self.settings.region_name)
-        request = build_request(
+        request = await build_request(
             self.settings,
             self.plugins,
             identity=identity,
@@ -133,9 +149,9 @@ class PreviewOps:
         caller.check_types(self.stacks.policy, (rd.type for rd in defn.resources.values()))
         required_by = _required_by(defn)
         resources = []
-        rctx = defn.resolve_context(PeerResources({}))
+        resolved = await self._resolved_all(defn, {})
         for name in defn.resources:
-            _, props = self._resolved(defn, name, rctx)
+            _, props = resolved[name]
             entry: Any = _resource_preview(
                 defn, name, stack_name, stack_id, required_by[name], props
             )
@@ -195,9 +211,9 @@ class PreviewOps:
             "updated": [],
         }
         required_by = _required_by(defn)
-        rctx = defn.resolve_context(PeerResources(peers))
+        resolved = await self._resolved_all(defn, peers)
         for name in defn.resources:
-            plugin, props = self._resolved(defn, name, rctx)
+            plugin, props = resolved[name]
             view = _resource_preview(defn, name, stack.name, stack.id, required_by[name], props)
             row = by_name.get(name)
             if row is None:

@@ -3,6 +3,7 @@ parts (template, environment, files, outputs)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ from ember.policy.enforcer import Enforcer
 from ember.rpc.api import Ctx, JSONMap, StackIdentity, StackList
 from ember.template import StackDefinition
 from ember.template import StackIdentity as DefinitionIdentity
+from ember.template.definitions import OutputValue
 from ember.template.parameters import HIDDEN_VALUE, immutable_changes
 
 ACTIONS = {"suspend": Action.SUSPEND, "resume": Action.RESUME, "check": Action.CHECK}
@@ -148,7 +150,7 @@ class StackOps:
         identity = DefinitionIdentity(
             stack_name, stack_id, caller.project_id, self.settings.region_name
         )
-        request = build_request(
+        request = await build_request(
             self.settings,
             self.plugins,
             identity=identity,
@@ -318,7 +320,7 @@ class StackOps:
         identity = DefinitionIdentity(
             stack.name, stack.id, stack.project_id, self.settings.region_name
         )
-        request = build_request(
+        request = await build_request(
             self.settings,
             self.plugins,
             identity=identity,
@@ -418,8 +420,7 @@ class StackOps:
         if resolve_outputs and not (
             stack.action == Action.DELETE and stack.status == Status.COMPLETE
         ):
-            rctx = defn.resolve_context(PeerResources(peers))
-            outputs = [o.to_api() for o in defn.resolve_outputs(rctx)]
+            outputs = [o.to_api() for o in await _outputs(defn, PeerResources(peers))]
         return views.stack_detail(stack, defn, outputs)
 
     async def list_stacks(
@@ -547,8 +548,18 @@ class StackOps:
         if output_key not in defn.outputs:
             raise errors.EntityNotFound(entity="Output", name=output_key)
         peers = await self.db.read(_peers, stack.id)
-        rctx = defn.resolve_context(PeerResources(peers))
-        return defn.resolve_outputs(rctx, [output_key])[0].to_api()
+        return (await _outputs(defn, PeerResources(peers), [output_key]))[0].to_api()
+
+
+async def _outputs(
+    defn: StackDefinition, peers: PeerResources, names: list[str] | None = None
+) -> list[OutputValue]:
+    """The outputs' values within one budget; in a thread when they may take a while, so
+    that the event loop goes on serving (the values are the same either way)."""
+    rctx = defn.resolve_context(peers)
+    if defn.outputs_amplify(names):
+        return await asyncio.to_thread(defn.resolve_outputs, rctx, names)
+    return defn.resolve_outputs(rctx, names)
 
 
 # Units of work ----------------------------------------------------------------------------

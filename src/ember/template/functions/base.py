@@ -276,6 +276,12 @@ def validate(snippet: Any, ctx: ValidationContext) -> None:
         fn.validate(ctx)
 
 
+def amplifies(snippet: Any) -> bool:
+    """True when a snippet calls a function whose result may be far larger than its
+    arguments: computing it may take a while (within its budget)."""
+    return any(fn.amplifies for fn in functions_in(snippet))
+
+
 def is_static(snippet: Any) -> bool:
     """True when a snippet holds no function call."""
     return next(functions_in(snippet), None) is None
