@@ -139,3 +139,19 @@ async def test_a_count_known_only_later_is_checked_before_members_are_built(
     group_row = (await resources(small, "later"))["g"]
     assert group_row["resource_status"] == "CREATE_FAILED"
     assert not group_row["physical_resource_id"]  # no nested stack was made
+
+
+async def test_members_too_large_together_are_refused_before_they_are_built(
+    tmp_path: Path,
+) -> None:
+    # Fifty copies of a 100,000-character definition: five million characters of nested
+    # template, more than template functions may make.
+    member = {"properties": {"blob": "x" * 100_000}}
+    async with custom_env(tmp_path) as env:
+        created = await env.client.create_stack(env.ctx, "wide", hot({"g": group(50, **member)}))
+        stack = await env.wait(created["stack_id"], "CREATE")
+        assert stack["stack_status"] == "CREATE_FAILED"
+        assert "resource_def: The value is too large" in stack["stack_status_reason"], stack
+        assert not (await resources(env, "wide"))["g"]["physical_resource_id"]
+        fits = await env.create("narrow", hot({"g": group(2, **member)}))
+        assert fits["stack_status"] == "CREATE_COMPLETE", fits
