@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.api.conftest import HeatServer
+from tests.api.conftest import HeatServer, free_port, start_heat_all, stop_heat_all, write_heat_conf
 from tests.api.helpers import need, wait_until
 
 httpx = need("httpx")
@@ -171,8 +171,27 @@ class Health:
 
 
 @pytest.fixture(scope="module")
-def health(heat_server: HeatServer) -> Iterator[Health]:
-    with Health(heat_server.url) as watching:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer]:
+    """A heat-all of its own, so that only this abuse is measured."""
+    workdir = tmp_path_factory.mktemp("abuse")
+    port = free_port()
+    started = start_heat_all(workdir, write_heat_conf(workdir, port), port)
+    try:
+        yield started
+    finally:
+        stop_heat_all(started)
+
+
+@pytest.fixture(scope="module")
+def http(server: HeatServer) -> Iterator[Any]:
+    with httpx.Client(base_url=server.endpoint("abuse"), timeout=60.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def health(server: HeatServer, plain_stack: str) -> Iterator[Health]:
+    # Watched from once the service has done one ordinary thing (made ``plain_stack``).
+    with Health(server.url) as watching:
         yield watching
     assert watching.answers > 0
     assert watching.failures == []
