@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import HeatServer
-from tests.api.helpers import NONE_DICT, REQUEST_ID, need
+from tests.api.helpers import NONE_DICT, REQUEST_ID, need, wait_until
 from tests.api.raw_http import RawResponse, exchange, get
 
 need("httpx")
@@ -63,6 +63,12 @@ def test_unparsable_request_gets_a_json_fault(
 def test_head_answers_as_get_without_the_body(heat_server: HeatServer, http: Any) -> None:
     created = http.post("/stacks", json={"stack_name": "headed", "template": NONE_DICT})
     assert created.status_code == 201, created.text
+    # The list shows the stack's state: once it is settled, GET and HEAD describe the same.
+    stack = f"/stacks/headed/{created.json()['stack']['id']}"
+    wait_until(
+        lambda: http.get(stack).json()["stack"]["stack_status"],
+        lambda status: status == "CREATE_COMPLETE",
+    )
     target = f"/v1/{PROJECT}/stacks"
     got = get(heat_server.port, target)
     assert got.status == 200, got

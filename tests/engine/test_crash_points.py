@@ -177,11 +177,17 @@ def wait(what: str, check: Callable[[], Any], svc: Service, timeout: float = 120
     raise AssertionError(f"timed out waiting for {what}:\n{svc.log()}")
 
 
-def kill_at(svc: Service, rng: random.Random, mark: int, events: int) -> None:
+def kill_at(svc: Service, rng: random.Random, stack_id: str, mark: int, events: int) -> None:
     """SIGKILL heat-all after the operation has recorded a seeded number of its events (at
-    most ``events``), plus a seeded few milliseconds."""
+    most ``events``), plus a seeded few milliseconds; or once the stack has settled, when
+    what was left of the operation had fewer events than that."""
     nth = rng.randint(1, events)
-    wait(f"{nth} events", lambda: len(events_since(svc.url, mark)) >= nth, svc)
+
+    def reached() -> bool:
+        [stack] = [s for s in rows(svc.url, Stack) if s.id == stack_id]
+        return len(events_since(svc.url, mark)) >= nth or stack.status != "IN_PROGRESS"
+
+    wait(f"{nth} events", reached, svc)
     time.sleep(rng.uniform(0.0, 0.15))
     svc.kill()
 
@@ -279,7 +285,7 @@ def test_kill_points(service: Service, seed: int) -> None:
     stack_id = hc.stacks.create(stack_name="points", template=template("a"), files=FILES)["stack"][
         "id"
     ]
-    kill_at(service, rng, mark, TREE + 4)
+    kill_at(service, rng, stack_id, mark, TREE + 4)
     hc = service.start()
     assert settled(service, stack_id, "CREATE_COMPLETE") == "CREATE_COMPLETE", service.log()
     check_tree(service.url, mark, TREE)
@@ -290,9 +296,9 @@ def test_kill_points(service: Service, seed: int) -> None:
     hc.stacks.update(
         stack_id, template=template("bb", count=MEMBERS + 2), files=FILES, existing=False
     )
-    kill_at(service, rng, mark, 12)
+    kill_at(service, rng, stack_id, mark, 12)
     hc = service.start()
-    kill_at(service, rng, last_event_id(service.url), 6)
+    kill_at(service, rng, stack_id, last_event_id(service.url), 6)
     hc = service.start()
     assert settled(service, stack_id, "UPDATE_COMPLETE") == "UPDATE_COMPLETE", service.log()
     check_tree(service.url, mark, TREE + 2)
@@ -305,7 +311,7 @@ def test_kill_points(service: Service, seed: int) -> None:
         files=FILES,
         disable_rollback=False,
     )
-    kill_at(service, rng, mark, 14)
+    kill_at(service, rng, stack_id, mark, 14)
     hc = service.start()
     assert settled(service, stack_id, "ROLLBACK_COMPLETE") == "ROLLBACK_COMPLETE", service.log()
     check_tree(service.url, mark, TREE + 2, once=False)
@@ -313,7 +319,7 @@ def test_kill_points(service: Service, seed: int) -> None:
     # Delete.
     mark = last_event_id(service.url)
     hc.stacks.delete(stack_id)
-    kill_at(service, rng, mark, TREE)
+    kill_at(service, rng, stack_id, mark, TREE)
     service.start()
     assert settled(service, stack_id, "DELETE_COMPLETE") == "DELETE_COMPLETE", service.log()
     check_tree(service.url, mark, 0)
