@@ -82,19 +82,6 @@ def _check_nodes(root: yaml.Node, budget: int) -> None:
             stack.append((child, depth + 1, False))
 
 
-def _depth_ok(value: Any) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return True
-
-
 def parse_text(text: str | bytes, *, what: str = "template", max_size: int | None = None) -> Any:
     """Load YAML or JSON text into plain Python data, refusing anything unsafe."""
     if isinstance(text, bytes):
@@ -124,7 +111,7 @@ def parse_text(text: str | bytes, *, what: str = "template", max_size: int | Non
         except ValueError:
             data = _load_yaml(text, what)  # JSON-looking YAML flow mappings are valid too
         else:
-            if not _depth_ok(data):
+            if nesting.nested_deeper_than(data, MAX_DEPTH):
                 raise TemplateLoadError(f"Document is nested more than {MAX_DEPTH} levels deep.")
         return data
     return _load_yaml(text, what)
@@ -193,7 +180,7 @@ def _build(loader: _Loader, node: yaml.Node, depth: int, what: str) -> Any:
             out[key] = _build(loader, value_node, depth + 1, what)
         return out
     data = loader.construct_object(node, deep=True)
-    if not _depth_ok(data):
+    if nesting.nested_deeper_than(data, MAX_DEPTH):
         raise TemplateLoadError(f"Document is nested more than {MAX_DEPTH} levels deep.")
     return data
 
@@ -207,6 +194,6 @@ def load_mapping(
         raise TemplateLoadError("The template is not a JSON object or YAML mapping.")
     if not isinstance(data, dict):
         raise TemplateLoadError(f"The {what} is not a JSON object or YAML mapping.")
-    if isinstance(source, dict) and not _depth_ok(data):
+    if isinstance(source, dict) and nesting.nested_deeper_than(data, MAX_DEPTH):
         raise TemplateLoadError(f"Document is nested more than {MAX_DEPTH} levels deep.")
     return data
