@@ -18,9 +18,9 @@ from oslo_config import cfg
 from oslo_policy import policy
 
 from ember.common import errors
+from ember.common.config_files import load_conf
 from ember.policy import rules
 
-PROJECT = "heat"
 RESOURCE_TYPES = "resource_types:"
 
 
@@ -44,19 +44,6 @@ class Credentials:
         }
 
 
-def load_conf(config_args: Sequence[str]) -> cfg.ConfigOpts:
-    """An oslo.config object reading the same files as the service did."""
-    conf = cfg.ConfigOpts()
-    conf(
-        args=list(config_args),
-        project=PROJECT,
-        prog="heat",
-        default_config_files=[],
-        default_config_dirs=[],
-    )
-    return conf
-
-
 class Enforcer:
     """Heat's rules over oslo.policy. ``authorize`` refuses with ``errors.Forbidden``
     (Heat's 403 fault); a rule nobody registered is an error of Ember's, not a refusal."""
@@ -69,7 +56,7 @@ class Enforcer:
 
     @classmethod
     def from_config_args(cls, config_args: Sequence[str]) -> Enforcer:
-        return cls(load_conf(config_args))
+        return cls(load_conf(config_args, "heat"))
 
     def allows(self, rule: str, who: Credentials) -> bool:
         target = {"project_id": who.project_id}

@@ -26,11 +26,11 @@ from oslo_config import cfg
 from starlette.requests import Request
 
 from ember.api.rest.faults import HTTPError
+from ember.common.config_files import load_conf
 from ember.common.settings import Settings
 
 LOG = logging.getLogger(__name__)
 
-PROJECT = "heat"
 FLAVORS = ("keystone", "noauth")
 _SEEN = "ember.keystone.validated"
 
@@ -43,19 +43,6 @@ def _passed(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iter
     environ[_SEEN]["environ"] = environ
     start_response("204 No Content", [])
     return [b""]
-
-
-def load_conf(config_args: Sequence[str]) -> cfg.ConfigOpts:
-    """An oslo.config object reading the same files as the service did."""
-    conf = cfg.ConfigOpts()
-    conf(
-        args=list(config_args),
-        project=PROJECT,
-        prog="heat-api",
-        default_config_files=[],
-        default_config_dirs=[],
-    )
-    return conf
 
 
 class KeystoneAuth:
@@ -71,7 +58,7 @@ class KeystoneAuth:
 
     @classmethod
     def from_config_args(cls, config_args: Sequence[str]) -> KeystoneAuth:
-        return cls(load_conf(config_args))
+        return cls(load_conf(config_args, "heat-api"))
 
     async def __call__(self, request: Request) -> Request | None:
         environ = _environ(request)
