@@ -59,20 +59,36 @@ class HeatServer:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def write_heat_conf(workdir: Path, port: int) -> Path:
+FEATURES = "enable_stack_abandon = true\nenable_stack_adopt = true\n"
+
+
+def write_heat_conf(
+    workdir: Path,
+    port: int,
+    *,
+    default: str = FEATURES,
+    connection: str | None = None,
+    heat_api: str = "",
+    sections: str = "",
+) -> Path:
+    """``workdir/heat.conf`` for one noauth heat-all on 127.0.0.1:``port`` (SQLite in
+    ``workdir`` unless ``connection`` names a database), with lines of the caller's own
+    added to ``[DEFAULT]`` (``default``: abandon and adopt on), ``[heat_api]`` and after."""
     conf = workdir / "heat.conf"
+    url = connection or f"sqlite:///{workdir / 'ember.sqlite'}"
     conf.write_text(
         "[DEFAULT]\n"
         "num_engine_workers = 1\n"
-        "enable_stack_abandon = true\n"
-        "enable_stack_adopt = true\n"
+        f"{default}"
         "[database]\n"
-        f"connection = sqlite:///{workdir / 'ember.sqlite'}\n"
+        f"connection = {url}\n"
         "[heat_api]\n"
         "bind_host = 127.0.0.1\n"
         f"bind_port = {port}\n"
+        f"{heat_api}"
         "[paste_deploy]\n"
-        "flavor = noauth\n",
+        "flavor = noauth\n"
+        f"{sections}",
         encoding="utf-8",
     )
     return conf
@@ -158,9 +174,11 @@ def operator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatSe
     workdir = tmp_path_factory.mktemp("heat-all-operator")
     port = free_port()
     (workdir / "policy.yaml").write_text(OPERATOR_POLICY, encoding="utf-8")
-    conf = write_heat_conf(workdir, port)
-    with conf.open("a", encoding="utf-8") as extra:
-        extra.write("[oslo_policy]\npolicy_file = policy.yaml\nenforce_new_defaults = false\n")
+    conf = write_heat_conf(
+        workdir,
+        port,
+        sections="[oslo_policy]\npolicy_file = policy.yaml\nenforce_new_defaults = false\n",
+    )
     server = start_heat_all(workdir, conf, port)
     try:
         yield server

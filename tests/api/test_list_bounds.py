@@ -13,7 +13,13 @@ import pytest
 
 from ember.api.rest.schemas import LIST_FILTERS
 from ember.db import migration
-from tests.api.conftest import HeatServer, free_port, start_heat_all, stop_heat_all
+from tests.api.conftest import (
+    HeatServer,
+    free_port,
+    start_heat_all,
+    stop_heat_all,
+    write_heat_conf,
+)
 from tests.api.helpers import NONE_DICT, need, wait_stack
 from tests.backends import BACKENDS, ScratchDatabase, wipe
 
@@ -48,14 +54,7 @@ def lister(
         wipe(url)
         migration.db_sync(url)
     port = free_port()
-    conf = workdir / "heat.conf"
-    conf.write_text(
-        "[DEFAULT]\nnum_engine_workers = 1\n"
-        f"[database]\nconnection = {url}\n"
-        f"[heat_api]\nbind_host = 127.0.0.1\nbind_port = {port}\n"
-        "[paste_deploy]\nflavor = noauth\n",
-        encoding="utf-8",
-    )
+    conf = write_heat_conf(workdir, port, default="", connection=url)
     server = start_heat_all(workdir, conf, port)
     try:
         yield server

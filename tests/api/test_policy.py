@@ -29,7 +29,13 @@ from typing import Any
 import pytest
 
 from ember.policy import rules
-from tests.api.conftest import HeatServer, free_port, start_heat_all, stop_heat_all
+from tests.api.conftest import (
+    HeatServer,
+    free_port,
+    start_heat_all,
+    stop_heat_all,
+    write_heat_conf,
+)
 from tests.api.helpers import need, wait_until
 
 httpx = need("httpx")
@@ -54,26 +60,11 @@ NONE: dict[str, Any] = {
 POOL_SIZE = 24
 
 
-def conf_text(workdir: Path, port: int, extra: str = "") -> str:
-    return (
-        "[DEFAULT]\n"
-        "num_engine_workers = 1\n"
-        "enable_stack_abandon = true\n"
-        f"{extra}"
-        "[database]\n"
-        f"connection = sqlite:///{workdir / 'ember.sqlite'}\n"
-        "[heat_api]\n"
-        "bind_host = 127.0.0.1\n"
-        f"bind_port = {port}\n"
-        "[paste_deploy]\n"
-        "flavor = noauth\n"
-    )
-
-
 def start(workdir: Path, extra: str = "", sections: str = "") -> HeatServer:
     port = free_port()
-    conf = workdir / "heat.conf"
-    conf.write_text(conf_text(workdir, port, extra) + sections, encoding="utf-8")
+    conf = write_heat_conf(
+        workdir, port, default=f"enable_stack_abandon = true\n{extra}", sections=sections
+    )
     return start_heat_all(workdir, conf, port)
 
 

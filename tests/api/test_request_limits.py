@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import HeatServer, free_port, start_heat_all, stop_heat_all
+from tests.api.conftest import (
+    HeatServer,
+    free_port,
+    start_heat_all,
+    stop_heat_all,
+    write_heat_conf,
+)
 from tests.api.helpers import NONE_DICT, need
 from tests.api.raw_http import get
 
@@ -31,21 +37,11 @@ DEPTH = 100  # how deeply a template may nest, as text or as an object
 def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer]:
     workdir = tmp_path_factory.mktemp("strict")
     port = free_port()
-    conf = workdir / "heat.conf"
-    conf.write_text(
-        "[DEFAULT]\n"
-        "num_engine_workers = 1\n"
-        f"max_template_size = {MAX_TEMPLATE_SIZE}\n"
-        "[database]\n"
-        f"connection = sqlite:///{workdir / 'ember.sqlite'}\n"
-        "[heat_api]\n"
-        "bind_host = 127.0.0.1\n"
-        f"bind_port = {port}\n"
-        f"max_header_line = {MAX_HEADER_LINE}\n"
-        f"forwarded_allow_ips = {PROXY}\n"
-        "[paste_deploy]\n"
-        "flavor = noauth\n",
-        encoding="utf-8",
+    conf = write_heat_conf(
+        workdir,
+        port,
+        default=f"max_template_size = {MAX_TEMPLATE_SIZE}\n",
+        heat_api=f"max_header_line = {MAX_HEADER_LINE}\nforwarded_allow_ips = {PROXY}\n",
     )
     server = start_heat_all(workdir, conf, port)
     try:
