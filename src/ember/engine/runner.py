@@ -42,7 +42,6 @@ from ember.engine.resource import (
     UpdateReplace,
 )
 from ember.template import Limits, PropertyError, StackDefinition, apply_schema, resolve
-from ember.template.functions.base import amplifies
 
 LOG = logging.getLogger(__name__)
 EXTERNAL_KEY = "external_id"
@@ -287,7 +286,7 @@ class NodeRunner:
         plugin_cls = self._plugin_class(defn, node)
         rctx = defn.resolve_context(PeerResources(node.peers))
         path = ("resources", node.resource_name, "properties")
-        if amplifies(rd.properties):
+        if rd.amplifying:
             # Within its budget, but maybe a while: the loop goes on serving meanwhile.
             resolved = await asyncio.to_thread(rd.resolved_properties, rctx)
         else:

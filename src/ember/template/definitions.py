@@ -23,6 +23,9 @@ class ResourceDefinition:
     description: str = ""
     # Every resource this one needs: explicit depends_on plus function references.
     requires: frozenset[str] = frozenset()
+    # Whether the properties call a function that may make far more than it is given
+    # (worked out once here, not on every run of the resource).
+    amplifying: bool = False
 
     @staticmethod
     def implicit_requirements(properties: Any, metadata: Any, update_policy: Any) -> set[str]:

@@ -361,6 +361,7 @@ def _build_resources(defn: StackDefinition, conditions: Conditions, pctx: ParseC
             external_id=external_id,
             description="" if description is None else str(description),
             requires=frozenset(requires | set(depends)),
+            amplifying=amplifies(properties),
         )
     defn.disabled = frozenset(disabled)
 

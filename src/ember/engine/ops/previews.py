@@ -30,7 +30,6 @@ from ember.template import (
     StackIdentity,
     apply_schema,
 )
-from ember.template.functions.base import amplifies
 
 
 def _resource_preview(
@@ -116,7 +115,7 @@ class PreviewOps:
         def every() -> dict[str, tuple[type[ResourcePlugin] | None, dict[str, Any] | None]]:
             return {name: self._resolved(defn, name, rctx) for name in defn.resources}
 
-        if any(amplifies(rd.properties) for rd in defn.resources.values()):
+        if any(rd.amplifying for rd in defn.resources.values()):
             return await asyncio.to_thread(every)
         return every()
 
