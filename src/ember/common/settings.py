@@ -21,6 +21,8 @@ INPROC_URL = "inproc://"
 DEFAULT_REGION = "RegionOne"
 DEFAULT_VHOST = "/"
 RABBIT = "oslo_messaging_rabbit"
+# Heat's own default; a deployment sets its own (heat-manage warns of this one).
+HEAT_DEFAULT_ENCRYPTION_KEY = "notgood but just long enough i t"
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,50 @@ class Settings:
             "X-Auth-Project headers. Unset, heat-all serves noauth and heat-api keystone.",
             name="flavor",
             group="paste_deploy",
+        ),
+    )
+    auth_encryption_key: str = option(
+        HEAT_DEFAULT_ENCRYPTION_KEY,
+        Opt(
+            "str",
+            "Key used to encrypt authentication info in the database: the secrets of "
+            "the EC2-style key pairs heat-api-cfn checks signatures with. Every process "
+            "that reads or writes them (heat-api-cfn, heat-engine, heat-manage) must have "
+            "the same key. Length of this key must be 32 characters.",
+            secret=True,
+        ),
+    )
+    ec2_auth_uri: str | None = option(
+        None,
+        Opt(
+            "str",
+            "Keystone endpoint whose /v3/ec2tokens checks the signatures of "
+            "heat-api-cfn requests with the keystone flavor. Unset, [keystone_authtoken] "
+            "www_authenticate_uri is used.",
+            name="auth_uri",
+            group="ec2authtoken",
+        ),
+    )
+    ec2_credential_cache_time: int = option(
+        30,
+        Opt(
+            "int",
+            "Seconds heat-api-cfn keeps a key pair it looked up (encrypted, as stored) "
+            "before asking an engine again: a deleted key pair still signs requests for "
+            "at most this long. 0 looks every request's key up.",
+            name="credential_cache_time",
+            group="heat_api_cfn",
+            min=0,
+        ),
+    )
+    template_url_hosts: tuple[str, ...] = option(
+        (),
+        Opt(
+            "list",
+            "Hosts (host or host:port) from which heat-api-cfn fetches the templates "
+            "named by TemplateURL, over http or https only. Empty: TemplateURL is "
+            "refused, and file: URLs always are.",
+            group="heat_api_cfn",
         ),
     )
     config_args: tuple[str, ...] = internal(

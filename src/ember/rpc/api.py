@@ -76,6 +76,18 @@ class StackList(TypedDict):
     count: NotRequired[int]
 
 
+class Ec2Credential(TypedDict):
+    """An EC2-style key pair as stored: its secret still encrypted with
+    ``[DEFAULT] auth_encryption_key`` (``ember.common.crypt``), and whose it is."""
+
+    access: str
+    secret: str
+    project_id: str
+    user_id: str
+    user_name: str
+    roles: list[str]
+
+
 StackActionName = Literal["suspend", "resume", "check", "cancel_update", "cancel_without_rollback"]
 
 
@@ -583,6 +595,14 @@ class EngineAPI:
 
     @operation("software")
     async def delete_software_deployment(self, ctx: Ctx, deployment_id: Any) -> None: ...
+
+    # Credentials -------------------------------------------------------------------------
+
+    @operation("credentials")
+    async def find_ec2_credential(self, access: str) -> Ec2Credential | None:
+        """The key pair whose access key is ``access`` (secret encrypted), or None. Asked
+        by heat-api-cfn to check a request's signature, before the caller is known, so it
+        takes no ``ctx``."""
 
     # Service -----------------------------------------------------------------------------
 

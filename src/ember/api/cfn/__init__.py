@@ -1,0 +1,1 @@
+"""heat-api-cfn: the CloudFormation Query API (``Action=...`` over GET or form POST)."""
