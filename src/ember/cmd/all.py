@@ -1,5 +1,7 @@
-"""``heat-all``: engines and the REST API in one process, on the in-process transport
-(or on the broker of ``transport_url`` when one is configured).
+"""``heat-all``: engines, the REST API and the CloudFormation API in one process, on the
+in-process transport (or on the broker of ``transport_url`` when one is configured).
+``[heat_all] enabled_services`` names which of ``engine``, ``api`` and ``api_cfn`` run, as
+in Heat; the APIs listen on ``[heat_api]`` and ``[heat_api_cfn]`` (8004 and 8000).
 
     python -m ember.cmd.all [--config-file /etc/heat/heat.conf]
 
@@ -18,8 +20,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ember.api.cfn.app import CfnApp
+from ember.api.cfn.authenticators import authenticator_for
 from ember.api.rest.app import create_app
 from ember.api.rest.keystone import auth_for
+from ember.api.rest.middleware import Health
 from ember.api.rest.server import check_noauth, server
 from ember.cmd.config import ConfigError, database_timeouts, load_settings
 from ember.cmd.processes import run_loop
@@ -30,7 +35,6 @@ from ember.engine.app import Engine
 from ember.engine.plugins import PluginRegistry
 from ember.rpc.client import EngineClient
 from ember.rpc.factory import transport_for
-from ember.rpc.transport import Transport
 
 LOG = logging.getLogger("ember.heat-all")
 
@@ -46,13 +50,15 @@ def prepare_database(settings: Settings) -> None:
 
 
 async def run(settings: Settings) -> None:
+    services = set(settings.enabled_services)
     prepare_database(settings)
     db = Database(settings.database_url, timeouts=database_timeouts(settings))
     transport = transport_for(settings)
     await transport.start()
     plugins = PluginRegistry.from_entry_points()
     engines = [
-        Engine(settings, db, transport, plugins) for _ in range(max(1, settings.num_engine_workers))
+        Engine(settings, db, transport, plugins)
+        for _ in range(max(1, settings.num_engine_workers) if "engine" in services else 0)
     ]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -60,35 +66,75 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     for engine in engines:
         await engine.start()
-    api = _rest_api(settings, db, transport)
+    client = EngineClient(transport, settings.rpc_response_timeout)
+
+    async def health() -> bool:
+        return await db.healthy() and await transport.healthy()
+
+    servers: list[Any] = []
+    cfn: CfnApp | None = None
+    if "api" in services:
+        servers.append(_rest_api(settings, client, health))
+    if "api_cfn" in services:
+        cfn, cfn_server = _cfn_api(settings, client, health)
+        servers.append(cfn_server)
     LOG.info(
         "heat-all running: %d engine worker(s), database %s",
         len(engines),
         db.engine.url.render_as_string(hide_password=True),
     )
+    serving = [asyncio.create_task(srv.serve()) for srv in servers]
+    await _started(servers, serving)
     print("heat-all ready", flush=True)
-    serving = asyncio.create_task(api.serve())
     await stop.wait()
     LOG.info("heat-all stopping")
-    api.should_exit = True
-    await serving
+    for srv in servers:
+        srv.should_exit = True
+    await asyncio.gather(*serving, return_exceptions=True)
+    if cfn is not None:
+        await cfn.close()
     for engine in engines:
         await engine.stop()
     await transport.close()
     db.close()
 
 
-def _rest_api(settings: Settings, db: Database, transport: Transport) -> Any:
+async def _started(servers: list[Any], serving: list[asyncio.Task[None]]) -> None:
+    """Wait until every server listens; one that cannot (its port taken) ends heat-all."""
+    while not all(srv.started for srv in servers):
+        for task in serving:
+            if task.done():
+                raise SystemExit("heat-all: an API could not start listening (see above)")
+        await asyncio.sleep(0.01)
+
+
+def _embedded(settings: Settings) -> Settings:
     # heat-all with no flavor configured is the local, trusted embedded default.
+    return dataclasses.replace(settings, paste_flavor=settings.paste_flavor or "noauth")
+
+
+def _cfn_api(settings: Settings, engine: EngineClient, health: Health) -> tuple[CfnApp, Any]:
+    settings = _embedded(settings)
+    app = CfnApp(settings, engine, health, authenticator_for(settings, engine))
+    LOG.info(
+        "heat-api-cfn listening on %s:%d",
+        settings.heat_api_cfn.bind_host,
+        settings.heat_api_cfn.bind_port,
+    )
+    return app, server(
+        app,
+        settings.heat_api_cfn,
+        settings.client_socket_timeout,
+        trusted_proxies=settings.forwarded_allow_ips,
+        max_header_line=settings.max_header_line,
+    )
+
+
+def _rest_api(settings: Settings, engine: EngineClient, health: Health) -> Any:
+    settings = _embedded(settings)
     flavor = settings.paste_flavor or "noauth"
-    settings = dataclasses.replace(settings, paste_flavor=flavor)
     check_noauth(flavor, settings.heat_api, settings.allow_noauth_remote, "heat-all")
     keystone = auth_for(settings, "heat-all")
-
-    async def health() -> bool:
-        return await db.healthy() and await transport.healthy()
-
-    engine = EngineClient(transport, settings.rpc_response_timeout)
     app = create_app(settings, engine, health, keystone)
     LOG.info(
         "heat-api listening on %s:%d (%s)",

@@ -19,7 +19,8 @@ so names follow Heat's.
     │   ├── CircularDependencyException
     │   ├── InvalidRestrictedAction
     │   ├── ResourceActionNotSupported
-    │   └── NotSupported
+    │   ├── NotSupported
+    │   └── InsufficientCapabilities     (CloudFormation's acknowledgements)
     ├── StackExists                          409
     ├── IdempotencyKeyInUse                  409
     ├── ActionInProgress                     409
@@ -140,6 +141,12 @@ class StackValidationFailed(InvalidRequest):
         if message is None:
             message = "\n".join(str(d) for d in self.diagnostics) or "Validation failed"
         super().__init__(message)
+
+
+class InsufficientCapabilities(InvalidRequest):
+    """A CloudFormation request did not acknowledge what its template needs."""
+
+    msg_fmt = "Requires capabilities : [%(capabilities)s]"
 
 
 class StackExists(EmberError):

@@ -30,6 +30,9 @@ class Listener:
     bind_host: str
     bind_port: int
     workers: int = 1
+    # TLS: both set, the listener serves https.
+    cert_file: str | None = None
+    key_file: str | None = None
 
 
 def _cores() -> int:
@@ -60,7 +63,13 @@ def _engine_workers(values: Values) -> int:
 
 def _listener(values: Values) -> Listener:
     # workers = 0 means one per core, as in Heat.
-    return Listener(values["bind_host"], values["bind_port"], values["workers"] or _cores())
+    return Listener(
+        values["bind_host"],
+        values["bind_port"],
+        values["workers"] or _cores(),
+        values["cert_file"] or None,
+        values["key_file"] or None,
+    )
 
 
 def legacy_rabbit_url(values: Values) -> str | None:
@@ -135,6 +144,18 @@ def _listener_opts(group: str, port: int, workers: int) -> tuple[Opt, ...]:
             group=group,
             default=workers,
             min=0,
+        ),
+        Opt(
+            "str",
+            "Location of the SSL certificate file to use for SSL mode.",
+            name="cert_file",
+            group=group,
+        ),
+        Opt(
+            "str",
+            "Location of the SSL key file to use for enabling SSL mode.",
+            name="key_file",
+            group=group,
         ),
     )
 
@@ -244,6 +265,15 @@ class Settings:
     heat_api_cfn: Listener = derived(  # noqa: RUF009
         _listener, *_listener_opts("heat_api_cfn", 8000, 1)
     )
+    enabled_services: tuple[str, ...] = option(
+        ("engine", "api", "api_cfn"),
+        Opt(
+            "list",
+            "Specifies the heat services that are enabled when running heat-all. Valid "
+            "options are all or any combination of api, engine or api_cfn.",
+            group="heat_all",
+        ),
+    )
     paste_flavor: str | None = option(
         None,
         Opt(
@@ -287,6 +317,19 @@ class Settings:
             name="credential_cache_time",
             group="heat_api_cfn",
             min=0,
+        ),
+    )
+    cfn_page_size: int = option(
+        100,
+        Opt(
+            "int",
+            "Stacks, events or resources one DescribeStacks, ListStacks, "
+            "DescribeStackEvents or ListStackResources answer holds; the rest follow with "
+            "its NextToken.",
+            name="page_size",
+            group="heat_api_cfn",
+            min=1,
+            max=1000,
         ),
     )
     template_url_hosts: tuple[str, ...] = option(

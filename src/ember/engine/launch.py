@@ -126,9 +126,15 @@ class Launcher:
         await self.publish(await self.db.run(update_tx, change))
 
     async def delete(
-        self, stack_id: str, defn: StackDefinition, action: str = Action.DELETE
+        self,
+        stack_id: str,
+        defn: StackDefinition,
+        action: str = Action.DELETE,
+        request_key: str | None = None,
     ) -> None:
-        await self.publish(await self.db.run(delete_tx, stack_id, policies(defn), action))
+        await self.publish(
+            await self.db.run(delete_tx, stack_id, policies(defn), action, request_key=request_key)
+        )
 
     async def act(self, stack_id: str, action: str) -> None:
         """Suspend, resume or check every resource."""
@@ -249,9 +255,13 @@ def delete_tx(
     old_policies: dict[str, str],
     action: str,
     undoes: str | None = None,
+    *,
+    request_key: str | None = None,
 ) -> list[NodeKey]:
     stack = uow.stacks.lock(stack_id)
     if undoes is not None and stack.current_traversal != undoes:
+        return []
+    if request_key is not None and uow.traversals.requested(stack.current_traversal, request_key):
         return []
     rows = uow.resources.of_stack(stack_id)
     stored = [planner.StoredResource(r.uuid, r.name, r.type, tuple(r.requires or ())) for r in rows]
@@ -263,7 +273,11 @@ def delete_tx(
         action=stack_action,
         nodes=nodes,
         deadline=None,
-        data={"stack_action": stack_action, "delete_stack": action == Action.DELETE},
+        data={
+            "stack_action": stack_action,
+            "delete_stack": action == Action.DELETE,
+            **({"request_key": request_key} if request_key else {}),
+        },
     )
     return ready + progress.close_if_empty(uow, traversal_id, not nodes)
 

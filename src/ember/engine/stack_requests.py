@@ -10,6 +10,8 @@ from typing import Any
 
 from ember.common import errors
 from ember.common.settings import Settings
+from ember.engine.capabilities import check as check_capabilities
+from ember.engine.capabilities import check_known
 from ember.engine.plugins import PluginRegistry
 from ember.template import (
     Environment,
@@ -65,6 +67,7 @@ async def build_request(
     environment_files: list[str] | None,
     require_parameters: bool = True,
     depth: int = 0,
+    capabilities: list[str] | None = None,
 ) -> StackRequest:
     """``checked_request`` in a thread: validation computes what the template's functions
     make (yaql up to its step limit, the rest within the function budget), which must not
@@ -82,6 +85,7 @@ async def build_request(
         environment_files=environment_files,
         require_parameters=require_parameters,
         depth=depth,
+        capabilities=capabilities,
     )
 
 
@@ -97,12 +101,18 @@ def checked_request(
     environment_files: list[str] | None,
     require_parameters: bool = True,
     depth: int = 0,
+    capabilities: list[str] | None = None,
 ) -> StackRequest:
-    """Load, merge and check everything a request gives; raise with every problem found."""
+    """Load, merge and check everything a request gives; raise with every problem found.
+    ``capabilities``: what a CloudFormation caller acknowledged (None: not asked)."""
     files = {str(k): v if isinstance(v, str) else str(v) for k, v in (files or {}).items()}
     if template is None:
         raise errors.InvalidRequest("No template specified")
     tmpl = Template.load(template, files, max_size=settings.max_template_size)
+    if capabilities is not None:
+        # Before the types are looked up: an unacknowledged IAM resource is refused as
+        # CloudFormation refuses it, whether or not this deployment has its type.
+        check_capabilities(tmpl.doc, check_known(capabilities))
     if environment_files:
         param_types = {n: s.type for n, s in tmpl.parameter_schemas().items()}
         env = merge_environment_files(
@@ -148,3 +158,26 @@ def patched(
             env.setdefault(key, {}).update(environment.get(key) or {})
         env["parameters"].update(environment.get("parameters") or {})
     return template, merged_files, env
+
+
+def carried_over(
+    current: StackDefinition,
+    template: Any,
+    params: Mapping[str, Any] | None,
+    previous_parameters: list[str],
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """A CloudFormation update: the given template (None: the stored one, with its files),
+    the given parameters plus the stored values of ``previous_parameters``
+    (``UsePreviousValue``); a parameter neither given nor carried over takes its default.
+    The stored environment's registry and defaults are kept. Returns the template, files
+    and environment to build the new definition from."""
+    files: dict[str, Any] = {}
+    if template is None:
+        template = current.template.doc
+        files = dict(current.template.files)
+    stored = current.environment.parameters
+    user_params = {name: stored[name] for name in previous_parameters if name in stored}
+    user_params.update(params or {})
+    env = current.environment.to_dict()
+    env["parameters"] = user_params
+    return template, files, env

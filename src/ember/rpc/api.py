@@ -247,13 +247,23 @@ class EngineAPI:
         stack_id: str | None = None,
     ) -> StackIdentity:
         """Start bringing the stack to a new definition; ``args["existing"]`` merges the
-        request into the stored template, files and environment (PATCH)."""
+        request into the stored template, files and environment (PATCH);
+        ``args["previous_template"]`` / ``args["previous_parameters"]`` (names) reuse the
+        stored template and those parameters' stored values, as CloudFormation's
+        ``UsePreviousTemplate`` / ``UsePreviousValue`` do; ``args["request_key"]``: an
+        update sent again with the key of the one under way or done does nothing;
+        ``args["capabilities"]``: what the caller acknowledged (CloudFormation)."""
 
     @operation("stacks")
     async def delete_stack(
-        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None
+        self,
+        ctx: Ctx,
+        stack_identity: str,
+        stack_id: str | None = None,
+        request_key: str | None = None,
     ) -> None:
-        """Start deleting the stack (superseding whatever it was doing)."""
+        """Start deleting the stack (superseding whatever it was doing). A delete sent again
+        with the ``request_key`` of the one under way or done does nothing."""
 
     @operation("stacks")
     async def identify_stack(self, ctx: Ctx, stack_identity: str) -> StackIdentity:
@@ -267,6 +277,11 @@ class EngineAPI:
         stack_id: str | None = None,
         resolve_outputs: bool = True,
     ) -> JSONMap: ...
+
+    @operation("stacks")
+    async def show_stacks(self, ctx: Ctx, stack_ids: list[str]) -> list[JSONMap]:
+        """``show_stack`` of each stack id, in order, in one request (those gone since
+        left out): a page of CloudFormation's DescribeStacks."""
 
     @operation("stacks")
     async def list_stacks(
@@ -434,9 +449,11 @@ class EngineAPI:
         sort_keys: list[str] | None = None,
         sort_dir: str | None = "asc",
         nested_depth: int = 0,
+        with_detail: bool = False,
     ) -> list[JSONMap]:
         """Events oldest first by default; ``sort_dir`` None is Heat's own default for a
-        query that names no direction (newest first)."""
+        query that names no direction (newest first). ``with_detail``: each with its
+        resource's type and properties, as one event is shown."""
 
     @operation("events")
     async def show_event(
@@ -462,6 +479,15 @@ class EngineAPI:
         show_nested: bool = False,
         ignore_errors: list[str] | None = None,
     ) -> JSONMap: ...
+
+    @operation("catalog")
+    async def summarize_template(
+        self, ctx: Ctx, template: Any, params: JSONMap | None = None
+    ) -> JSONMap:
+        """What CloudFormation's ValidateTemplate and GetTemplateSummary tell of a
+        template, once it validates: ``validate_template``'s answer plus ``resource_types``
+        (sorted), ``version`` (the version key's value), ``metadata`` and
+        ``capabilities`` (what a create would have to acknowledge)."""
 
     @operation("catalog")
     async def list_resource_types(

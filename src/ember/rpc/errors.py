@@ -54,6 +54,7 @@ REGISTRY: Mapping[str, type[errors.EmberError]] = {
         errors.InvalidRestrictedAction,
         errors.ResourceActionNotSupported,
         errors.NotSupported,
+        errors.InsufficientCapabilities,
         errors.StackValidationFailed,
         errors.StackExists,
         errors.IdempotencyKeyInUse,

@@ -64,6 +64,7 @@ MethodNotAllowed = _error("MethodNotAllowed", 405)
 _BY_ENGINE_ERROR: tuple[tuple[type[BaseException], type[AwsError]], ...] = (
     (errors.StackExists, AlreadyExistsException),
     (errors.IdempotencyKeyInUse, TokenAlreadyExistsException),
+    (errors.InsufficientCapabilities, InsufficientCapabilitiesException),
     (errors.RequestLimitExceeded, LimitExceededException),
     (errors.EntityNotFound, ValidationError),
     (errors.ActionInProgress, ValidationError),

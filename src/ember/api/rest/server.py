@@ -129,6 +129,8 @@ def server(
         forwarded_allow_ips=list(trusted_proxies),
         access_log=False,
         lifespan="off",
+        ssl_certfile=listener.cert_file,
+        ssl_keyfile=listener.key_file,
     )
     srv = uvicorn.Server(config)
     srv.install_signal_handlers = lambda: None  # type: ignore[attr-defined]  # the caller owns signals

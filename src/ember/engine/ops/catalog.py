@@ -9,6 +9,7 @@ from typing import Any
 
 from ember.common import errors
 from ember.common.settings import Settings
+from ember.engine import capabilities
 from ember.engine.caller import Caller
 from ember.engine.plugins import PluginRegistry
 from ember.engine.resource import ResourcePlugin
@@ -62,6 +63,35 @@ class CatalogOps:
             require_parameters=False,
         )
         return validate_response(request.defn, show_nested=show_nested)
+
+    async def summarize_template(
+        self, ctx: Ctx, template: Any, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        caller = Caller.from_ctx(ctx)
+        identity = StackIdentity(None, None, caller.project_id, self.settings.region_name)
+        request = await build_request(
+            self.settings,
+            self.plugins,
+            identity=identity,
+            template=template,
+            parameters=params,
+            files=None,
+            environment=None,
+            environment_files=None,
+            require_parameters=False,
+        )
+        doc = request.template.doc
+        version_key = next(
+            (k for k in ("heat_template_version", "AWSTemplateFormatVersion") if k in doc), None
+        )
+        summary = validate_response(request.defn, show_nested=False)
+        summary.update(
+            resource_types=sorted({rd.type for rd in request.defn.resources.values()}),
+            version=str(doc[version_key]) if version_key else None,
+            metadata=doc.get("Metadata"),
+            capabilities=capabilities.required(doc),
+        )
+        return summary
 
     def _plugin(self, type_name: str) -> type[ResourcePlugin]:
         plugin = self.plugins.get(type_name)

@@ -28,6 +28,7 @@ class EventOps:
         sort_keys: list[str] | None = None,
         sort_dir: str | None = "asc",
         nested_depth: int = 0,
+        with_detail: bool = False,
     ) -> list[JSONMap]:
         caller = Caller.from_ctx(ctx)
         rows = await self.db.read(
@@ -43,7 +44,7 @@ class EventOps:
             int(nested_depth or 0),
         )
         nested = int(nested_depth or 0) > 0
-        return [views.event_view(e, s, nested=nested) for e, s in rows]
+        return [views.event_view(e, s, nested=nested, detail=with_detail) for e, s in rows]
 
     async def show_event(
         self,

@@ -32,7 +32,13 @@ from ember.engine.launch import (
 )
 from ember.engine.plugins import PluginRegistry
 from ember.engine.runner import PeerResources
-from ember.engine.stack_requests import StackRequest, build_request, check_stack_name, patched
+from ember.engine.stack_requests import (
+    StackRequest,
+    build_request,
+    carried_over,
+    check_stack_name,
+    patched,
+)
 from ember.policy.enforcer import Enforcer
 from ember.rpc.api import Ctx, JSONMap, StackIdentity, StackList
 from ember.template import StackDefinition
@@ -160,6 +166,7 @@ class StackOps:
             environment=environment,
             environment_files=environment_files,
             depth=int(owner.get("depth", 0)),
+            capabilities=_capabilities(args),
         )
         # The whole tree was held to max_resources_per_stack by build_request; what
         # is already in the tree of a nested stack is counted when it is stored.
@@ -317,6 +324,14 @@ class StackOps:
                 current, template, params, files, environment, args.get("clear_parameters")
             )
             params = None
+        elif args.get("previous_template") or args.get("previous_parameters"):
+            template, files, environment = carried_over(
+                current,
+                template if not args.get("previous_template") else None,
+                params,
+                args.get("previous_parameters") or [],
+            )
+            params = None
         identity = DefinitionIdentity(
             stack.name, stack.id, stack.project_id, self.settings.region_name
         )
@@ -330,25 +345,39 @@ class StackOps:
             environment=environment,
             environment_files=environment_files,
             depth=stack.nested_depth,
+            capabilities=_capabilities(args),
         )
         return current, request
 
     # Delete and actions ------------------------------------------------------------------
 
     async def delete_stack(
-        self, ctx: Ctx, stack_identity: str, stack_id: str | None = None
+        self,
+        ctx: Ctx,
+        stack_identity: str,
+        stack_id: str | None = None,
+        request_key: str | None = None,
     ) -> None:
-        await self.delete(Caller.from_ctx(ctx), stack_identity, stack_id)
+        await self.delete(Caller.from_ctx(ctx), stack_identity, stack_id, request_key)
 
     async def delete(
-        self, caller: Caller, stack_identity: str, stack_id: str | None = None
+        self,
+        caller: Caller,
+        stack_identity: str,
+        stack_id: str | None = None,
+        request_key: str | None = None,
     ) -> None:
-        stack = await self.find(caller, stack_identity, stack_id)
+        stack = await self.find(caller, stack_identity, stack_id, deleted=request_key is not None)
+        if request_key is not None and await self.db.run(
+            _requested, stack.current_traversal, request_key
+        ):
+            # The same delete asked for again (a client's retry): it is under way or done.
+            return
         if stack.action == Action.DELETE and stack.status == Status.COMPLETE:
             raise errors.EntityNotFound(entity="Stack", name=stack_identity)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         await self.launcher.supersede(stack)
-        await self.launcher.delete(stack.id, defn)
+        await self.launcher.delete(stack.id, defn, request_key=request_key)
 
     async def stack_action(
         self, ctx: Ctx, stack_identity: str, action: str, stack_id: str | None = None
@@ -404,6 +433,16 @@ class StackOps:
         resolve_outputs: bool = True,
     ) -> JSONMap:
         return await self.show(Caller.from_ctx(ctx), stack_identity, stack_id, resolve_outputs)
+
+    async def show_stacks(self, ctx: Ctx, stack_ids: list[str]) -> list[JSONMap]:
+        caller = Caller.from_ctx(ctx)
+        shown = []
+        for stack_id in stack_ids[:MAX_SHOWN]:
+            try:
+                shown.append(await self.show(caller, stack_id))
+            except errors.EntityNotFound:
+                continue
+        return shown
 
     async def show(
         self,
@@ -590,6 +629,20 @@ def _files(uow: UnitOfWork, raw_template_id: int) -> JSONMap:
 
 def _peers(uow: UnitOfWork, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
     return uow.resources.peers_of(stack_id)
+
+
+# The most stacks one show_stacks answers (a page of DescribeStacks is at most this).
+MAX_SHOWN = 1000
+
+
+def _capabilities(args: Mapping[str, Any]) -> list[str] | None:
+    """What a CloudFormation caller acknowledged; None when the request is not one."""
+    value = args.get("capabilities")
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise errors.InvalidRequest("capabilities must be a list")
+    return [str(v) for v in value]
 
 
 def _requested(uow: UnitOfWork, traversal_id: str | None, request_key: str) -> bool:
