@@ -206,6 +206,9 @@ def test_an_unmigrated_database_is_an_error_not_a_traceback(tmp_path: Path) -> N
         ["list"],
         ["delete", "--project", "p1"],
         ["list", "--project", "p1", "--format", "yaml"],
+        ["create", "--project", "", "--user", "u1"],
+        ["create", "--project", "p" * 65, "--user", "u1"],
+        ["create", "--project", "p1", "--user", "u1", "--role", ""],
         [],
     ],
 )

@@ -29,6 +29,21 @@ LIST_FIELDS = ("access", "project_id", "user_id", "user_name", "roles", "created
 R = TypeVar("R")
 
 
+def _text(limit: int) -> Callable[[str], str]:
+    """An argument that is not empty and fits its column."""
+
+    def check(value: str) -> str:
+        if not value or len(value) > limit:
+            raise argparse.ArgumentTypeError(f"must be 1 to {limit} characters")
+        return value
+
+    return check
+
+
+ID = _text(64)
+NAME = _text(255)
+
+
 class NotFound(Exception):
     """No key pair with that access key in that project."""
 
@@ -45,13 +60,14 @@ def add_parser(
     create = actions.add_parser(
         "create", parents=[common], help="make a key pair and print it (the secret only now)"
     )
-    create.add_argument("--project", required=True, help="project the key pair acts in")
-    create.add_argument("--user", required=True, help="user id the key pair acts as")
-    create.add_argument("--user-name", help="the user's name (default: the user id)")
+    create.add_argument("--project", required=True, type=ID, help="project it acts in")
+    create.add_argument("--user", required=True, type=ID, help="user id it acts as")
+    create.add_argument("--user-name", type=NAME, help="the user's name (default: the user id)")
     create.add_argument(
         "--role",
         action="append",
         dest="roles",
+        type=NAME,
         metavar="ROLE",
         help=f"a role of the user in the project; repeat for more (default: {DEFAULT_ROLE})",
     )
@@ -60,13 +76,13 @@ def add_parser(
     listing = actions.add_parser(
         "list", parents=[common], help="list a project's key pairs (never their secrets)"
     )
-    listing.add_argument("--project", required=True)
-    listing.add_argument("--user", help="only this user's key pairs")
+    listing.add_argument("--project", required=True, type=ID)
+    listing.add_argument("--user", type=ID, help="only this user's key pairs")
     _format_option(listing)
 
     remove = actions.add_parser("delete", parents=[common], help="delete a project's key pair")
-    remove.add_argument("--project", required=True)
-    remove.add_argument("access", help="the access key")
+    remove.add_argument("--project", required=True, type=ID)
+    remove.add_argument("access", type=NAME, help="the access key")
 
 
 def _format_option(parser: argparse.ArgumentParser) -> None:
