@@ -51,6 +51,7 @@ def _conf(tmp: Path, port: int, extra: str, api_workers: int = 1) -> Path:
         "[DEFAULT]\nmax_stacks_per_tenant = 100000\n"
         f"{extra}"
         f"[heat_api]\nbind_host = 127.0.0.1\nbind_port = {port}\nworkers = {api_workers}\n"
+        f"[heat_api_cfn]\nbind_host = 127.0.0.1\nbind_port = {free_port()}\n"
         "[paste_deploy]\nflavor = noauth\n"
     )
     return conf

@@ -70,10 +70,12 @@ def write_heat_conf(
     connection: str | None = None,
     heat_api: str = "",
     sections: str = "",
+    cfn_port: int | None = None,
 ) -> Path:
     """``workdir/heat.conf`` for one noauth heat-all on 127.0.0.1:``port`` (SQLite in
     ``workdir`` unless ``connection`` names a database), with lines of the caller's own
-    added to ``[DEFAULT]`` (``default``: abandon and adopt on), ``[heat_api]`` and after."""
+    added to ``[DEFAULT]`` (``default``: abandon and adopt on), ``[heat_api]`` and after.
+    The CloudFormation API listens on ``cfn_port`` (a free port unless given)."""
     conf = workdir / "heat.conf"
     url = connection or f"sqlite:///{workdir / 'ember.sqlite'}"
     conf.write_text(
@@ -86,6 +88,9 @@ def write_heat_conf(
         "bind_host = 127.0.0.1\n"
         f"bind_port = {port}\n"
         f"{heat_api}"
+        "[heat_api_cfn]\n"
+        "bind_host = 127.0.0.1\n"
+        f"bind_port = {cfn_port or free_port()}\n"
         "[paste_deploy]\n"
         "flavor = noauth\n"
         f"{sections}",

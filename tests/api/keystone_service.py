@@ -51,6 +51,7 @@ class Keystone:
     workdir: Path
     log: Path
     heat_port: int
+    cfn_port: int
     accounts: dict[str, Account] = field(default_factory=dict)
 
     @property
@@ -192,7 +193,7 @@ def start_keystone(workdir: Path) -> Keystone:
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    keystone = Keystone(port, process, workdir, log, heat_port=free_port())
+    keystone = Keystone(port, process, workdir, log, heat_port=free_port(), cfn_port=free_port())
     try:
         wait_ready(url, process, "keystone", log)
         keystone.accounts["admin"] = admin
@@ -246,6 +247,9 @@ def write_heat_conf(workdir: Path, keystone: Keystone) -> Path:
         "[heat_api]\n"
         "bind_host = 127.0.0.1\n"
         f"bind_port = {keystone.heat_port}\n"
+        "[heat_api_cfn]\n"
+        "bind_host = 127.0.0.1\n"
+        f"bind_port = {keystone.cfn_port}\n"
         "[paste_deploy]\n"
         "flavor = keystone\n"
         "[keystone_authtoken]\n"

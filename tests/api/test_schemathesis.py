@@ -131,7 +131,10 @@ def start(workdir: Path) -> Service:
         f"connection = sqlite:///{workdir / 'ember.sqlite'}\n"
         "[heat_api]\n"
         "bind_host = 127.0.0.1\n"
-        f"bind_port = {port}\n",
+        f"bind_port = {port}\n"
+        "[heat_api_cfn]\n"
+        "bind_host = 127.0.0.1\n"
+        f"bind_port = {free_port()}\n",
         encoding="utf-8",
     )
     return Service(start_heat_all(workdir, conf, port))

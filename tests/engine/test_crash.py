@@ -52,6 +52,7 @@ class HeatAll:
         self.conf.write_text(
             f"[DEFAULT]\nnum_engine_workers = 1\n[database]\nconnection = {url}\n"
             f"[heat_api]\nbind_host = 127.0.0.1\nbind_port = {free_port()}\n"
+            f"[heat_api_cfn]\nbind_host = 127.0.0.1\nbind_port = {free_port()}\n"
         )
         self.log = tmp / "heat-all.log"
         self.proc: subprocess.Popen[bytes] | None = None
