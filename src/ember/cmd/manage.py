@@ -1,8 +1,9 @@
 """``heat-manage``: database administration with Heat's commands and options.
 
 Usage: ``heat-manage [--config-file PATH]... [--config-dir DIR]... COMMAND`` where COMMAND is
-``db_sync [version]``, ``db_version``, or
-``purge_deleted [-g {days,hours,minutes,seconds}] [-p PROJECT_ID] [-b BATCH_SIZE] [age]``.
+``db_sync [version]``, ``db_version``,
+``purge_deleted [-g {days,hours,minutes,seconds}] [-p PROJECT_ID] [-b BATCH_SIZE] [age]``, or
+``ec2-credentials {create,list,delete}`` (the key pairs heat-api-cfn checks signatures with).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from ember.cmd import ec2_credentials
 from ember.cmd.config import ConfigError, load_settings
 from ember.common.settings import Settings
 from ember.db import migration, purge
@@ -52,6 +54,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "db_sync": db_sync,
     "db_version": db_version,
     "purge_deleted": purge_deleted,
+    ec2_credentials.COMMAND: ec2_credentials.run,
 }
 
 
@@ -93,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=purge.DEFAULT_BATCH_SIZE,
         help="stacks deleted per transaction",
     )
+    ec2_credentials.add_parser(commands, common)
     return parser
 
 

@@ -25,8 +25,9 @@ so names follow Heat's.
     ├── ActionInProgress                     409
     ├── Forbidden                            403 (policy refused the rule or type named)
     ├── EntityNotFound                       404
-    └── ServiceUnavailable                   503
-        └── DatabaseUnavailable
+    ├── ServiceUnavailable                   503
+    │   └── DatabaseUnavailable
+    └── DecryptionFailed                     500 (auth_encryption_key differs, or damaged data)
 
 An error crosses process boundaries (RPC, a nested stack's failure) as data: the name of
 the nearest class in the wire registry (``ember.rpc.errors``), the name clients are shown,
@@ -178,3 +179,14 @@ class DatabaseUnavailable(ServiceUnavailable):
     not said: that is for the logs)."""
 
     msg_fmt = "The database is unavailable; try again later."
+
+
+class DecryptionFailed(EmberError):
+    """A stored secret could not be decrypted: the configured ``auth_encryption_key`` is
+    not the one it was encrypted with, or what is stored was damaged. A fault of the
+    deployment, not of the caller: the message is for the logs."""
+
+    msg_fmt = (
+        "The stored secret could not be decrypted (wrong auth_encryption_key or damaged data)."
+    )
+    safe = False

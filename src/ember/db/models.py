@@ -364,3 +364,20 @@ class Snapshot(Base):
     project_id: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[dt.datetime] = _created()
     updated_at: Mapped[dt.datetime | None] = _updated()
+
+
+class Ec2Credential(Base):
+    """An EC2-style key pair heat-api-cfn checks request signatures with, and whose it is.
+    ``secret`` is encrypted with ``auth_encryption_key`` (``ember.common.crypt``)."""
+
+    __tablename__ = "ec2_credential"
+    __table_args__ = (Index("ix_ec2_credential_owner", "project_id", "user_id"), TABLE_OPTIONS)
+
+    id: Mapped[str] = mapped_column(UUID, primary_key=True)
+    access: Mapped[str] = mapped_column(NAME, nullable=False, unique=True)
+    secret: Mapped[str] = mapped_column(Text, nullable=False)
+    project_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_name: Mapped[str] = mapped_column(NAME, nullable=False)
+    roles: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
+    created_at: Mapped[dt.datetime] = _created()

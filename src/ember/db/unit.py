@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ember.db.credentials import Ec2CredentialRepository
 from ember.db.events import EventRepository
 from ember.db.resources import ResourceRepository
 from ember.db.services import ServiceRepository
@@ -22,6 +23,7 @@ class UnitOfWork:
     """The repositories of one transaction. Made by ``Database``; never kept beyond it."""
 
     __slots__ = (
+        "ec2_credentials",
         "events",
         "resources",
         "services",
@@ -41,6 +43,7 @@ class UnitOfWork:
         self.services = ServiceRepository(session)
         self.software = SoftwareRepository(session)
         self.snapshots = SnapshotRepository(session)
+        self.ec2_credentials = Ec2CredentialRepository(session)
 
     def flush(self) -> None:
         """Write what is still buffered (events); the runner calls this before commit."""

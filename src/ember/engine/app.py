@@ -17,6 +17,7 @@ from ember.engine.launch import Launcher
 from ember.engine.liveness import Liveness
 from ember.engine.nested import NestedStacks
 from ember.engine.ops.catalog import CatalogOps
+from ember.engine.ops.credentials import CredentialOps
 from ember.engine.ops.events import EventOps
 from ember.engine.ops.previews import PreviewOps
 from ember.engine.ops.resources import ResourceOps
@@ -69,6 +70,7 @@ class Engine:
         self.previews = PreviewOps(settings, db, self.plugins, self.stacks)
         self.catalog = CatalogOps(settings, self.plugins, self.policy)
         self.service = ServiceOps(settings, db)
+        self.credentials = CredentialOps(db)
         self.dispatcher = Dispatcher(
             bind_handlers(
                 {
@@ -80,6 +82,7 @@ class Engine:
                     "snapshots": self.snapshots,
                     "software": self.software,
                     "service": self.service,
+                    "credentials": self.credentials,
                 }
             )
         )

@@ -62,6 +62,7 @@ REGISTRY: Mapping[str, type[errors.EmberError]] = {
         errors.ActionInProgress,
         errors.EntityNotFound,
         errors.Forbidden,
+        errors.DecryptionFailed,
         RemoteError,
         RPCTimeout,
         UnknownOperation,
