@@ -84,31 +84,49 @@ def credentials(secret: str = SECRET, access: str = ACCESS) -> Any:
     return botocore_credentials.Credentials(access, secret)
 
 
-def sigv4_post(params: Mapping[str, str], secret: str = SECRET, url: str = ENDPOINT) -> Received:
+def sigv4_auth(secret: str, access: str) -> Any:
+    return botocore_auth.SigV4Auth(credentials(secret, access), "cloudformation", "RegionOne")
+
+
+def sigv4_post(
+    params: Mapping[str, str], secret: str = SECRET, url: str = ENDPOINT, access: str = ACCESS
+) -> Received:
     request = botocore_awsrequest.AWSRequest(
         "POST", url, data=dict(params), headers={"Content-Type": FORM}
     )
-    botocore_auth.SigV4Auth(credentials(secret), "cloudformation", "RegionOne").add_auth(request)
+    botocore_auth.SigV4Auth(credentials(secret, access), "cloudformation", "RegionOne").add_auth(
+        request
+    )
     return received(request.prepare())
 
 
-def sigv4_get(params: Mapping[str, str], secret: str = SECRET, url: str = ENDPOINT) -> Received:
+def sigv4_get(
+    params: Mapping[str, str], secret: str = SECRET, url: str = ENDPOINT, access: str = ACCESS
+) -> Received:
     request = botocore_awsrequest.AWSRequest("GET", url, params=dict(params))
-    botocore_auth.SigV4Auth(credentials(secret), "cloudformation", "RegionOne").add_auth(request)
+    botocore_auth.SigV4Auth(credentials(secret, access), "cloudformation", "RegionOne").add_auth(
+        request
+    )
     return received(request.prepare())
 
 
-def presigned(params: Mapping[str, str], expires: int = 300, secret: str = SECRET) -> Received:
+def presigned(
+    params: Mapping[str, str], expires: int = 300, secret: str = SECRET, access: str = ACCESS
+) -> Received:
     request = botocore_awsrequest.AWSRequest("GET", ENDPOINT, params=dict(params))
     signer = botocore_auth.SigV4QueryAuth(
-        credentials(secret), "cloudformation", "RegionOne", expires=expires
+        credentials(secret, access), "cloudformation", "RegionOne", expires=expires
     )
     signer.add_auth(request)
     return received(request.prepare())
 
 
 def sigv2(
-    method: str, params: Mapping[str, str], secret: str = SECRET, url: str = ENDPOINT
+    method: str,
+    params: Mapping[str, str],
+    secret: str = SECRET,
+    url: str = ENDPOINT,
+    access: str = ACCESS,
 ) -> Received:
     if method == "POST":
         request = botocore_awsrequest.AWSRequest(
@@ -116,7 +134,7 @@ def sigv2(
         )
     else:
         request = botocore_awsrequest.AWSRequest(method, url, params=dict(params))
-    botocore_auth.SigV2Auth(credentials(secret)).add_auth(request)
+    botocore_auth.SigV2Auth(credentials(secret, access)).add_auth(request)
     return received(request.prepare())
 
 
