@@ -175,7 +175,8 @@ class CfnApp:
         signed = signed_request(
             request.method,
             request.headers.get("host", ""),
-            request.url.path,
+            # Still percent-encoded, as the client signed it.
+            bytes(request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1"),
             parse_pairs(request.scope.get("query_string", b""), "query string"),
             parse_pairs(body, "request body") if request.method == "POST" and body else [],
             request.headers,
@@ -195,3 +196,4 @@ class CfnApp:
     async def close(self) -> None:
         if self._fetcher is not None:
             await self._fetcher.close()
+        await self.authenticator.aclose()

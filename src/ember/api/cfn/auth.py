@@ -44,3 +44,6 @@ class Authenticator(Protocol):
     say who signed it."""
 
     async def authenticate(self, signed: SignedRequest) -> Identity: ...
+
+    async def aclose(self) -> None:
+        """Release what it holds (connections) when the process stops."""

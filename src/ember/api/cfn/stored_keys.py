@@ -72,6 +72,9 @@ class StoredKeys:
             roles=tuple(record["roles"]),
         )
 
+    async def aclose(self) -> None:
+        """Nothing to release: the engine client belongs to the process."""
+
     async def _find(self, access: str) -> Ec2Credential | None:
         now = self.clock()
         cached = self._cache.get(access)
