@@ -22,6 +22,7 @@ from typing import Any
 
 from ember.api.cfn.app import CfnApp
 from ember.api.cfn.authenticators import authenticator_for
+from ember.api.cfn.render import unparsed
 from ember.api.rest.app import create_app
 from ember.api.rest.keystone import auth_for
 from ember.api.rest.middleware import Health
@@ -37,6 +38,7 @@ from ember.rpc.client import EngineClient
 from ember.rpc.factory import transport_for
 
 LOG = logging.getLogger("ember.heat-all")
+SERVICES = ("engine", "api", "api_cfn")
 
 
 def prepare_database(settings: Settings) -> None:
@@ -127,6 +129,7 @@ def _cfn_api(settings: Settings, engine: EngineClient, health: Health) -> tuple[
         settings.client_socket_timeout,
         trusted_proxies=settings.forwarded_allow_ips,
         max_header_line=settings.max_header_line,
+        fault_answer=unparsed,
     )
 
 
@@ -160,6 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(argv, prog="heat-all")
     except ConfigError as exc:
         print(f"heat-all: {exc}", file=sys.stderr)
+        return 2
+    unknown = sorted(set(settings.enabled_services) - set(SERVICES))
+    if unknown or not settings.enabled_services:
+        print(
+            f"heat-all: [heat_all] enabled_services: {', '.join(unknown) or '(none)'} is not "
+            f"one of {', '.join(SERVICES)}",
+            file=sys.stderr,
+        )
         return 2
     run_loop(run(settings))
     return 0

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from ember.api.cfn.app import CfnApp
 from ember.api.cfn.authenticators import authenticator_for
+from ember.api.cfn.render import unparsed
 from ember.api.rest.server import server
 from ember.cmd.processes import broker_settings, connect, listen, run_loop, run_workers, stop_event
 from ember.common.settings import Settings
@@ -46,6 +47,7 @@ async def serve(settings: Settings, sock: socket.socket) -> None:
         settings.client_socket_timeout,
         trusted_proxies=settings.forwarded_allow_ips,
         max_header_line=settings.max_header_line,
+        fault_answer=unparsed,
     )
     serving = asyncio.create_task(api.serve(sockets=[sock]))
     print(f"{PROG} ready", flush=True)

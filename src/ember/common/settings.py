@@ -332,6 +332,29 @@ class Settings:
             max=1000,
         ),
     )
+    cfn_max_requests_per_second: float = option(
+        0.0,
+        Opt(
+            "float",
+            "Requests per second one key pair may make of one heat-api-cfn process; "
+            "more are answered Throttling, which the AWS SDKs retry after a pause. "
+            "0 sets no limit.",
+            name="max_requests_per_second",
+            group="heat_api_cfn",
+            min=0,
+        ),
+    )
+    cfn_max_request_burst: int = option(
+        50,
+        Opt(
+            "int",
+            "Requests one key pair may make at once above max_requests_per_second "
+            "before it is throttled.",
+            name="max_request_burst",
+            group="heat_api_cfn",
+            min=1,
+        ),
+    )
     template_url_hosts: tuple[str, ...] = option(
         (),
         Opt(

@@ -24,6 +24,7 @@ from ember.api.cfn.auth import Authenticator
 from ember.api.cfn.call import ActionCall, Fetch
 from ember.api.cfn.query import Query, parse_pairs
 from ember.api.cfn.signing import signed_request
+from ember.api.cfn.throttle import Throttle
 from ember.api.rest.context import RequestContext, with_implied
 from ember.common.settings import Settings
 from ember.policy.enforcer import Enforcer
@@ -81,6 +82,9 @@ class CfnApp:
         self.health = health
         self.authenticator = authenticator
         self.policy = Enforcer.from_config_args(settings.config_args)
+        self.throttle = Throttle(
+            settings.cfn_max_requests_per_second, settings.cfn_max_request_burst
+        )
         # The fetcher this application made (and closes), unless the caller gave one.
         self._fetcher = (
             templates.TemplateFetcher(settings.template_url_hosts, settings.max_template_size)
@@ -183,6 +187,7 @@ class CfnApp:
             body,
             datetime.now(UTC),
         )
+        self.throttle.admit(signed.access)
         identity = await self.authenticator.authenticate(signed)
         context = RequestContext(
             project_id=identity.project_id,

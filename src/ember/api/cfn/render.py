@@ -10,6 +10,7 @@ parameter value may hold) are written as U+FFFD, so an answer always parses.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -17,6 +18,7 @@ from xml.etree import ElementTree as ET
 import orjson
 from starlette.responses import Response
 
+from ember.api.cfn import faults
 from ember.api.cfn.faults import AwsError
 
 NAMESPACE = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
@@ -91,3 +93,10 @@ def error(exc: AwsError, request_id: str, as_json: bool) -> Response:
     _fill(ET.SubElement(root, "Error"), fields)
     ET.SubElement(root, "RequestId").text = request_id
     return Response(_xml(root), status_code=exc.status, media_type=XML_TYPE, headers=headers)
+
+
+def unparsed(message: str) -> tuple[bytes, bytes]:
+    """The answer to a request the server could not parse at all (a garbled request line,
+    a header line too long): a ``MalformedQueryString`` error, for the server's parser."""
+    response = error(faults.MalformedQueryString(message), str(uuid.uuid4()), False)
+    return bytes(response.body), XML_TYPE.encode("ascii")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -49,15 +49,26 @@ FOREVER_S = 86_400
 MAX_HEADER_FIELDS = 100
 
 
+# A refusal's body and content type, for a request the server could not parse.
+FaultAnswer = Callable[[str], tuple[bytes, bytes]]
+
+
+def heat_fault(message: str) -> tuple[bytes, bytes]:
+    """Heat's JSON fault body (heat-api)."""
+    return orjson.dumps(fault_body(400, "HTTPBadRequest", message)), b"application/json"
+
+
 class _HeaderRefused(Exception):
     """Raised from the parser's header callback; the parser reports it as a parse error."""
 
 
 class FaultingHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, refusing over-long or too many header lines and
-    answering every request it cannot parse with Heat's fault body, not plain text."""
+    answering every request it cannot parse with the API's own fault body (Heat's JSON for
+    heat-api, an AWS ErrorResponse for heat-api-cfn), not plain text."""
 
     max_header_line = 16384
+    fault_answer: FaultAnswer = staticmethod(heat_fault)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,12 +94,12 @@ class FaultingHttpProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         message = self._refusal or msg
-        body = orjson.dumps(fault_body(400, "HTTPBadRequest", message))
+        body, content_type = self.fault_answer(message)
         lines = [b"HTTP/1.1 400 Bad Request\r\n"]
         for name, value in self.server_state.default_headers:
             lines.append(name + b": " + value + b"\r\n")
         lines += [
-            b"content-type: application/json\r\n",
+            b"content-type: " + content_type + b"\r\n",
             b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
             b"x-openstack-request-id: req-" + str(uuid.uuid4()).encode("ascii") + b"\r\n",
             b"connection: close\r\n\r\n",
@@ -98,11 +109,13 @@ class FaultingHttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def _protocol(max_header_line: int) -> type[FaultingHttpProtocol]:
-    if max_header_line == FaultingHttpProtocol.max_header_line:
+def _protocol(max_header_line: int, fault_answer: FaultAnswer) -> type[FaultingHttpProtocol]:
+    if max_header_line == FaultingHttpProtocol.max_header_line and fault_answer is heat_fault:
         return FaultingHttpProtocol
     return type(
-        "FaultingHttpProtocol", (FaultingHttpProtocol,), {"max_header_line": max_header_line}
+        "FaultingHttpProtocol",
+        (FaultingHttpProtocol,),
+        {"max_header_line": max_header_line, "fault_answer": staticmethod(fault_answer)},
     )
 
 
@@ -113,6 +126,7 @@ def server(
     *,
     trusted_proxies: Sequence[str] = ("127.0.0.1", "::1"),
     max_header_line: int = FaultingHttpProtocol.max_header_line,
+    fault_answer: FaultAnswer = heat_fault,
 ) -> uvicorn.Server:
     """``idle_timeout``: how long a kept-alive connection may idle (Heat's
     ``client_socket_timeout``). Far longer than clients poll, so a poll never races the
@@ -122,7 +136,7 @@ def server(
         app,
         host=listener.bind_host,
         port=listener.bind_port,
-        http=_protocol(max_header_line),
+        http=_protocol(max_header_line, fault_answer),
         timeout_keep_alive=idle_timeout or FOREVER_S,
         log_level="warning",
         proxy_headers=True,
