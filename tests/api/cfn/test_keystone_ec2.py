@@ -15,7 +15,7 @@ from ember.api.cfn.keystone_ec2 import KeystoneEc2, KeystoneSession, ec2tokens_u
 from ember.cmd.config import load_settings
 from tests.api.cfn.test_signing import DESCRIBE, presigned, sigv2, sigv4_get, sigv4_post
 from tests.api.helpers import need
-from tests.api.keystone_service import Keystone, start_keystone, stop, write_heat_conf
+from tests.api.keystone_service import Keystone, start_heat, start_keystone, stop, write_heat_conf
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +156,43 @@ async def test_from_settings(keystone: Keystone, demo_keys: dict[str, str], tmp_
 )
 def test_ec2tokens_url(uri: str, url: str) -> None:
     assert ec2tokens_url(uri) == url
+
+
+def test_boto3_against_heat_all_with_the_keystone_flavor(
+    keystone: Keystone, demo_keys: dict[str, str], tmp_path: Path
+) -> None:
+    """End to end: heat-all's CloudFormation API with ``flavor = keystone``, boto3 signing
+    with demo's Keystone EC2 credential; the stack lands in demo's project."""
+    boto3 = need("boto3")
+    exceptions = need("botocore.exceptions")
+    server = start_heat(tmp_path, keystone)
+    try:
+
+        def client(secret: str) -> Any:
+            return boto3.client(
+                "cloudformation",
+                endpoint_url=f"http://127.0.0.1:{keystone.cfn_port}/v1/",
+                region_name="RegionOne",
+                aws_access_key_id=demo_keys["access"],
+                aws_secret_access_key=secret,
+            )
+
+        cfn = client(demo_keys["secret"])
+        made = cfn.create_stack(
+            StackName="via-keystone",
+            TemplateBody='{"heat_template_version": "2018-08-31", "resources": {}}',
+        )
+        assert made["StackId"].startswith(
+            f"arn:openstack:heat::{keystone.project_id('demo')}:stacks/via-keystone/"
+        )
+        cfn.get_waiter("stack_create_complete").wait(
+            StackName="via-keystone", WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+        names = [s["StackName"] for s in cfn.list_stacks()["StackSummaries"]]
+        assert names == ["via-keystone"]
+        with pytest.raises(exceptions.ClientError) as refused:
+            client("not-the-secret").list_stacks()
+        assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    finally:
+        stop(server.process, "heat-all", server.log)
