@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Select, Update, and_, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
-from ember.common.states import NodeState, Scope, Status, TraversalState
+from ember.common.states import Action, NodeState, Scope, Status, TraversalState
 from ember.common.timeutils import utcnow
 from ember.db.bulk import affected, update_by_key
 from ember.db.models import Resource, ResourceData, Stack, Traversal, TraversalNode, table_of
@@ -357,6 +357,20 @@ class TraversalRepository:
             row is not None
             and (row.data or {}).get("request_key") == request_key
             and row.state in (TraversalState.RUNNING, TraversalState.COMPLETE)
+        )
+
+    def undoes_update(self, traversal_id: str | None) -> bool:
+        """Whether ``traversal_id`` is a rollback back to an earlier template (an update's
+        rollback), not one that deletes what a failed create made."""
+        if traversal_id is None:
+            return False
+        row = self.session.execute(
+            select(T.action, T.data).where(T.id == traversal_id)
+        ).one_or_none()
+        return (
+            row is not None
+            and row.action == Action.ROLLBACK
+            and bool((row.data or {}).get("raw_template_id"))
         )
 
     def lock(self, traversal_id: str) -> TraversalRow:

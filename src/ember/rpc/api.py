@@ -280,8 +280,10 @@ class EngineAPI:
 
     @operation("stacks")
     async def show_stacks(self, ctx: Ctx, stack_ids: list[str]) -> list[JSONMap]:
-        """``show_stack`` of each stack id, in order, in one request (those gone since
-        left out): a page of CloudFormation's DescribeStacks."""
+        """``show_stack`` of each stack (id, name or ARN), in order, in one request (those
+        gone since left out): a page of CloudFormation's DescribeStacks. Each also says
+        whether its rollback is an update's (``update_rollback``): CloudFormation names
+        those states ``UPDATE_ROLLBACK_*``."""
 
     @operation("stacks")
     async def list_stacks(

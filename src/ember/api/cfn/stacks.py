@@ -259,6 +259,11 @@ def stack_shape(view: dict[str, Any], project_id: str) -> dict[str, Any]:
     for tag in view.get("tags") or []:
         key, _, value = str(tag).partition("=")
         tags.append({"Key": key, "Value": value})
+    status = view.get("stack_status")
+    if view.get("update_rollback"):
+        # Heat's ROLLBACK_* of an update is CloudFormation's UPDATE_ROLLBACK_*, which the
+        # SDKs' stack_update_complete waiter stops at.
+        status = f"UPDATE_{status}"
     return {
         "StackId": arn_of(view, project_id),
         "StackName": view["stack_name"],
@@ -267,7 +272,7 @@ def stack_shape(view: dict[str, Any], project_id: str) -> dict[str, Any]:
         "CreationTime": view.get("creation_time"),
         "LastUpdatedTime": view.get("updated_time"),
         "DeletionTime": view.get("deletion_time"),
-        "StackStatus": view.get("stack_status"),
+        "StackStatus": status,
         "StackStatusReason": view.get("stack_status_reason") or None,
         "DisableRollback": bool(view.get("disable_rollback")),
         "NotificationARNs": [],
@@ -282,8 +287,10 @@ def stack_shape(view: dict[str, Any], project_id: str) -> dict[str, Any]:
 async def describe_stacks(call: ActionCall) -> dict[str, Any]:
     name = call.query.get("StackName")
     if name:
-        view = await call.ask(call.engine.show_stack(call.ctx, name))
-        return {"Stacks": [stack_shape(view, call.context.project_id)]}
+        found = await call.ask(call.engine.show_stacks(call.ctx, [name]))
+        if not found:
+            raise faults.ValidationError(f"Stack with id {name} does not exist")
+        return {"Stacks": [stack_shape(found[0], call.context.project_id)]}
     page = call.settings.cfn_page_size
     marker = paging.marker(call.query.get("NextToken"), "DescribeStacks", "")
     summaries = await call.ask(call.engine.list_stacks(call.ctx, limit=page + 1, marker=marker))

@@ -439,9 +439,13 @@ class StackOps:
         shown = []
         for stack_id in stack_ids[:MAX_SHOWN]:
             try:
-                shown.append(await self.show(caller, stack_id))
+                view = await self.show(caller, stack_id)
             except errors.EntityNotFound:
                 continue
+            view["update_rollback"] = view["stack_status"].startswith(
+                Action.ROLLBACK
+            ) and await self.db.read(_undoes_update, caller.scope(), view["id"])
+            shown.append(view)
         return shown
 
     async def show(
@@ -643,6 +647,11 @@ def _capabilities(args: Mapping[str, Any]) -> list[str] | None:
     if not isinstance(value, list):
         raise errors.InvalidRequest("capabilities must be a list")
     return [str(v) for v in value]
+
+
+def _undoes_update(uow: UnitOfWork, project: str | None, stack_id: str) -> bool:
+    stack = uow.stacks.find(project, stack_id)
+    return uow.traversals.undoes_update(stack.current_traversal)
 
 
 def _requested(uow: UnitOfWork, traversal_id: str | None, request_key: str) -> bool:
