@@ -91,6 +91,26 @@ class ResourceRepository:
             raise errors.EntityNotFound(entity="Resource", name=str(resource_id))
         return row
 
+    def with_physical_id(self, project_id: str | None, physical_id: str) -> tuple[Resource, Stack]:
+        """The current resource whose physical id this is, in a live stack of the project
+        (None: any project), with its stack."""
+        query = (
+            select(Resource, Stack)
+            .join(Stack, Stack.id == Resource.stack_id)
+            .where(
+                Resource.physical_resource_id == physical_id,
+                Resource.replaced_by.is_(None),
+                Stack.deleted_at.is_(None),
+            )
+            .order_by(Resource.id.desc())
+        )
+        if project_id is not None:
+            query = query.where(Stack.project_id == project_id)
+        found = self.session.execute(query).first()
+        if found is None:
+            raise errors.EntityNotFound(entity="Resource", name=physical_id)
+        return found[0], found[1]
+
     def find(self, stack: Stack, name: str) -> Resource:
         """The current resource of that name (or, failing that, physical id) in the stack."""
         row = (

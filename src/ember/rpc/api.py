@@ -404,6 +404,11 @@ class EngineAPI:
     ) -> list[JSONMap]: ...
 
     @operation("resources")
+    async def find_physical_resource(self, ctx: Ctx, physical_resource_id: str) -> JSONMap:
+        """The resource with that physical id in one of the caller's stacks:
+        ``{stack_id, stack_name, project_id, resource_name}``."""
+
+    @operation("resources")
     async def show_resource(
         self, ctx: Ctx, stack_identity: str, resource_name: str, stack_id: str | None = None
     ) -> JSONMap: ...

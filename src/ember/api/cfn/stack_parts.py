@@ -84,14 +84,15 @@ async def describe_stack_resources(call: ActionCall) -> dict[str, Any]:
     physical = call.query.get("PhysicalResourceId")
     if name and physical:
         raise faults.ValidationError("Specify either StackName or PhysicalResourceId, not both.")
-    if not name:
-        if physical:
-            raise faults.ValidationError(
-                "This service finds stack resources by StackName; PhysicalResourceId alone "
-                "is not supported."
-            )
-        raise faults.ValidationError("Either StackName or PhysicalResourceId must be specified.")
     logical = call.query.get("LogicalResourceId")
+    if not name:
+        if not physical:
+            raise faults.ValidationError(
+                "Either StackName or PhysicalResourceId must be specified."
+            )
+        # The stack that holds it; its resources are then listed as for a StackName.
+        found = await call.ask(call.engine.find_physical_resource(call.ctx, physical))
+        name = stack_arn(found["project_id"], found["stack_name"], found["stack_id"])
     filters = {"name": [logical]} if logical else None
     resources = await call.ask(
         call.engine.list_resources(call.ctx, name, with_detail=True, filters=filters)

@@ -79,6 +79,16 @@ class ResourceOps:
                 )
         return out
 
+    async def find_physical_resource(self, ctx: Ctx, physical_resource_id: str) -> JSONMap:
+        caller = Caller.from_ctx(ctx)
+        row, stack = await self.db.read(_with_physical_id, caller.scope(), physical_resource_id)
+        return {
+            "stack_id": stack.id,
+            "stack_name": stack.name,
+            "project_id": stack.project_id,
+            "resource_name": row.name,
+        }
+
     async def show_resource(
         self, ctx: Ctx, stack_identity: str, resource_name: str, stack_id: str | None = None
     ) -> JSONMap:
@@ -265,3 +275,9 @@ def _refused_tx(uow: UnitOfWork, stack_id: str, resource_id: int, action: str) -
             )
         ]
     )
+
+
+def _with_physical_id(
+    uow: UnitOfWork, project: str | None, physical_id: str
+) -> tuple[Resource, Stack]:
+    return uow.resources.with_physical_id(project, physical_id)
