@@ -8,6 +8,7 @@ replaced.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import uuid
@@ -45,6 +46,8 @@ def check_noauth(flavor: str | None, listener: Listener, allow_remote: bool, nam
 
 # uvicorn has no "forever": a day stands for Heat's 0.
 FOREVER_S = 86_400
+# Seconds a TLS connection closed at shutdown has to finish closing before it is cut.
+TLS_CLOSE_GRACE = 1.0
 # Header fields a request may carry, as many as Apache httpd takes by default.
 MAX_HEADER_FIELDS = 100
 
@@ -91,6 +94,19 @@ class FaultingHttpProtocol(HttpToolsProtocol):
             )
             raise _HeaderRefused(self._refusal)
         super().on_header(name, value)
+
+    def shutdown(self) -> None:
+        idle = self.cycle is None or self.cycle.response_complete
+        super().shutdown()
+        if idle and self.transport.get_extra_info("ssl_object") is not None:
+            # Closing TLS waits for the client's close_notify, which an idle kept-alive
+            # client never sends: the server would stop only after the TLS shutdown
+            # timeout (30 s). The response is written; the connection is cut after a grace.
+            asyncio.get_running_loop().call_later(TLS_CLOSE_GRACE, self._abort_if_open)
+
+    def _abort_if_open(self) -> None:
+        if self in self.server_state.connections:
+            self.transport.abort()
 
     def send_400_response(self, msg: str) -> None:
         message = self._refusal or msg
