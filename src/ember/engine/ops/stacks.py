@@ -436,15 +436,12 @@ class StackOps:
 
     async def show_stacks(self, ctx: Ctx, stack_ids: list[str]) -> list[JSONMap]:
         caller = Caller.from_ctx(ctx)
+        # One read for the whole page; the outputs are then worked out stack by stack.
+        found = await self.db.read(_show_many, caller.scope(), stack_ids[:MAX_SHOWN])
         shown = []
-        for stack_id in stack_ids[:MAX_SHOWN]:
-            try:
-                view = await self.show(caller, stack_id)
-            except errors.EntityNotFound:
-                continue
-            view["update_rollback"] = view["stack_status"].startswith(
-                Action.ROLLBACK
-            ) and await self.db.read(_undoes_update, caller.scope(), view["id"])
+        for stack, peers, update_rollback in found:
+            view = await self._detail(stack, peers, resolve_outputs=True)
+            view["update_rollback"] = update_rollback
             shown.append(view)
         return shown
 
@@ -458,6 +455,11 @@ class StackOps:
         stack, peers = await self.db.read(
             _show, caller.scope(), stack_identity, stack_id, resolve_outputs
         )
+        return await self._detail(stack, peers, resolve_outputs=resolve_outputs)
+
+    async def _detail(
+        self, stack: Stack, peers: dict[str, Any], *, resolve_outputs: bool
+    ) -> JSONMap:
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         outputs = None
         if resolve_outputs and not (
@@ -649,9 +651,22 @@ def _capabilities(args: Mapping[str, Any]) -> list[str] | None:
     return [str(v) for v in value]
 
 
-def _undoes_update(uow: UnitOfWork, project: str | None, stack_id: str) -> bool:
-    stack = uow.stacks.find(project, stack_id)
-    return uow.traversals.undoes_update(stack.current_traversal)
+def _show_many(
+    uow: UnitOfWork, project: str | None, identities: list[str]
+) -> list[tuple[Stack, dict[str, Any], bool]]:
+    """Each stack found (the others left out), its resources' data for the outputs, and
+    whether it is rolling an update back."""
+    out = []
+    for identity in identities:
+        try:
+            stack = uow.stacks.find(project, identity)
+        except errors.EntityNotFound:
+            continue
+        rolling_back_update = stack.action == Action.ROLLBACK and uow.traversals.undoes_update(
+            stack.current_traversal
+        )
+        out.append((stack, uow.resources.peers_of(stack.id), rolling_back_update))
+    return out
 
 
 def _requested(uow: UnitOfWork, traversal_id: str | None, request_key: str) -> bool:
