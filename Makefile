@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/work_bench.py --output bench/results/work.json
 	$(BIN)/python bench/work_bench.py --deployment split --output bench/results/work-split.json
 	$(BIN)/python bench/cfn_bench.py --output bench/results/cfn.json
+	$(BIN)/python bench/cfn_bench.py --deployment split --output bench/results/cfn-split.json
 
 # The CloudFormation Query API against the REST API, same reads (heat-all on SQLite).
 bench-cfn: install
