@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench bench-cfn
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,9 @@ bench: install
 	$(BIN)/python bench/api_bench.py --deployment split --stacks 10 --output bench/results/api-split-10.json
 	$(BIN)/python bench/work_bench.py --output bench/results/work.json
 	$(BIN)/python bench/work_bench.py --deployment split --output bench/results/work-split.json
+	$(BIN)/python bench/cfn_bench.py --output bench/results/cfn.json
+	$(BIN)/python bench/cfn_bench.py --deployment split --output bench/results/cfn-split.json
+
+# The CloudFormation Query API against the REST API, same reads (heat-all on SQLite).
+bench-cfn: install
+	$(BIN)/python bench/cfn_bench.py --output bench/results/cfn.json
