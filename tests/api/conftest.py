@@ -71,10 +71,12 @@ def write_heat_conf(
     heat_api: str = "",
     sections: str = "",
     cfn_port: int | None = None,
+    heat_api_cfn: str = "",
 ) -> Path:
     """``workdir/heat.conf`` for one noauth heat-all on 127.0.0.1:``port`` (SQLite in
     ``workdir`` unless ``connection`` names a database), with lines of the caller's own
-    added to ``[DEFAULT]`` (``default``: abandon and adopt on), ``[heat_api]`` and after.
+    added to ``[DEFAULT]`` (``default``: abandon and adopt on), ``[heat_api]``,
+    ``[heat_api_cfn]`` and after.
     The CloudFormation API listens on ``cfn_port`` (a free port unless given)."""
     conf = workdir / "heat.conf"
     url = connection or f"sqlite:///{workdir / 'ember.sqlite'}"
@@ -91,6 +93,7 @@ def write_heat_conf(
         "[heat_api_cfn]\n"
         "bind_host = 127.0.0.1\n"
         f"bind_port = {cfn_port or free_port()}\n"
+        f"{heat_api_cfn}"
         "[paste_deploy]\n"
         "flavor = noauth\n"
         f"{sections}",
