@@ -37,6 +37,7 @@ from tests.api.conftest import (
     write_heat_conf,
 )
 from tests.api.helpers import FINAL, need, wait_until
+from tests.deploy.conftest import Launcher
 
 VENV_BIN = Path(sys.executable).parent
 REGION = "RegionOne"
@@ -233,9 +234,13 @@ def all_pages(paginator: Any, key: str, **args: Any) -> tuple[list[Any], int]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """A failed test's report ends with what heat-all logged (its last part)."""
+    """A failed test's report ends with what the services it used logged: heat-all, or the
+    processes of a ``Launcher``."""
     report = yield
-    service = getattr(item, "funcargs", {}).get("cfn_service")
-    if report.failed and isinstance(service, CfnService):
-        report.sections.append(("heat-all log", service.server.output()[-20000:]))
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, CfnService):
+                report.sections.append(("heat-all log", value.server.output()[-20000:]))
+            elif isinstance(value, Launcher):
+                report.sections.append(("processes' logs", value.logs()[-40000:]))
     return report
