@@ -117,6 +117,7 @@ def test_create_describe_update_delete(cf: Any, key_pair: KeyPair) -> None:
     assert outputs["W"] == "hi"
     assert recent(stack["LastUpdatedTime"], updating), stack["LastUpdatedTime"]
     assert stack["TimeoutInMinutes"] == 7 and stack["DisableRollback"] is True
+    assert len(stack["Tags"]) == 2, "an update without Tags keeps the stack's"
 
     # A new template, both parameters kept.
     cf.update_stack(
@@ -245,19 +246,30 @@ def test_stack_listings_over_pages(cfn_service: CfnService) -> None:
     assert [s["StackName"] for s in stacks] == order
     assert [s["StackId"] for s in stacks] == [s["StackId"] for s in summaries]
 
+    # A page's token still leads on once the stack that page ended with is deleted.
+    first = cf.describe_stacks()
+    [*_, last] = first["Stacks"]
+    assert last["StackName"] == order[PAGE_SIZE - 1]
+    cf.delete_stack(StackName=last["StackName"])
+    wait_for(cf, "stack_delete_complete", last["StackId"])
+    second = cf.describe_stacks(NextToken=first["NextToken"])
+    assert [s["StackName"] for s in second["Stacks"]] == order[PAGE_SIZE : 2 * PAGE_SIZE]
+    listed = cf.list_stacks()
+    assert [s["StackName"] for s in listed["StackSummaries"]] == order[:PAGE_SIZE]
+    gone = last["StackName"]
+    left = [n for n in order if n != gone]
+
     # Deleted stacks stay in ListStacks (not DescribeStacks); the filter picks by status.
-    cf.delete_stack(StackName="page-3")
-    wait_for(cf, "stack_delete_complete", "page-3")
     summaries, _ = all_pages(cf.get_paginator("list_stacks"), "StackSummaries")
-    assert sorted(s["StackName"] for s in summaries) == names
-    assert {s["StackName"]: s["StackStatus"] for s in summaries}["page-3"] == "DELETE_COMPLETE"
+    assert [s["StackName"] for s in summaries] == order
+    assert {s["StackName"]: s["StackStatus"] for s in summaries}[gone] == "DELETE_COMPLETE"
     kept, pages = all_pages(
         cf.get_paginator("list_stacks"), "StackSummaries", StackStatusFilter=["CREATE_COMPLETE"]
     )
-    assert [s["StackName"] for s in kept] == [n for n in order if n != "page-3"]
+    assert [s["StackName"] for s in kept] == left
     assert pages == 2
     stacks, _ = all_pages(cf.get_paginator("describe_stacks"), "Stacks")
-    assert [s["StackName"] for s in stacks] == [n for n in order if n != "page-3"]
+    assert [s["StackName"] for s in stacks] == left
 
 
 def test_templates_validated_summarised_and_priced(cf: Any) -> None:
