@@ -329,9 +329,10 @@ def test_cancel_an_update_rolls_it_back(cf: Any) -> None:
     )
 
     cf.cancel_update_stack(StackName="slow")
-    stack = wait_finished(cf, "slow", "ROLLBACK")
+    stack = wait_finished(cf, "slow", "UPDATE_ROLLBACK")
 
-    assert stack["StackStatus"] == "ROLLBACK_COMPLETE", stack.get("StackStatusReason")
+    # Heat's ROLLBACK_COMPLETE of an update, in CloudFormation's words.
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE", stack.get("StackStatusReason")
     assert as_map(stack["Parameters"], "ParameterKey", "ParameterValue") == {"secs": "0"}
     reasons = [e.get("ResourceStatusReason") for e in stack_events(cf, "slow")]
     assert "Stack UPDATE cancelled" in reasons
@@ -453,3 +454,40 @@ def test_iam_resources_need_capabilities(cf: Any) -> None:
     with pytest.raises(ClientError) as exc:
         cf.describe_stacks(StackName="iam")
     assert error_code(exc) == "ValidationError"
+
+
+FAILING_UPDATE = """\
+heat_template_version: 2018-08-31
+parameters:
+  fail: {type: boolean, default: false}
+resources:
+  r:
+    type: OS::Heat::TestResource
+    properties: {fail: {get_param: fail}, value: {get_param: fail}}
+"""
+
+
+def test_a_failed_update_rolls_back_and_the_waiter_stops_there(cf: Any) -> None:
+    """CloudFormation rolls a failed update back and calls it UPDATE_ROLLBACK_COMPLETE,
+    where ``stack_update_complete`` gives up at once (Heat's ROLLBACK_COMPLETE would keep
+    the waiter polling for its hour)."""
+    botocore_exceptions = need("botocore.exceptions")
+    cf.create_stack(StackName="falls", TemplateBody=FAILING_UPDATE)
+    wait_for(cf, "stack_create_complete", "falls")
+    cf.update_stack(StackName="falls", UsePreviousTemplate=True, Parameters=params(fail="true"))
+    with pytest.raises(botocore_exceptions.WaiterError) as failed:
+        cf.get_waiter("stack_update_complete").wait(
+            StackName="falls", WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+        )
+    assert "UPDATE_ROLLBACK_COMPLETE" in str(failed.value) or "UPDATE_FAILED" in str(failed.value)
+    stack = wait_finished(cf, "falls", "UPDATE_ROLLBACK")
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert as_map(stack["Parameters"], "ParameterKey", "ParameterValue")["fail"].lower() == "false"
+    # A create's rollback keeps Heat's and CloudFormation's common name.
+    cf.create_stack(
+        StackName="falls-at-once",
+        TemplateBody=FAILING_UPDATE,
+        Parameters=params(fail="true"),
+    )
+    created = wait_finished(cf, "falls-at-once", "ROLLBACK")
+    assert created["StackStatus"] == "ROLLBACK_COMPLETE"

@@ -159,6 +159,9 @@ class CfnApp:
     async def _act(
         self, request: Request, query: Query, body: bytes, request_id: str, as_json: bool
     ) -> Response:
+        # Who is calling first: an unsigned request learns nothing, not even which actions
+        # exist.
+        context = await self._caller(request, body, request_id)
         name = query.get("Action")
         if not name:
             raise faults.MissingAction("The request must contain the parameter Action.")
@@ -168,7 +171,6 @@ class CfnApp:
             raise faults.InvalidAction(
                 f"Could not find operation {name[:64]} for version {version[:32]}"
             )
-        context = await self._caller(request, body, request_id)
         if not self.policy.allows(RULES[name], context.credentials):
             raise faults.AccessDenied(f"User is not authorized to perform: {RULES[name]}")
         call = ActionCall(query, context, self.engine, self.settings, self.fetch)
