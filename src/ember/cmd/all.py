@@ -21,12 +21,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ember.api.cfn.app import CfnApp
-from ember.api.cfn.authenticators import authenticator_for
-from ember.api.cfn.render import unparsed
 from ember.api.rest.app import create_app
 from ember.api.rest.keystone import auth_for
 from ember.api.rest.middleware import Health
 from ember.api.rest.server import check_noauth, server
+from ember.cmd.api_cfn import cfn_server
 from ember.cmd.config import ConfigError, database_timeouts, load_settings
 from ember.cmd.processes import run_loop
 from ember.common.settings import Settings
@@ -117,20 +116,12 @@ def _embedded(settings: Settings) -> Settings:
 
 def _cfn_api(settings: Settings, engine: EngineClient, health: Health) -> tuple[CfnApp, Any]:
     settings = _embedded(settings)
-    app = CfnApp(settings, engine, health, authenticator_for(settings, engine))
     LOG.info(
         "heat-api-cfn listening on %s:%d",
         settings.heat_api_cfn.bind_host,
         settings.heat_api_cfn.bind_port,
     )
-    return app, server(
-        app,
-        settings.heat_api_cfn,
-        settings.client_socket_timeout,
-        trusted_proxies=settings.forwarded_allow_ips,
-        max_header_line=settings.max_header_line,
-        fault_answer=unparsed,
-    )
+    return cfn_server(settings, engine, health)
 
 
 def _rest_api(settings: Settings, engine: EngineClient, health: Health) -> Any:

@@ -10,7 +10,6 @@ load balancer.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import sys
@@ -19,7 +18,13 @@ from collections.abc import Sequence
 from ember.api.rest.app import create_app
 from ember.api.rest.keystone import auth_for
 from ember.api.rest.server import check_noauth, server
-from ember.cmd.processes import broker_settings, connect, listen, run_loop, run_workers, stop_event
+from ember.cmd.processes import (
+    broker_settings,
+    connect,
+    run_api,
+    serve_until_stopped,
+    stop_event,
+)
 from ember.common.settings import Settings
 from ember.rpc.client import EngineClient
 from ember.rpc.factory import transport_for
@@ -49,11 +54,7 @@ async def serve(settings: Settings, sock: socket.socket) -> None:
         trusted_proxies=settings.forwarded_allow_ips,
         max_header_line=settings.max_header_line,
     )
-    serving = asyncio.create_task(api.serve(sockets=[sock]))
-    print(f"{PROG} ready", flush=True)
-    await stop.wait()
-    api.should_exit = True
-    await serving
+    await serve_until_stopped(api, sock, stop, PROG)
     await transport.close()
 
 
@@ -61,21 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = broker_settings(argv, PROG, "to reach the engines")
     check_noauth(settings.paste_flavor, settings.heat_api, settings.allow_noauth_remote, PROG)
     auth_for(settings, PROG)  # a bad flavor or [keystone_authtoken] fails here, once
-    sock = listen(settings.heat_api)
-    LOG.info(
-        "%s listening on %s:%d (%s), %d worker(s)",
-        PROG,
-        settings.heat_api.bind_host,
-        settings.heat_api.bind_port,
-        settings.paste_flavor or "keystone",
-        settings.heat_api.workers,
-    )
-    return run_workers(settings.heat_api.workers, lambda: _worker(settings, sock), PROG)
-
-
-def _worker(settings: Settings, sock: socket.socket) -> int:
-    run_loop(serve(settings, sock))
-    return 0
+    return run_api(settings, settings.heat_api, serve, PROG, settings.paste_flavor or "keystone")
 
 
 if __name__ == "__main__":

@@ -11,17 +11,23 @@ state, so any number of them can run behind a load balancer.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from ember.api.cfn.app import CfnApp
 from ember.api.cfn.authenticators import authenticator_for
 from ember.api.cfn.render import unparsed
 from ember.api.rest.server import server
-from ember.cmd.processes import broker_settings, connect, listen, run_loop, run_workers, stop_event
+from ember.cmd.processes import (
+    broker_settings,
+    connect,
+    run_api,
+    serve_until_stopped,
+    stop_event,
+)
 from ember.common.settings import Settings
 from ember.rpc.client import EngineClient
 from ember.rpc.factory import transport_for
@@ -40,6 +46,17 @@ async def serve(settings: Settings, sock: socket.socket) -> None:
     async def health() -> bool:
         return await transport.healthy() and await engine.healthy()
 
+    app, api = cfn_server(settings, engine, health)
+    await serve_until_stopped(api, sock, stop, PROG)
+    await app.close()
+    await transport.close()
+
+
+def cfn_server(
+    settings: Settings, engine: EngineClient, health: Callable[[], Awaitable[bool]]
+) -> tuple[CfnApp, Any]:
+    """The CloudFormation API's application and the server that serves it (its
+    authenticator closed by ``CfnApp.close`` once the server has stopped)."""
     app = CfnApp(settings, engine, health, authenticator_for(settings, engine))
     api = server(
         app,
@@ -49,34 +66,14 @@ async def serve(settings: Settings, sock: socket.socket) -> None:
         max_header_line=settings.max_header_line,
         fault_answer=unparsed,
     )
-    serving = asyncio.create_task(api.serve(sockets=[sock]))
-    print(f"{PROG} ready", flush=True)
-    await stop.wait()
-    api.should_exit = True
-    await serving
-    await app.close()
-    await transport.close()
+    return app, api
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = broker_settings(argv, PROG, "to reach the engines")
-    sock = listen(settings.heat_api_cfn)
-    LOG.info(
-        "%s listening on %s:%d (%s), %d worker(s)",
-        PROG,
-        settings.heat_api_cfn.bind_host,
-        settings.heat_api_cfn.bind_port,
-        "keystone ec2tokens"
-        if (settings.paste_flavor or "keystone") == "keystone"
-        else "stored key pairs",
-        settings.heat_api_cfn.workers,
-    )
-    return run_workers(settings.heat_api_cfn.workers, lambda: _worker(settings, sock), PROG)
-
-
-def _worker(settings: Settings, sock: socket.socket) -> int:
-    run_loop(serve(settings, sock))
-    return 0
+    keystone = (settings.paste_flavor or "keystone") == "keystone"
+    auth = "keystone ec2tokens" if keystone else "stored key pairs"
+    return run_api(settings, settings.heat_api_cfn, serve, PROG, auth)
 
 
 if __name__ == "__main__":

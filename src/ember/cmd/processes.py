@@ -88,6 +88,44 @@ def listen(listener: Listener) -> socket.socket:
     return sock
 
 
+def run_api(
+    settings: Settings,
+    listener: Listener,
+    serve: Callable[[Settings, socket.socket], Coroutine[Any, Any, None]],
+    name: str,
+    auth: str,
+) -> int:
+    """Listen on ``listener`` and serve it in ``listener.workers`` processes, each running
+    ``serve`` on the one shared socket."""
+    sock = listen(listener)
+    LOG.info(
+        "%s listening on %s:%d (%s), %d worker(s)",
+        name,
+        listener.bind_host,
+        listener.bind_port,
+        auth,
+        listener.workers,
+    )
+
+    def worker() -> int:
+        run_loop(serve(settings, sock))
+        return 0
+
+    return run_workers(listener.workers, worker, name)
+
+
+async def serve_until_stopped(
+    api: Any, sock: socket.socket, stop: asyncio.Event, name: str
+) -> None:
+    """Serve ``sock`` with the uvicorn server ``api`` until ``stop`` is set, then let the
+    requests under way finish."""
+    serving = asyncio.create_task(api.serve(sockets=[sock]))
+    print(f"{name} ready", flush=True)
+    await stop.wait()
+    api.should_exit = True
+    await serving
+
+
 def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
     """Run ``worker`` in ``count`` processes (in this one when ``count`` is 1)."""
     if count <= 1:

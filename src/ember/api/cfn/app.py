@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from ember.api.cfn import faults, render, stack_parts, stacks, templates
@@ -26,6 +26,7 @@ from ember.api.cfn.query import Query, parse_pairs
 from ember.api.cfn.signing import signed_request
 from ember.api.cfn.throttle import Throttle
 from ember.api.rest.context import RequestContext, with_implied
+from ember.api.versions import versions_document
 from ember.common.settings import Settings
 from ember.policy.enforcer import Enforcer
 from ember.rpc.client import EngineClient
@@ -54,16 +55,6 @@ ACTIONS: dict[str, Action] = {
 RULES = {name: f"cloudformation:{name}" for name in ACTIONS}
 RULES["GetTemplateSummary"] = "cloudformation:ValidateTemplate"
 FORM = "application/x-www-form-urlencoded"
-
-
-def versions_document(request: Request) -> JSONResponse:
-    base = str(request.base_url).rstrip("/")
-    body = {
-        "versions": [
-            {"id": "v1.0", "status": "CURRENT", "links": [{"rel": "self", "href": f"{base}/v1/"}]}
-        ]
-    }
-    return JSONResponse(body, status_code=300)
 
 
 class CfnApp:

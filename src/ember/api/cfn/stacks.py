@@ -167,28 +167,16 @@ async def create_stack(call: ActionCall) -> dict[str, Any]:
     name = call.query.required("StackName")
     template = await template_of(call, allow_previous=False)
     params, _ = _parameters(call, update=False)
-    args: dict[str, Any] = {
-        # CloudFormation rolls a failed create back unless told not to.
-        "disable_rollback": _rollback(call, False),
-        "capabilities": _capabilities(call),
-    }
+    args = _change_args(call, token_arg="idempotency_key")
+    # CloudFormation rolls a failed create back unless told not to.
+    args["disable_rollback"] = _rollback(call, False)
     timeout = call.query.integer("TimeoutInMinutes", 1, MAX_TIMEOUT_MINUTES)
     if timeout is not None:
         args["timeout_mins"] = timeout
-    tags = _tags(call)
-    if tags is not None:
-        args["tags"] = tags
-    token = _token(call)
-    if token is not None:
-        args["idempotency_key"] = token
     made = await call.ask(
         call.engine.create_stack(call.ctx, name, template, params=params, args=args)
     )
-    return {
-        "StackId": arn_of(
-            {"stack_name": made["stack_name"], "id": made["stack_id"]}, call.context.project_id
-        )
-    }
+    return _stack_id(call, made)
 
 
 async def update_stack(call: ActionCall) -> dict[str, Any]:
@@ -196,26 +184,34 @@ async def update_stack(call: ActionCall) -> dict[str, Any]:
     name = call.query.required("StackName")
     template = await template_of(call, allow_previous=True)
     params, previous = _parameters(call, update=True)
-    args: dict[str, Any] = {"capabilities": _capabilities(call), "previous_parameters": previous}
+    args = _change_args(call, token_arg="request_key")
+    args["previous_parameters"] = previous
     if template is None:
         args["previous_template"] = True
     disable = _rollback(call, None)
     if disable is not None:
         args["disable_rollback"] = disable
+    made = await call.ask(
+        call.engine.update_stack(call.ctx, name, template, params=params, args=args)
+    )
+    return _stack_id(call, made)
+
+
+def _change_args(call: ActionCall, *, token_arg: str) -> dict[str, Any]:
+    """What a create and an update both take: capabilities, tags and the retry token."""
+    args: dict[str, Any] = {"capabilities": _capabilities(call)}
     tags = _tags(call)
     if tags is not None:
         args["tags"] = tags
     token = _token(call)
     if token is not None:
-        args["request_key"] = token
-    made = await call.ask(
-        call.engine.update_stack(call.ctx, name, template, params=params, args=args)
-    )
-    return {
-        "StackId": arn_of(
-            {"stack_name": made["stack_name"], "id": made["stack_id"]}, call.context.project_id
-        )
-    }
+        args[token_arg] = token
+    return args
+
+
+def _stack_id(call: ActionCall, made: dict[str, Any]) -> dict[str, Any]:
+    stack = {"stack_name": made["stack_name"], "id": made["stack_id"]}
+    return {"StackId": arn_of(stack, call.context.project_id)}
 
 
 async def delete_stack(call: ActionCall) -> None:

@@ -12,11 +12,12 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ember.api.rest import context as ctxmod
 from ember.api.rest.faults import Forbidden, HTTPError, fault_response
+from ember.api.versions import versions_document
 from ember.common import errors
 from ember.common.nesting import MAX_DEPTH, nested_deeper_than
 from ember.policy.enforcer import Enforcer
@@ -26,16 +27,6 @@ VERSION_PATH = re.compile(r"^/v1(?:\.0)?(?=/|$)")
 Health = Callable[[], Awaitable[bool]]
 # The widest identities the database stores (project and user ids, user names).
 IDENTITY_LIMITS = {"project id": 64, "user id": 64, "user name": 255}
-
-
-def versions_document(request: Request) -> JSONResponse:
-    base = str(request.base_url).rstrip("/")
-    body = {
-        "versions": [
-            {"id": "v1.0", "status": "CURRENT", "links": [{"rel": "self", "href": f"{base}/v1/"}]}
-        ]
-    }
-    return JSONResponse(body, status_code=300)
 
 
 class Unauthorized(errors.EmberError):

@@ -13,7 +13,7 @@ from ember.engine import capabilities
 from ember.engine.caller import Caller
 from ember.engine.plugins import PluginRegistry
 from ember.engine.resource import ResourcePlugin
-from ember.engine.stack_requests import build_request
+from ember.engine.stack_requests import StackRequest, build_request
 from ember.policy.enforcer import Enforcer
 from ember.rpc.api import Ctx
 from ember.template import StackIdentity, validate_response, versions
@@ -49,37 +49,13 @@ class CatalogOps:
         show_nested: bool = False,
         ignore_errors: list[str] | None = None,
     ) -> dict[str, Any]:
-        caller = Caller.from_ctx(ctx)
-        identity = StackIdentity(None, None, caller.project_id, self.settings.region_name)
-        request = await build_request(
-            self.settings,
-            self.plugins,
-            identity=identity,
-            template=template,
-            parameters=params,
-            files=files,
-            environment=environment,
-            environment_files=environment_files,
-            require_parameters=False,
-        )
+        request = await self._checked(ctx, template, params, files, environment, environment_files)
         return validate_response(request.defn, show_nested=show_nested)
 
     async def summarize_template(
         self, ctx: Ctx, template: Any, params: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        caller = Caller.from_ctx(ctx)
-        identity = StackIdentity(None, None, caller.project_id, self.settings.region_name)
-        request = await build_request(
-            self.settings,
-            self.plugins,
-            identity=identity,
-            template=template,
-            parameters=params,
-            files=None,
-            environment=None,
-            environment_files=None,
-            require_parameters=False,
-        )
+        request = await self._checked(ctx, template, params)
         doc = request.template.doc
         version_key = next(
             (k for k in ("heat_template_version", "AWSTemplateFormatVersion") if k in doc), None
@@ -92,6 +68,31 @@ class CatalogOps:
             capabilities=capabilities.required(doc),
         )
         return summary
+
+    async def _checked(
+        self,
+        ctx: Ctx,
+        template: Any,
+        params: Mapping[str, Any] | None,
+        files: Mapping[str, Any] | None = None,
+        environment: Any = None,
+        environment_files: list[str] | None = None,
+    ) -> StackRequest:
+        """The template checked as a stack of the caller's project would be, its
+        parameters not required (validation of a template, not of a stack)."""
+        caller = Caller.from_ctx(ctx)
+        identity = StackIdentity(None, None, caller.project_id, self.settings.region_name)
+        return await build_request(
+            self.settings,
+            self.plugins,
+            identity=identity,
+            template=template,
+            parameters=params,
+            files=files,
+            environment=environment,
+            environment_files=environment_files,
+            require_parameters=False,
+        )
 
     def _plugin(self, type_name: str) -> type[ResourcePlugin]:
         plugin = self.plugins.get(type_name)
