@@ -129,9 +129,9 @@ class NodeWorker:
     def cancel_traversal(self, traversal_id: str, *, superseded: bool = False) -> int:
         """Stop this engine's running nodes of a traversal: cancelled by the user (the
         resources fail) or superseded by a newer one (they keep their state)."""
-        if superseded:
-            self._superseded.add(traversal_id)
         tasks = self.by_traversal.get(traversal_id, set())
+        if superseded and tasks:  # forgotten once they have all finished
+            self._superseded.add(traversal_id)
         for task in tasks:
             task.cancel()
         return len(tasks)
@@ -191,11 +191,19 @@ class NodeWorker:
         task = asyncio.create_task(self._run(node, delivery))
         self._running.add(task)
         self.by_traversal.setdefault(node.key.traversal_id, set()).add(task)
-        task.add_done_callback(self._forget(node.key.traversal_id))
+        task.add_done_callback(self._forget(node, delivery))
 
-    def _forget(self, traversal_id: str) -> Callable[[asyncio.Task[Any]], None]:
+    def _forget(
+        self, node: ClaimedNode, delivery: Delivery | None
+    ) -> Callable[[asyncio.Task[Any]], None]:
+        traversal_id = node.key.traversal_id
+
         def done(task: asyncio.Task[Any]) -> None:
             self._running.discard(task)
+            if task.cancelled() and not self._stopping:
+                # Cancelled before it took its first step, so ``_run`` never saw it: its
+                # outcome is recorded here, or the node would stay claimed for ever.
+                self._done.put_nowait((self._stopped(node), delivery))
             tasks = self.by_traversal.get(traversal_id)
             if tasks is not None:
                 tasks.discard(task)
@@ -205,22 +213,26 @@ class NodeWorker:
 
         return done
 
+    def _stopped(self, node: ClaimedNode) -> Outcome:
+        """The outcome of a node whose handler was cancelled: superseded by a newer
+        traversal (the resource keeps its state) or cancelled by the user (it fails)."""
+        if node.key.traversal_id in self._superseded:
+            return Outcome(
+                node,
+                success=False,
+                keep_state=True,
+                event=False,
+                reason=f"{node.action} superseded",
+            )
+        return Outcome(node, success=False, reason=f"{node.action} cancelled")
+
     async def _run(self, node: ClaimedNode, delivery: Delivery | None) -> None:
         try:
             outcome = await self.runner(node)
         except asyncio.CancelledError:
             if self._stopping:
                 raise  # left claimed: recovered once this engine is known to be gone
-            if node.key.traversal_id in self._superseded:
-                outcome = Outcome(
-                    node,
-                    success=False,
-                    keep_state=True,
-                    event=False,
-                    reason=f"{node.action} superseded",
-                )
-            else:
-                outcome = Outcome(node, success=False, reason=f"{node.action} cancelled")
+            outcome = self._stopped(node)
         except Exception as exc:  # a plugin bug must not lose the node
             LOG.exception("resource %s failed unexpectedly", node.resource_name)
             outcome = Outcome(node, success=False, reason=f"{type(exc).__name__}: {exc}")
