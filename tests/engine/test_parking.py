@@ -189,3 +189,20 @@ async def test_clearing_a_hook_wakes_the_node_in_the_same_transaction(env: Engin
     assert node_states(env).get("PARKED", 0) == 0
     stack = await env.wait(created["stack_id"], "CREATE")
     assert stack["stack_status"] == "CREATE_COMPLETE"
+
+
+async def test_a_deadline_timer_that_fires_early_waits_again(env: EngineEnv) -> None:
+    """A timer's clock and the one that set the deadline may differ: a timer that fires
+    before the database counts the deadline as passed keeps the node's wake."""
+    template = hot({"pause": {"type": "OS::Heat::Delay", "properties": {"min_wait": 2}}})
+    created = await env.client.create_stack(env.ctx, "early-timer", template)
+    timers = env.engine.timers
+    await until(lambda: len(timers) == 1 and node_states(env).get("PARKED"), "a parked pause")
+    (key, (at, handle)) = next(iter(timers._handles.items()))
+    handle.cancel()
+    timers._fire(key, at)  # as if the clock ran ahead of the deadline's
+    await until(lambda: not timers._firing, "the early wake to be looked at")
+    assert node_states(env).get("PARKED") == 1, "not woken before its deadline"
+    assert len(timers) == 1, "the wake is kept"
+    stack = await env.wait(created["stack_id"], "CREATE")
+    assert stack["stack_status"] == "CREATE_COMPLETE"

@@ -776,6 +776,14 @@ class TraversalRepository:
             select(R.signals).where(R.id == resource_id).with_for_update()
         ).scalar()
 
+    def parked_until(self, key: NodeKey) -> dt.datetime | None:
+        """The deadline of ``key`` if it is parked with one (``None`` once it has woken)."""
+        return self.session.execute(
+            select(N.wake_at).where(
+                N.traversal_id == key.traversal_id, N.seq == key.seq, N.state == NodeState.PARKED
+            )
+        ).scalar()
+
     def parked_deadlines(self) -> list[tuple[NodeKey, dt.datetime]]:
         """Every parked node with a deadline, soonest first (an engine starting up, or
         learning that another has gone, takes their timers on)."""

@@ -20,6 +20,7 @@ from ember.rpc.transport import Transport
 
 LOG = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
+MIN_RETRY_SECONDS = 0.01
 
 
 class Timers:
@@ -63,6 +64,12 @@ class Timers:
             woken = await self.db.run(_wake_due, [key])
             if woken:
                 await self.transport.publish(WORK_TOPIC, [k.to_message() for k in woken])
+                return
+            # Not due by the database's reckoning (this clock and the one that set the
+            # deadline may differ a little): wait for it again rather than lose the wake.
+            later = await self.db.read(_parked_until, key)
+            if later is not None:
+                self.schedule(key, max(later, utcnow() + dt.timedelta(seconds=MIN_RETRY_SECONDS)))
         except Exception:
             LOG.exception("waking %s at its deadline failed; trying again", key)
             self.schedule(key, utcnow() + dt.timedelta(seconds=RETRY_SECONDS))
@@ -77,6 +84,10 @@ class Timers:
 
 def _deadlines(uow: UnitOfWork) -> list[tuple[NodeKey, dt.datetime]]:
     return uow.traversals.parked_deadlines()
+
+
+def _parked_until(uow: UnitOfWork, key: NodeKey) -> dt.datetime | None:
+    return uow.traversals.parked_until(key)
 
 
 def _wake_due(uow: UnitOfWork, keys: Sequence[NodeKey]) -> list[NodeKey]:
