@@ -22,6 +22,7 @@ CAPABILITIES = (
     "dynamic_attributes",
     "update_failed_in_place",
     "signal_supported",
+    "signal_credential",
 )
 HANDLERS = ("create", "update", "delete", "suspend", "resume", "check", "signal")
 

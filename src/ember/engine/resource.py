@@ -65,6 +65,33 @@ class AttributeSchema:
         return out
 
 
+@dataclass(frozen=True)
+class SignalAccess:
+    """A resource's own signal credential and the URLs built on it. The holder may signal
+    that one resource and read its metadata, nothing else; it is revoked when the resource
+    is deleted or replaced. Made by the engine for every type that declares
+    ``signal_credential``, before its ``create`` runs.
+
+    - ``access_key``/``secret_key``: an EC2-style key pair (what ``cfn-signal`` and the
+      pre-signed URLs sign with);
+    - ``token``: a bearer token for heat-api's ``X-Auth-Token`` (TOKEN_SIGNAL);
+    - ``heat_url``: heat-api's ``.../resources/<name>/signal`` of the resource;
+    - ``cfn_signal_url``: heat-api-cfn's pre-signed ``POST /v1/signal/<arn>``;
+    - ``cfn_waitcondition_url``: heat-api-cfn's pre-signed ``PUT /v1/waitcondition/<arn>``;
+    - ``metadata_url``: heat-api-cfn's base for reading the resource's metadata.
+    """
+
+    access_key: str
+    secret_key: str
+    token: str
+    heat_url: str
+    cfn_signal_url: str
+    cfn_waitcondition_url: str
+    metadata_url: str
+    user_id: str
+    project_id: str
+
+
 class StackServices(Protocol):
     """What the engine offers plugins that manage nested stacks or software configs. The
     nested-stack calls return once the nested stack has finished the action (parking the
@@ -136,6 +163,8 @@ class ResourceContext:
     # The resource's row id (what wake keys name) and how many signals it has handled.
     resource_id: int = 0
     signals: int = 0
+    # The resource's signal credential, for types that declare ``signal_credential``.
+    signal_access: SignalAccess | None = None
     # heat.conf's limits: a type that makes members checks their number (against
     # ``max_resources``) and size before it makes them.
     limits: Limits = field(default_factory=Limits)
@@ -205,6 +234,9 @@ class ResourcePlugin:
     update_failed_in_place: ClassVar[bool] = False
     # ``signal`` is implemented.
     signal_supported: ClassVar[bool] = False
+    # Whether the resource is given a signal credential of its own (``ctx.signal_access``)
+    # from its create on: a resource something outside the cloud signals.
+    signal_credential: ClassVar[bool] = False
 
     def __init__(self, ctx: ResourceContext) -> None:
         self.ctx = ctx
