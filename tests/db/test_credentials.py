@@ -103,7 +103,8 @@ def _columns(url: str) -> set[str] | None:
         engine.dispose()
 
 
-def test_migration_0005_adds_the_table_and_takes_it_away(database_url: str) -> None:
+def test_migrations_0005_and_0006_add_the_table_and_take_it_away(database_url: str) -> None:
+    signal_columns = {"stack_id", "resource_id", "token", "token_digest"}
     assert _columns(database_url) == {
         "id",
         "access",
@@ -113,9 +114,13 @@ def test_migration_0005_adds_the_table_and_takes_it_away(database_url: str) -> N
         "user_name",
         "roles",
         "created_at",
+        *signal_columns,
     }
     engine = create_engine(database_url)
     try:
+        with engine.connect() as conn:
+            command.downgrade(migration.alembic_config(conn), "0005")
+        assert not signal_columns & (_columns(database_url) or set())
         with engine.connect() as conn:
             command.downgrade(migration.alembic_config(conn), "0004")
     finally:
@@ -123,9 +128,9 @@ def test_migration_0005_adds_the_table_and_takes_it_away(database_url: str) -> N
     assert migration.current(database_url) == "0004"
     assert _columns(database_url) is None
 
-    migration.db_sync(database_url, "0005")
-    assert migration.current(database_url) == "0005"
-    assert _columns(database_url) is not None
+    migration.db_sync(database_url)
+    assert migration.current(database_url) == "0006"
+    assert signal_columns <= (_columns(database_url) or set())
     engine = create_engine(database_url)
     try:
         _add(engine, "after-upgrade")

@@ -296,6 +296,34 @@ class Settings:
             secret=True,
         ),
     )
+    heat_waitcondition_server_url: str | None = option(
+        None,
+        Opt(
+            "str",
+            "URL of the Heat waitcondition server (heat-api-cfn's /v1/waitcondition, e.g. "
+            "http://cfn.example.com:8000/v1/waitcondition): the base of the pre-signed URLs "
+            "wait condition handles and scaling policies give out. Unset, heat-api-cfn's "
+            "own bind address.",
+        ),
+    )
+    heat_metadata_server_url: str | None = option(
+        None,
+        Opt(
+            "str",
+            "URL of the Heat metadata server (heat-api-cfn, e.g. http://cfn.example.com:8000),"
+            " which a signal credential's holder reads its resource's metadata from. Unset, "
+            "heat-api-cfn's own bind address.",
+        ),
+    )
+    heat_watch_server_url: str | None = option(
+        None,
+        Opt(
+            "str",
+            "URL of the Heat native API (heat-api, e.g. http://heat.example.com:8004/v1), "
+            "the base of the signal URLs given to TOKEN_SIGNAL and HEAT_SIGNAL resources. "
+            "Unset, heat-api's own bind address.",
+        ),
+    )
     ec2_auth_uri: str | None = option(
         None,
         Opt(

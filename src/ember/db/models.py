@@ -381,3 +381,9 @@ class Ec2Credential(Base):
     user_name: Mapped[str] = mapped_column(NAME, nullable=False)
     roles: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
     created_at: Mapped[dt.datetime] = _created()
+    # A signal credential's one resource (a user's own key pair has neither).
+    stack_id: Mapped[str | None] = mapped_column(UUID, index=True)
+    resource_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Its bearer token, encrypted; looked up by its SHA-256.
+    token: Mapped[str | None] = mapped_column(Text)
+    token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)

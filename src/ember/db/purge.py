@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ember.common.timeutils import utcnow
 from ember.db.models import (
+    Ec2Credential,
     Event,
     RawTemplate,
     Resource,
@@ -93,6 +94,7 @@ def _delete_stacks(session: Session, stack_ids: Sequence[str]) -> None:
     for statement in (
         delete(ResourceData).where(ResourceData.resource_id.in_(resources)),
         delete(Resource).where(Resource.stack_id.in_(stack_ids)),
+        delete(Ec2Credential).where(Ec2Credential.stack_id.in_(stack_ids)),
         delete(TraversalNode).where(TraversalNode.traversal_id.in_(traversals)),
         delete(Traversal).where(Traversal.stack_id.in_(stack_ids)),
         delete(Event).where(Event.stack_id.in_(stack_ids)),

@@ -14,7 +14,7 @@ from ember.common import errors
 from ember.common.states import Action, Status
 from ember.common.timeutils import utcnow
 from ember.db.bulk import update_by_key
-from ember.db.models import Resource, ResourceData, Stack, table_of
+from ember.db.models import Ec2Credential, Resource, ResourceData, Stack, table_of
 from ember.db.records import ClaimedNode, ResourceWrite
 
 HOOK_KEY = "hook:"
@@ -233,6 +233,8 @@ class ResourceRepository:
             ids = sorted(set(resource_ids))
             self.session.execute(delete(ResourceData).where(ResourceData.resource_id.in_(ids)))
             self.session.execute(delete(Resource).where(Resource.id.in_(ids)))
+            # A resource's signal credential goes with it.
+            self.session.execute(delete(Ec2Credential).where(Ec2Credential.resource_id.in_(ids)))
 
     def save_data(self, data: Mapping[int, Mapping[str, str]]) -> None:
         """Insert or update resource data of many resources at once (one upsert)."""

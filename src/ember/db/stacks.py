@@ -14,7 +14,7 @@ from ember.common.states import Action, Status
 from ember.common.timeutils import utcnow
 from ember.db import stack_queries
 from ember.db.events import EventRepository, stack_event
-from ember.db.models import RawTemplate, Resource, Stack, StackTag
+from ember.db.models import Ec2Credential, RawTemplate, Resource, Stack, StackTag
 
 ARN = re.compile(r"^arn:openstack:heat::(?P<tenant>[^:]*):stacks/(?P<name>[^/]+)/(?P<id>[^/]+)")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -255,3 +255,4 @@ class StackRepository:
         if forget_traversal:
             stack.current_traversal = None
         self.session.execute(delete(Resource).where(Resource.stack_id == stack.id))
+        self.session.execute(delete(Ec2Credential).where(Ec2Credential.stack_id == stack.id))

@@ -27,6 +27,7 @@ from ember.engine.ops.software import SoftwareOps
 from ember.engine.ops.stacks import StackOps
 from ember.engine.plugins import PluginRegistry
 from ember.engine.runner import NodeRunner
+from ember.engine.signal_access import SignalCredentials
 from ember.engine.stack_requests import limits_of
 from ember.engine.timers import Timers
 from ember.engine.worker import NodeWorker
@@ -87,7 +88,14 @@ class Engine:
             )
         )
         self.nested = NestedStacks(settings, db, self.stacks, self.software)
-        self.runner = NodeRunner(self.engine_id, db, self.definitions, self.plugins, self.nested)
+        self.runner = NodeRunner(
+            self.engine_id,
+            db,
+            self.definitions,
+            self.plugins,
+            self.nested,
+            SignalCredentials(settings, db),
+        )
         self.timers = Timers(db, transport)
         self.worker = NodeWorker(
             self.engine_id,

@@ -30,6 +30,8 @@ class Caller:
     is_admin_project: bool = True
     # The engine acting on its own behalf.
     system: bool = False
+    # A resource's signal credential: the one resource (row id) it may signal and read.
+    signal_resource_id: int | None = None
 
     @classmethod
     def from_ctx(cls, ctx: Mapping[str, Any]) -> Caller:
@@ -46,7 +48,13 @@ class Caller:
             is_admin=ctx.get("is_admin") is True,
             roles=tuple(r for r in roles if isinstance(r, str)) if isinstance(roles, list) else (),
             is_admin_project=ctx.get("is_admin_project") is not False,
+            signal_resource_id=_resource_id(ctx.get("signal_resource_id")),
         )
+
+    def may_reach(self, resource_id: int) -> bool:
+        """Whether this caller may act on the resource row ``resource_id``: everyone may,
+        except a signal credential, which reaches its own resource only."""
+        return self.signal_resource_id is None or self.signal_resource_id == resource_id
 
     @classmethod
     def engine(cls, project_id: str) -> Caller:
@@ -85,3 +93,11 @@ class Caller:
         """Whether ``max_stacks_per_tenant`` applies: to every caller, admins included (it
         counts the project's stacks); not to the engine making a nested stack."""
         return not self.system
+
+
+def _resource_id(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise errors.InvalidRequest("The request's signal scope is not a resource")
+    return value

@@ -13,6 +13,9 @@ from ember.rpc import api
 from ember.rpc import errors as rpc_errors
 
 Handler = Callable[..., Awaitable[Any]]
+# All a resource's signal credential may ask of the engine (of its own resource only,
+# which the operations check).
+SIGNAL_SCOPED = frozenset({"signal_resource", "resource_metadata", "show_resource"})
 
 
 def compatible(version: str) -> bool:
@@ -68,4 +71,8 @@ class Dispatcher:
         version = str(request.get("version", ""))
         if not compatible(version):
             raise rpc_errors.IncompatibleVersion(version=version, served=api.API_VERSION)
+        ctx = request["arguments"].get("ctx")
+        scoped = isinstance(ctx, dict) and ctx.get("signal_resource_id") is not None
+        if scoped and method not in SIGNAL_SCOPED:
+            raise errors.Forbidden(action=method)
         return await self.handlers[method](**operation.bind(request["arguments"]))

@@ -41,6 +41,7 @@ from ember.engine.resource import (
     StackServices,
     UpdateReplace,
 )
+from ember.engine.signal_access import SignalCredentials
 from ember.template import Limits, PropertyError, StackDefinition, apply_schema, resolve
 
 LOG = logging.getLogger(__name__)
@@ -115,12 +116,14 @@ class NodeRunner:
         definitions: DefinitionCache,
         plugins: PluginRegistry,
         services: StackServices | None = None,
+        signals: SignalCredentials | None = None,
     ) -> None:
         self.engine_id = engine_id
         self.db = db
         self.definitions = definitions
         self.plugins = plugins
         self.services = services
+        self.signals = signals
         self._starts: Batcher[ClaimedNode, None] = Batcher(db, _mark_started, engine_id)
         self._replacements: Batcher[tuple[ClaimedNode, str, str], Any] = Batcher(
             db, _begin_replacements
@@ -175,6 +178,12 @@ class NodeRunner:
         if plugin is None:
             raise ResourceFailure(f"The Resource Type ({type_name}) could not be found.")
         return plugin
+
+    async def _give_signal_access(
+        self, plugin_cls: type[ResourcePlugin], ctx: ResourceContext
+    ) -> None:
+        if plugin_cls.signal_credential and self.signals is not None:
+            ctx.signal_access = await self.signals.access_for(ctx)
 
     def _context(
         self, node: ClaimedNode, defn: StackDefinition | None, properties: dict[str, Any]
@@ -301,6 +310,7 @@ class NodeRunner:
         ctx.type = rd.type  # what is being made: the definition's type, not the stored one
         ctx.metadata = metadata
         ctx.update_policy = rd.resolved_update_policy(rctx)
+        await self._give_signal_access(plugin_cls, ctx)
         if node.action == Action.UPDATE:
             return await self._update(node, plugin_cls, ctx, defn)
         plugin = plugin_cls(ctx)
@@ -479,6 +489,7 @@ class NodeRunner:
             await self.db.run(_checkpoint, new_id, c.physical_id, c.data)
 
         ctx.checkpointer = save
+        await self._give_signal_access(plugin_cls, ctx)  # the replacement's own
         plugin = plugin_cls(ctx)
         try:
             return await self._call(node, plugin, plugin.create(), ctx.properties, new_id)

@@ -27,6 +27,9 @@ from ember.common import errors
 # Major.minor: a server refuses a request of another major version, or of a newer minor.
 API_VERSION = "1.0"
 
+# How a resource's signal token begins: heat-api knows one of its own by it.
+SIGNAL_TOKEN_PREFIX = "ember-signal."
+
 # Calls from the APIs (request/reply); engines share it round-robin.
 ENGINE_TOPIC = "engine.rpc"
 # Traversal nodes ready to run (a durable work queue shared by every engine).
@@ -86,6 +89,9 @@ class Ec2Credential(TypedDict):
     user_id: str
     user_name: str
     roles: list[str]
+    # A signal credential's one resource (row id) and its stack; None for a user's own.
+    resource_id: int | None
+    stack_id: str | None
 
 
 StackActionName = Literal["suspend", "resume", "check", "cancel_update", "cancel_without_rollback"]
@@ -636,6 +642,12 @@ class EngineAPI:
         """The key pair whose access key is ``access`` (secret encrypted), or None. Asked
         by heat-api-cfn to check a request's signature, before the caller is known, so it
         takes no ``ctx``."""
+
+    @operation("credentials")
+    async def find_signal_token(self, token_digest: str) -> Ec2Credential | None:
+        """The signal credential whose bearer token has SHA-256 ``token_digest`` (its
+        secret encrypted), or None. Asked by heat-api for an ``X-Auth-Token`` of its own
+        kind (``ember-signal.``), before the caller is known."""
 
     # Service -----------------------------------------------------------------------------
 

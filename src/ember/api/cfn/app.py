@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ember.api.cfn import faults, render, stack_parts, stacks, templates
+from ember.api.cfn import faults, render, signals, stack_parts, stacks, templates
 from ember.api.cfn.auth import Authenticator
 from ember.api.cfn.call import ActionCall, Fetch
 from ember.api.cfn.query import Query, parse_pairs
@@ -55,6 +55,8 @@ ACTIONS: dict[str, Action] = {
 RULES = {name: f"cloudformation:{name}" for name in ACTIONS}
 RULES["GetTemplateSummary"] = "cloudformation:ValidateTemplate"
 FORM = "application/x-www-form-urlencoded"
+# What a resource's signal credential may ask of the Query API: its resource's metadata.
+SIGNAL_SCOPED_ACTIONS = frozenset({"DescribeStackResource"})
 
 
 class CfnApp:
@@ -99,6 +101,9 @@ class CfnApp:
                 "OK" if healthy else "DOWN", status_code=200 if healthy else 503
             )
         request_id = str(uuid.uuid4())
+        route = signals.route_of(path)
+        if route is not None:
+            return await self._signal(request, route, request_id)
         if path not in ("/v1", "/v1/"):
             if path.strip("/") in ("", "versions") and request.method in ("GET", "HEAD"):
                 return versions_document(request)
@@ -129,7 +134,26 @@ class CfnApp:
                 as_json,
             )
 
-    async def _query(self, request: Request) -> tuple[Query, bytes]:
+    async def _signal(self, request: Request, route: tuple[str, str], request_id: str) -> Response:
+        try:
+            body = await self._body(request)
+            context = await self._caller(request, body, request_id)
+            kind, arn = route
+            return await signals.answer(kind, arn, request.method, body, context, self.engine)
+        except faults.AwsError as exc:
+            return render.error(exc, request_id, False)
+        except Exception:
+            LOG.exception("heat-api-cfn signal %s failed", request_id)
+            return render.error(
+                faults.InternalFailure(
+                    f"The request processing has failed because of an unknown error "
+                    f"(request {request_id})."
+                ),
+                request_id,
+                False,
+            )
+
+    async def _body(self, request: Request) -> bytes:
         length = request.headers.get("content-length", "")
         limit = self.settings.max_json_body_size
         if length.isdigit() and int(length) > limit:
@@ -139,6 +163,10 @@ class CfnApp:
             body += chunk
             if len(body) > limit:
                 raise faults.RequestEntityTooLarge(f"The request is larger than {limit} bytes.")
+        return bytes(body)
+
+    async def _query(self, request: Request) -> tuple[Query, bytes]:
+        body = await self._body(request)
         pairs = [parse_pairs(request.scope.get("query_string", b""), "query string")]
         if request.method == "POST" and body:
             kind = request.headers.get("content-type", FORM).split(";")[0].strip().lower()
@@ -162,6 +190,9 @@ class CfnApp:
             raise faults.InvalidAction(
                 f"Could not find operation {name[:64]} for version {version[:32]}"
             )
+        if context.signal_scoped and name not in SIGNAL_SCOPED_ACTIONS:
+            # A resource's signal credential reads its own resource, and signals it above.
+            raise faults.AccessDenied(f"User is not authorized to perform: {RULES[name]}")
         if not self.policy.allows(RULES[name], context.credentials):
             raise faults.AccessDenied(f"User is not authorized to perform: {RULES[name]}")
         call = ActionCall(query, context, self.engine, self.settings, self.fetch)
@@ -188,6 +219,7 @@ class CfnApp:
             user_id=identity.user_id,
             roles=with_implied(identity.roles),
             request_id=request_id,
+            signal_resource_id=identity.signal_resource_id,
         )
         return context.with_policy(self.policy)
 

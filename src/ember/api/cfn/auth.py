@@ -36,6 +36,9 @@ class Identity:
     user_id: str
     username: str
     roles: tuple[str, ...]
+    # A resource's signal credential: the one resource (row id) and stack it reaches.
+    signal_resource_id: int | None = None
+    signal_stack_id: str | None = None
 
 
 class Authenticator(Protocol):

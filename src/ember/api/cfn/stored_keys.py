@@ -42,7 +42,11 @@ class StoredKeys:
         encryption_key: str,
         cache_seconds: int,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        signal_only: bool = False,
     ) -> None:
+        # ``signal_only``: only the engine's signal credentials count (beside Keystone).
+        self.signal_only = signal_only
         self.engine = engine
         self.encryption_key = encryption_key
         self.cache_seconds = max(0, cache_seconds)
@@ -51,7 +55,7 @@ class StoredKeys:
 
     async def authenticate(self, signed: SignedRequest) -> Identity:
         record = await self._find(signed.access)
-        if record is None:
+        if record is None or (self.signal_only and record.get("resource_id") is None):
             raise faults.InvalidClientTokenId(_UNKNOWN)
         try:
             secret = crypt.decrypt(record["secret"], self.encryption_key)
@@ -70,6 +74,8 @@ class StoredKeys:
             user_id=record["user_id"],
             username=record["user_name"],
             roles=tuple(record["roles"]),
+            signal_resource_id=record.get("resource_id"),
+            signal_stack_id=record.get("stack_id"),
         )
 
     async def aclose(self) -> None:

@@ -16,6 +16,7 @@ from ember.api.rest import catalog, resources, software, stack_parts, stacks
 from ember.api.rest.faults import HTTPError, fault_response
 from ember.api.rest.middleware import Health, HeatMiddleware
 from ember.api.rest.schemas import describe_routes
+from ember.api.rest.signal_tokens import SignalTokens
 from ember.common import errors
 from ember.common.settings import Settings
 from ember.policy.enforcer import Enforcer
@@ -86,6 +87,7 @@ def create_app(
         health=health,
         policy=policy,
         keystone=keystone,
+        signal_tokens=SignalTokens(engine),
     )
 
 

@@ -36,13 +36,21 @@ class RequestContext:
     is_admin_project: bool = True
     # Heat's ``context_is_admin``, from the policy (``with_policy``).
     is_admin: bool = False
+    # Set for a resource's signal credential: the one resource (row id) it may reach.
+    signal_resource_id: int | None = None
 
     @property
     def credentials(self) -> Credentials:
         return Credentials(self.project_id, self.user_id, self.roles, self.is_admin_project)
 
+    @property
+    def signal_scoped(self) -> bool:
+        return self.signal_resource_id is not None
+
     def with_policy(self, enforcer: Enforcer) -> RequestContext:
-        return replace(self, is_admin=enforcer.is_admin(self.credentials))
+        # A signal credential is never an admin, whatever the policy says of its roles.
+        admin = not self.signal_scoped and enforcer.is_admin(self.credentials)
+        return replace(self, is_admin=admin)
 
     def rpc(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -52,6 +60,7 @@ class RequestContext:
             "is_admin": self.is_admin,
             "roles": list(self.roles),
             "is_admin_project": self.is_admin_project,
+            **({"signal_resource_id": self.signal_resource_id} if self.signal_scoped else {}),
             **extra,
         }
 

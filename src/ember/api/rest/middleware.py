@@ -16,7 +16,9 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ember.api.rest import context as ctxmod
+from ember.api.rest import signal_tokens
 from ember.api.rest.faults import Forbidden, HTTPError, fault_response
+from ember.api.rest.signal_tokens import SignalTokens
 from ember.api.versions import versions_document
 from ember.common import errors
 from ember.common.nesting import MAX_DEPTH, nested_deeper_than
@@ -43,8 +45,10 @@ class HeatMiddleware:
         health: Health,
         policy: Enforcer,
         keystone: Callable[[Request], Awaitable[Request | None]] | None = None,
+        signal_tokens: SignalTokens | None = None,
     ) -> None:
         self.app = app
+        self.signal_tokens = signal_tokens
         self.policy = policy
         self.flavor = flavor or "keystone"
         self.max_body = max_body
@@ -126,6 +130,16 @@ class HeatMiddleware:
     async def _context(
         self, request: Request, tenant: str | None, request_id: str
     ) -> ctxmod.RequestContext:
+        token = request.headers.get("x-auth-token")
+        if self.signal_tokens is not None and signal_tokens.is_signal_token(token):
+            # A resource's own token, whatever the flavor: Keystone never issued it.
+            assert token is not None
+            scoped = await self.signal_tokens.context(token, request_id)
+            if scoped is None:
+                raise _Unauthorized401()
+            if not signal_tokens.allowed(request.method, request.url.path):
+                raise Forbidden()
+            return scoped
         if self.flavor == "noauth":
             return ctxmod.noauth_context(request, tenant, request_id)
         if self.keystone is None:

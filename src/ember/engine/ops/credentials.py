@@ -1,4 +1,5 @@
-"""Credential operations: the EC2-style key pair heat-api-cfn checks a signature with."""
+"""Credential operations: the EC2-style key pair heat-api-cfn checks a signature with, and
+the signal credential heat-api checks a resource's token with."""
 
 from __future__ import annotations
 
@@ -19,9 +20,17 @@ class CredentialOps:
         # Asked before the caller is known (the signature is what proves who it is).
         return await self.db.read(_find, access)
 
+    async def find_signal_token(self, token_digest: str) -> Ec2Credential | None:
+        return await self.db.read(_find_token, token_digest)
+
 
 def _find(uow: UnitOfWork, access: str) -> Ec2Credential | None:
     row = uow.ec2_credentials.by_access(access)
+    return None if row is None else _view(row)
+
+
+def _find_token(uow: UnitOfWork, digest: str) -> Ec2Credential | None:
+    row = uow.ec2_credentials.by_token_digest(digest)
     return None if row is None else _view(row)
 
 
@@ -33,4 +42,6 @@ def _view(row: Ec2CredentialRow) -> Ec2Credential:
         "user_id": row.user_id,
         "user_name": row.user_name,
         "roles": [str(role) for role in row.roles],
+        "resource_id": row.resource_id,
+        "stack_id": row.stack_id,
     }

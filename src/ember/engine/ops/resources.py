@@ -97,6 +97,7 @@ class ResourceOps:
         stack, row, required_by = await self.db.run(
             _resource, caller.scope(), stack_identity, stack_id, resource_name
         )
+        _reachable(caller, row, stack_identity)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         rd = defn.resources.get(row.name)
         return views.resource_view(
@@ -110,6 +111,7 @@ class ResourceOps:
         _, row, _ = await self.db.run(
             _resource, caller.scope(), stack_identity, stack_id, resource_name
         )
+        _reachable(caller, row, stack_identity)
         return dict(row.metadata_ or {})
 
     async def mark_unhealthy(
@@ -144,6 +146,9 @@ class ResourceOps:
         stack, row, _ = await self.db.run(
             _resource, caller.scope(), stack_identity, stack_id, resource_name
         )
+        _reachable(caller, row, stack_identity)
+        if isinstance(details, dict) and "unset_hook" in details and caller.signal_resource_id:
+            raise errors.Forbidden(action="unset_hook")
         if isinstance(details, dict) and "unset_hook" in details:
             hook = str(details["unset_hook"])
             if hook not in HOOK_TYPES:
@@ -187,6 +192,12 @@ def _tree(
         nested = {c.owner_resource: c.id for c in uow.stacks.nested(member.id) if c.owner_resource}
         out.append((member, owner, rows, nested))
     return out
+
+
+def _reachable(caller: Caller, row: Resource, stack_identity: str) -> None:
+    """A signal credential sees no resource but its own (nor learns that others exist)."""
+    if not caller.may_reach(row.id):
+        raise errors.EntityNotFound(entity="Resource", name=f"{row.name} of {stack_identity}")
 
 
 def _resource(
