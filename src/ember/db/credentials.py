@@ -69,7 +69,8 @@ class Ec2CredentialRepository:
             project_id=project_id,
             user_id=f"resource-{resource_id}",
             user_name=user_name,
-            roles=[],
+            # Heat's role of the users it makes for resources: the policy knows it.
+            roles=["heat_stack_user"],
             stack_id=stack_id,
             resource_id=resource_id,
         )

@@ -2,8 +2,9 @@
 kind (``ember-signal.``), which Keystone never saw, is looked up through the engine by its
 SHA-256 and answers for the one resource it was made for.
 
-What its holder may do here: signal that resource and read it (``GET`` of the resource and
-of its metadata); every other request is refused before it reaches a route. The engine
+What its holder may do here: signal that resource and read its metadata; every other
+request is refused before it reaches a route (and the policy knows its role,
+``heat_stack_user``, as Heat's). The engine
 checks the resource itself again (``Caller.may_reach``).
 """
 
@@ -22,7 +23,6 @@ from ember.rpc.api import SIGNAL_TOKEN_PREFIX, Ec2Credential, EngineAPI
 _RESOURCE = r"/v1/[^/]+/stacks/[^/]+/[^/]+/resources/[^/]+"
 ALLOWED = (
     ("POST", re.compile(rf"^{_RESOURCE}/signal/?$")),
-    ("GET", re.compile(rf"^{_RESOURCE}/?$")),
     ("GET", re.compile(rf"^{_RESOURCE}/metadata/?$")),
 )
 MAX_ENTRIES = 1024
@@ -55,7 +55,7 @@ class SignalTokens:
             project_id=record["project_id"],
             username=record["user_name"],
             user_id=record["user_id"],
-            roles=(),
+            roles=tuple(record["roles"]),
             request_id=request_id,
             signal_resource_id=record["resource_id"],
         )
