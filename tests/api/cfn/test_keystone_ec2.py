@@ -16,6 +16,8 @@ from ember.cmd.config import load_settings
 from tests.api.cfn.test_signing import DESCRIBE, presigned, sigv2, sigv4_get, sigv4_post
 from tests.api.helpers import need
 from tests.api.keystone_service import Keystone, start_heat, start_keystone, stop, write_heat_conf
+from tests.api.test_keystone import heatclient
+from tests.api.test_wait_conditions import AWS, HOT, create, curl, finished, resource_done
 
 
 @pytest.fixture(scope="module")
@@ -194,5 +196,32 @@ def test_boto3_against_heat_all_with_the_keystone_flavor(
             client("not-the-secret").list_stacks()
         assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    finally:
+        stop(server.process, "heat-all", server.log)
+
+
+def test_wait_conditions_signal_with_the_keystone_flavor(
+    keystone: Keystone, tmp_path: Path
+) -> None:
+    """The same signal credentials behind Keystone: a handle's token, which Keystone never
+    issued, and a pre-signed URL signed with a key pair Keystone does not know, both reach
+    their resource; a made-up token of the same kind is refused."""
+    server = start_heat(tmp_path, keystone)
+    try:
+        hc = heatclient(keystone.session("demo"), server.endpoint(keystone.project_id("demo")))
+        native = create(hc, "ks-native", HOT)
+        aws = create(hc, "ks-aws", AWS)
+        attrs = resource_done(hc, native, "handle").attributes
+        status, _ = curl(attrs["curl_cli"], {"status": "SUCCESS"})
+        assert status == 200
+        assert finished(hc, native).stack_status == "CREATE_COMPLETE"
+        url = resource_done(hc, aws, "Url").attributes["value"]
+        signal = {"Status": "SUCCESS", "Reason": "ok", "UniqueId": "1", "Data": "d"}
+        status, body = curl(f"curl -i -X PUT -H 'Content-Type: application/json' '{url}'", signal)
+        assert status == 200, body
+        assert finished(hc, aws).stack_status == "CREATE_COMPLETE"
+        forged = attrs["curl_cli"].replace(attrs["token"], "ember-signal.forged")
+        status, _ = curl(forged, {"status": "SUCCESS"})
+        assert status == 401
     finally:
         stop(server.process, "heat-all", server.log)
