@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench bench-cfn
+.PHONY: install run test lint bench bench-cfn bench-signals
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,14 @@ bench: install
 	$(BIN)/python bench/work_bench.py --deployment split --output bench/results/work-split.json
 	$(BIN)/python bench/cfn_bench.py --output bench/results/cfn.json
 	$(BIN)/python bench/cfn_bench.py --deployment split --output bench/results/cfn-split.json
+	$(BIN)/python bench/signal_bench.py --output bench/results/signals.json
+	$(BIN)/python bench/signal_bench.py --deployment split --output bench/results/signals-split.json
 
 # The CloudFormation Query API against the REST API, same reads (heat-all on SQLite).
 bench-cfn: install
 	$(BIN)/python bench/cfn_bench.py --output bench/results/cfn.json
+
+# Signals from outside: 100 wait conditions signalled at once, a group scaled 0 -> 100 -> 0.
+bench-signals: install
+	$(BIN)/python bench/signal_bench.py --output bench/results/signals.json
+	$(BIN)/python bench/signal_bench.py --deployment split --output bench/results/signals-split.json
