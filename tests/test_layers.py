@@ -24,6 +24,7 @@ ALLOWED = {
     "engine": {"engine", "template", "resources", "db", "rpc", "policy", "common"},
     "api": {"api", "rpc", "policy", "common"},
     "client": {"client", "common"},
+    "agent": {"agent", "common"},
     "cmd": None,  # entry points may import everything
 }
 # Modules that would let the pure template layer touch disks, sockets or processes.
@@ -55,7 +56,7 @@ HTTP_LIBRARIES = {
     "http",
     "aiohttp",
 }
-HTTP_LAYERS = {"api", "cmd", "client"}
+HTTP_LAYERS = {"api", "cmd", "client", "agent"}
 # What a resource type may use of the engine: its plugin API.
 PLUGIN_API = {"ember.engine.resource"}
 

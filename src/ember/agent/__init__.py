@@ -1,0 +1,1 @@
+"""``ember-agent``: applies the software deployments of one server and reports back."""
