@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import HeatServer
+from tests.api.helpers import FINAL, wait_until
 
 AGENT = [sys.executable, "-m", "ember.cmd.agent"]
 SCRIPT = """#!/bin/sh
@@ -152,3 +153,83 @@ def test_an_undelivered_result_is_not_recorded_as_applied(
     state = tmp_path / "web4.json"
     applied = json.loads(state.read_text(encoding="utf-8"))["applied"] if state.exists() else []
     assert applied == [], "not recorded as applied: the next poll tries again"
+
+
+DEPLOYED = """
+heat_template_version: 2016-10-14
+parameters:
+  code: {type: number, default: 0}
+  server: {type: string}
+resources:
+  config:
+    type: OS::Heat::SoftwareConfig
+    properties:
+      group: script
+      inputs: [{name: who}, {name: code}]
+      outputs: [{name: result}]
+      config: |
+        #!/bin/sh
+        echo "deploying for $who"
+        echo "disk is full" >&2
+        printf '%s' "$who-done" > "$heat_outputs_path.result"
+        exit $code
+  deployment:
+    type: OS::Heat::SoftwareDeployment
+    properties:
+      config: {get_resource: config}
+      server: {get_param: server}
+      input_values: {who: world, code: {get_param: code}}
+outputs:
+  result: {value: {get_attr: [deployment, result]}}
+  stdout: {value: {get_attr: [deployment, deploy_stdout]}}
+  status_code: {value: {get_attr: [deployment, deploy_status_code]}}
+"""
+
+
+@pytest.fixture
+def running_agent(heat_server: HeatServer, project: str, tmp_path: Path) -> Iterator[Any]:
+    """``ember-agent`` polling for server ``agent-web`` twice a second, as a daemon."""
+    argv = [*AGENT, "--server-id", "agent-web", "--heat-url", heat_server.endpoint(project)]
+    argv += ["--state-dir", str(tmp_path), "--interval", "0.5"]
+    log = tmp_path / "agent.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)
+    yield process
+    process.terminate()
+    process.wait(30)
+
+
+def finished(hc: Any, stack_id: str) -> Any:
+    return wait_until(
+        lambda: hc.stacks.get(stack_id),
+        lambda s: s.stack_status.endswith(FINAL),
+        120.0,
+        f"stack {stack_id} to finish",
+    )
+
+
+def test_a_deployment_applied_by_the_agent_completes_with_its_outputs(
+    hc: Any, running_agent: Any
+) -> None:
+    made = hc.stacks.create(
+        stack_name="agent-ok", template=DEPLOYED, parameters={"server": "agent-web"}
+    )
+    stack = finished(hc, made["stack"]["id"])
+    assert stack.stack_status == "CREATE_COMPLETE", stack.stack_status_reason
+    outputs = {o["output_key"]: o["output_value"] for o in stack.outputs}
+    assert outputs["result"] == "world-done"
+    assert outputs["stdout"] == "deploying for world\n"
+    assert outputs["status_code"] == 0
+    assert running_agent.poll() is None, "the agent keeps polling"
+
+
+def test_a_failing_script_fails_the_deployment_with_its_stderr(hc: Any, running_agent: Any) -> None:
+    made = hc.stacks.create(
+        stack_name="agent-bad", template=DEPLOYED, parameters={"server": "agent-web", "code": 3}
+    )
+    stack = finished(hc, made["stack"]["id"])
+    assert stack.stack_status == "CREATE_FAILED"
+    deployment = hc.resources.get(made["stack"]["id"], "deployment")
+    assert deployment.resource_status == "CREATE_FAILED"
+    assert "disk is full" in deployment.resource_status_reason
+    assert "3" in deployment.resource_status_reason
