@@ -1,0 +1,111 @@
+"""Scaling by alarm, end to end without Keystone: a real heat-all; a POST to a scaling
+policy's ``alarm_url`` (heat-api-cfn's pre-signed ``/v1/signal`` URL, no other
+credential) grows or shrinks its group, within the group's bounds and never inside the
+policy's cooldown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.helpers import FINAL, need, wait_until
+
+WAIT = 120.0
+TEMPLATE = """
+heat_template_version: 2016-10-14
+resources:
+  group:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      min_size: 0
+      max_size: 3
+      desired_capacity: 1
+      resource:
+        type: OS::Heat::TestResource
+        properties: {value: member}
+  up:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: group}
+      adjustment_type: change_in_capacity
+      scaling_adjustment: 1
+      cooldown: 3600
+  down:
+    type: OS::Heat::ScalingPolicy
+    properties:
+      auto_scaling_group_id: {get_resource: group}
+      adjustment_type: change_in_capacity
+      scaling_adjustment: -1
+      cooldown: 0
+outputs:
+  size: {value: {get_attr: [group, current_size]}}
+"""
+
+
+def signals_handled(hc: Any, stack_id: str, policy: str) -> int:
+    events = hc.events.list(stack_id, resource_name=policy)
+    return sum(
+        1
+        for e in events
+        if e.resource_status in ("SIGNAL_COMPLETE", "SIGNAL_FAILED")
+        or (e.resource_status_reason or "").startswith("Signal")
+    )
+
+
+def alarm(hc: Any, stack_id: str, policy: str) -> None:
+    """POST to the policy's alarm_url as a monitoring system would, and wait until the
+    policy has handled it."""
+    httpx = need("httpx")
+    before = signals_handled(hc, stack_id, policy)
+    url = hc.resources.get(stack_id, policy).attributes["alarm_url"]
+    answer = httpx.post(url, timeout=30)
+    assert answer.status_code == 200, answer.text
+    wait_until(
+        lambda: signals_handled(hc, stack_id, policy),
+        lambda n: n > before,
+        WAIT,
+        f"{policy} to handle its signal",
+    )
+
+
+def size(hc: Any, stack_id: str, wanted: int) -> int:
+    group = wait_until(
+        lambda: hc.resources.get(stack_id, "group"),
+        lambda g: g.resource_status.endswith(FINAL)
+        and g.attributes.get("current_size") == wanted,
+        WAIT,
+        f"the group at {wanted}",
+    )
+    assert group.resource_status.endswith("_COMPLETE"), group.resource_status_reason
+    return int(group.attributes["current_size"])
+
+
+def test_alarm_urls_grow_and_shrink_a_group_respecting_cooldown(hc: Any) -> None:
+    made = hc.stacks.create(stack_name="scaled", template=TEMPLATE)
+    stack_id = made["stack"]["id"]
+    stack = wait_until(
+        lambda: hc.stacks.get(stack_id), lambda s: s.stack_status.endswith(FINAL), WAIT
+    )
+    assert stack.stack_status == "CREATE_COMPLETE", stack.stack_status_reason
+    assert size(hc, stack_id, 1) == 1
+    url = hc.resources.get(stack_id, "up").attributes["alarm_url"]
+    assert "/v1/signal/" in url and "Signature=" in url
+
+    alarm(hc, stack_id, "up")
+    assert size(hc, stack_id, 2) == 2
+    # Inside the hour-long cooldown: handled, but the group stays as it is.
+    alarm(hc, stack_id, "up")
+    assert size(hc, stack_id, 2) == 2
+
+    alarm(hc, stack_id, "down")
+    assert size(hc, stack_id, 1) == 1
+    alarm(hc, stack_id, "down")
+    assert size(hc, stack_id, 0) == 0
+    # Not below min_size.
+    alarm(hc, stack_id, "down")
+    assert size(hc, stack_id, 0) == 0
+    members = [
+        r
+        for r in hc.resources.list(stack_id, nested_depth=1)
+        if r.resource_type == "OS::Heat::TestResource"
+    ]
+    assert members == []
