@@ -70,8 +70,7 @@ def alarm(hc: Any, stack_id: str, policy: str) -> None:
 def size(hc: Any, stack_id: str, wanted: int) -> int:
     group = wait_until(
         lambda: hc.resources.get(stack_id, "group"),
-        lambda g: g.resource_status.endswith(FINAL)
-        and g.attributes.get("current_size") == wanted,
+        lambda g: g.resource_status.endswith(FINAL) and g.attributes.get("current_size") == wanted,
         WAIT,
         f"the group at {wanted}",
     )

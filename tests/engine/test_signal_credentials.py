@@ -20,7 +20,7 @@ from ember.common import errors
 from ember.db.models import Ec2Credential
 from ember.db.session import session_scope
 from ember.engine.plugins import ENTRY_POINT_GROUP, PluginRegistry
-from ember.engine.resource import AttributeSchema, ResourcePlugin, UpdateReplace
+from ember.engine.resource import AttributeSchema, ResourceFailure, ResourcePlugin, UpdateReplace
 from ember.rpc.api import SIGNAL_TOKEN_PREFIX
 from ember.template import PropertySchema
 from tests.engine.conftest import EngineEnv, start_env, stop_env
@@ -53,7 +53,9 @@ class Signalable(ResourcePlugin):
             raise UpdateReplace()
 
     async def signal(self, details: Any) -> str | None:
-        return None
+        if isinstance(details, dict) and details.get("bad"):
+            raise ResourceFailure("that is not a signal I take")
+        return "taken"
 
     def attributes(self) -> dict[str, Any]:
         access = self.ctx.signal_access
@@ -188,3 +190,21 @@ async def test_a_signal_credential_reaches_its_own_resource_only(tmp_path: Path)
             await env.client.delete_stack(scoped, "scoped")
         with pytest.raises(errors.Forbidden):
             await env.client.signal_resource(scoped, "scoped", "s", {"unset_hook": "pre-create"})
+
+
+async def test_a_synchronous_signal_answers_once_handled(tmp_path: Path) -> None:
+    async with credentials_env(tmp_path) as env:
+        await env.create("sync", template())
+        await env.client.signal_resource(env.ctx, "sync", "s", {"ok": 1}, sync_call=True)
+        events = await env.client.list_events(env.ctx, "sync")
+        handled = [
+            e
+            for e in events
+            if e["resource_name"] == "s" and e["resource_status"].startswith("SIGNAL")
+        ]
+        assert [e["resource_status"] for e in handled] == ["SIGNAL_COMPLETE"], (
+            "handled before the answer"
+        )
+        with pytest.raises(errors.InvalidRequest) as refused:
+            await env.client.signal_resource(env.ctx, "sync", "s", {"bad": True}, sync_call=True)
+        assert "that is not a signal I take" in str(refused.value)

@@ -52,7 +52,7 @@ def test_the_client_adds_no_operation_of_its_own() -> None:
 
 # Asked before any caller is known: the engine's health, and the key pair a CloudFormation
 # request's signature is checked with (the signature is what says who the caller is).
-CALLERLESS = {"health", "find_ec2_credential"}
+CALLERLESS = {"health", "find_ec2_credential", "find_signal_token"}
 
 
 def test_every_operation_but_the_callerless_ones_takes_the_caller_first() -> None:

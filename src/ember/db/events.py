@@ -95,6 +95,19 @@ class EventRepository:
             self.session.execute(INSERT_EVENTS, self._pending)
             self._pending = []
 
+    def last_of(self, stack_id: str, resource_name: str, action: str) -> Event | None:
+        """The resource's latest event of ``action``."""
+        return self.session.execute(
+            select(Event)
+            .where(
+                Event.stack_id == stack_id,
+                Event.resource_name == resource_name,
+                Event.resource_action == action,
+            )
+            .order_by(Event.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+
     def of_stacks(
         self,
         stacks: Mapping[str, Stack],

@@ -776,6 +776,9 @@ class TraversalRepository:
             select(R.signals).where(R.id == resource_id).with_for_update()
         ).scalar()
 
+    def state_of(self, traversal_id: str) -> str | None:
+        return self.session.execute(select(T.state).where(T.id == traversal_id)).scalar()
+
     def parked_until(self, key: NodeKey) -> dt.datetime | None:
         """The deadline of ``key`` if it is parked with one (``None`` once it has woken)."""
         return self.session.execute(

@@ -182,13 +182,14 @@ class Launcher:
             await self.db.run(resource_tx, stack_id, resource_uuid, Action.UPDATE, dict(node_data))
         )
 
-    async def signal(self, stack_id: str, resource_uuid: str, details: Any) -> None:
-        """Run a signal as work of its own: claimed after whatever the resource is doing."""
-        await self.publish(
-            await self.db.run(
-                resource_tx, stack_id, resource_uuid, Action.SIGNAL, {"details": details}
-            )
+    async def signal(self, stack_id: str, resource_uuid: str, details: Any) -> str:
+        """Run a signal as work of its own: claimed after whatever the resource is doing.
+        The id of the traversal that runs it."""
+        traversal_id, ready = await self.db.run(
+            signal_tx, stack_id, resource_uuid, {"details": details}
         )
+        await self.publish(ready)
+        return traversal_id
 
 
 def _get_stack(uow: UnitOfWork, stack_id: str) -> Stack | None:
@@ -372,9 +373,21 @@ def resource_tx(
     uow: UnitOfWork, stack_id: str, resource_uuid: str, action: str, node_data: dict[str, Any]
 ) -> list[NodeKey]:
     """A traversal of one node acting on one resource, beside the stack's own."""
+    return _one_node(uow, stack_id, resource_uuid, action, node_data)[1]
+
+
+def signal_tx(
+    uow: UnitOfWork, stack_id: str, resource_uuid: str, node_data: dict[str, Any]
+) -> tuple[str, list[NodeKey]]:
+    return _one_node(uow, stack_id, resource_uuid, Action.SIGNAL, node_data)
+
+
+def _one_node(
+    uow: UnitOfWork, stack_id: str, resource_uuid: str, action: str, node_data: dict[str, Any]
+) -> tuple[str, list[NodeKey]]:
     stack = uow.stacks.lock(stack_id)
     node = NodeSpec(0, resource_uuid, action, (), node_data)
-    _, ready = uow.traversals.start(
+    return uow.traversals.start(
         stack_id=stack.id,
         action=action,
         nodes=[node],
@@ -382,4 +395,3 @@ def resource_tx(
         data={"stack_action": action, "raw_template_id": stack.raw_template_id},
         scope=Scope.RESOURCE,
     )
-    return ready

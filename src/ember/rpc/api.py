@@ -25,7 +25,7 @@ from typing import Any, Literal, NotRequired, ParamSpec, TypedDict, TypeVar
 from ember.common import errors
 
 # Major.minor: a server refuses a request of another major version, or of a newer minor.
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 
 # How a resource's signal token begins: heat-api knows one of its own by it.
 SIGNAL_TOKEN_PREFIX = "ember-signal."
@@ -432,10 +432,12 @@ class EngineAPI:
         resource_name: str,
         details: Any = None,
         stack_id: str | None = None,
+        sync_call: bool = False,
     ) -> None:
         """Signal a resource (``{"unset_hook": name}`` clears a breakpoint). The signal is
         checked at once and then run as work of its own, after whatever the resource is
-        doing."""
+        doing. With ``sync_call`` the answer waits (a while) for it to have been handled,
+        and a signal the resource refused raises its reason (``InvalidRequest``)."""
 
     @operation("resources")
     async def mark_unhealthy(

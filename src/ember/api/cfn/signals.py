@@ -51,7 +51,10 @@ async def answer(
     ctx: Any = context.rpc(request_id=context.request_id)
     stack, stack_id, resource = parts["stack"], parts["id"], parts["resource"]
     try:
-        await engine.signal_resource(ctx, stack, resource, details, stack_id=stack_id)
+        # A wait condition's signal is answered once handled (a refused one with why).
+        await engine.signal_resource(
+            ctx, stack, resource, details, stack_id=stack_id, sync_call=kind == "waitcondition"
+        )
         if kind == "signal":
             return Response(status_code=200)
         metadata = await engine.resource_metadata(ctx, stack, resource, stack_id=stack_id)

@@ -3,16 +3,18 @@ signals — hook clearing included."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from ember.common import errors
 from ember.common.settings import Settings
-from ember.common.states import Action, Status
+from ember.common.states import Action, Status, TraversalState
 from ember.common.timeutils import utcnow
 from ember.db.database import Database
 from ember.db.events import resource_row_event
-from ember.db.models import Resource, Stack
+from ember.db.models import Event, Resource, Stack
 from ember.db.records import NodeKey, hook_key
 from ember.db.stack_queries import values_of
 from ember.db.unit import UnitOfWork
@@ -26,6 +28,8 @@ from ember.rpc.api import Ctx, JSONMap
 
 # Heat refuses signals while a resource is being suspended or deleted.
 NO_SIGNAL_ACTIONS = (Action.SUSPEND, Action.DELETE)
+# How long a synchronous signal (a wait condition's PUT) waits for its handler.
+SYNC_SIGNAL_SECONDS = 20.0
 HOOK_TYPES = ("pre-create", "pre-update", "pre-delete", "post-create", "post-update", "post-delete")
 
 
@@ -141,6 +145,7 @@ class ResourceOps:
         resource_name: str,
         details: Any = None,
         stack_id: str | None = None,
+        sync_call: bool = False,
     ) -> None:
         caller = Caller.from_ctx(ctx)
         stack, row, _ = await self.db.run(
@@ -164,7 +169,25 @@ class ResourceOps:
         if row.action in NO_SIGNAL_ACTIONS:
             await self.db.run(_refused_tx, stack.id, row.id, row.action)
             raise errors.NotSupported(feature=f"Signal resource during {row.action}")
-        await self.launcher.signal(stack.id, row.uuid, details)
+        traversal_id = await self.launcher.signal(stack.id, row.uuid, details)
+        if sync_call:
+            await self._handled(stack.id, row.name, traversal_id)
+
+    async def _handled(self, stack_id: str, resource_name: str, traversal_id: str) -> None:
+        """Wait for a signal's traversal to end (at most ``SYNC_SIGNAL_SECONDS``: after
+        that the signal is still handled, only not waited for); a refused signal raises
+        the reason its handler gave."""
+        deadline = time.monotonic() + SYNC_SIGNAL_SECONDS
+        delay = 0.005
+        state = await self.db.read(_traversal_state, traversal_id)
+        while state == TraversalState.RUNNING and time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+            state = await self.db.read(_traversal_state, traversal_id)
+        if state == TraversalState.FAILED:
+            event = await self.db.read(_last_signal_event, stack_id, resource_name)
+            reason = event.resource_status_reason if event is not None else None
+            raise errors.InvalidRequest(reason or "The signal was refused")
 
 
 def _matches(row: Resource, filters: Mapping[str, Any]) -> bool:
@@ -192,6 +215,14 @@ def _tree(
         nested = {c.owner_resource: c.id for c in uow.stacks.nested(member.id) if c.owner_resource}
         out.append((member, owner, rows, nested))
     return out
+
+
+def _traversal_state(uow: UnitOfWork, traversal_id: str) -> str | None:
+    return uow.traversals.state_of(traversal_id)
+
+
+def _last_signal_event(uow: UnitOfWork, stack_id: str, resource_name: str) -> Event | None:
+    return uow.events.last_of(stack_id, resource_name, Action.SIGNAL)
 
 
 def _reachable(caller: Caller, row: Resource, stack_identity: str) -> None:
