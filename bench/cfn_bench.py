@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import contextlib
 import json
 import os
 import platform
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,19 +195,10 @@ def ratios(rows: list[dict[str, Any]], stacks: int) -> list[dict[str, Any]]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--deployment", choices=("all", "split"), default="all")
-    parser.add_argument("--seconds", type=float, default=3)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--stacks", type=int, default=20)
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--api-workers", type=int, default=1)
-    parser.add_argument("--engine-workers", type=int, default=1)
-    parser.add_argument("--mysql", default="mysql+pymysql://root@127.0.0.1:3306/")
-    parser.add_argument("--transport-url", default="rabbit://guest:guest@127.0.0.1:5672/")
-    parser.add_argument("--output", type=Path)
-    args = parser.parse_args()
+@contextlib.contextmanager
+def both_apis(args: argparse.Namespace) -> Iterator[tuple[int, int, Path]]:
+    """The deployment ``args`` name, with heat-api-cfn, once both APIs answer: (heat-api's
+    port, heat-api-cfn's, the heat.conf); stopped (its scratch database dropped) after."""
     start = start_all if args.deployment == "all" else start_split
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -220,43 +212,64 @@ def main() -> None:
         try:
             wait_healthy(f"http://127.0.0.1:{port}", procs)
             wait_healthy(f"http://127.0.0.1:{cfn_port}", procs)
-            rest = f"http://127.0.0.1:{port}/v1/{PROJECT}"
-            show = populate(rest, args.stacks)
-            keys = key_pair(conf)
-            cfn = f"http://127.0.0.1:{cfn_port}/v1/"
-            cases = [
-                cfn_case(
-                    "cfn DescribeStacks one",
-                    cfn,
-                    keys,
-                    {"Action": "DescribeStacks"} | {"StackName": "s0"},
-                ),
-                cfn_case("cfn DescribeStacks all", cfn, keys, {"Action": "DescribeStacks"}),
-                cfn_case("cfn ListStacks", cfn, keys, {"Action": "ListStacks"}),
-                rest_case("rest GET /stacks", rest + "/stacks"),
-                rest_case("rest stack show", rest + show),
-            ]
-            tallies = {(c.name, n): Tally() for c in cases for n in args.clients}
-            for round_ in range(args.rounds):
-                for case in cases:
-                    for clients in args.clients:
-                        load(case, clients, args.seconds, tallies[(case.name, clients)])
-                print(f"round {round_ + 1} of {args.rounds} done", flush=True)
-            rows = [summary(name, n, t) for (name, n), t in tallies.items()]
-            for row in rows:
-                print(json.dumps(row), flush=True)
+            yield port, cfn_port, conf
         finally:
             for proc in procs:
                 proc.terminate()
             for proc in procs:
                 proc.wait(30)
             drop_scratch(args)
-    deployment = (
-        "heat-all (SQLite, in-process messaging)"
-        if args.deployment == "all"
-        else f"heat-api x{args.api_workers} + heat-api-cfn x1 + "
+
+
+def deployment_name(args: argparse.Namespace) -> str:
+    if args.deployment == "all":
+        return "heat-all (SQLite, in-process messaging)"
+    return (
+        f"heat-api x{args.api_workers} + heat-api-cfn x1 + "
         f"heat-engine x{args.engine_workers}, RabbitMQ, MariaDB"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--deployment", choices=("all", "split"), default="all")
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stacks", type=int, default=20)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--api-workers", type=int, default=1)
+    parser.add_argument("--engine-workers", type=int, default=1)
+    parser.add_argument("--mysql", default="mysql+pymysql://root@127.0.0.1:3306/")
+    parser.add_argument("--transport-url", default="rabbit://guest:guest@127.0.0.1:5672/")
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args()
+    with both_apis(args) as (port, cfn_port, conf):
+        rest = f"http://127.0.0.1:{port}/v1/{PROJECT}"
+        show = populate(rest, args.stacks)
+        keys = key_pair(conf)
+        cfn = f"http://127.0.0.1:{cfn_port}/v1/"
+        cases = [
+            cfn_case(
+                "cfn DescribeStacks one",
+                cfn,
+                keys,
+                {"Action": "DescribeStacks"} | {"StackName": "s0"},
+            ),
+            cfn_case("cfn DescribeStacks all", cfn, keys, {"Action": "DescribeStacks"}),
+            cfn_case("cfn ListStacks", cfn, keys, {"Action": "ListStacks"}),
+            rest_case("rest GET /stacks", rest + "/stacks"),
+            rest_case("rest stack show", rest + show),
+        ]
+        tallies = {(c.name, n): Tally() for c in cases for n in args.clients}
+        for round_ in range(args.rounds):
+            for case in cases:
+                for clients in args.clients:
+                    load(case, clients, args.seconds, tallies[(case.name, clients)])
+            print(f"round {round_ + 1} of {args.rounds} done", flush=True)
+        rows = [summary(name, n, t) for (name, n), t in tallies.items()]
+        for row in rows:
+            print(json.dumps(row), flush=True)
+    deployment = deployment_name(args)
     report = {
         "benchmark": "heat-api-cfn against heat-api, same reads",
         "deployment": deployment,

@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import configparser
 import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ from typing import Any
 import httpx
 
 # Run as a script, this file's directory is on the path: the deployments come from there.
-from api_bench import _spawn, drop_scratch, free_port, start_all, start_split, wait_healthy
+from cfn_bench import both_apis, deployment_name
 
 PROJECT = "bench"
 POLL = 0.005
@@ -233,45 +231,18 @@ def main() -> None:
     parser.add_argument("--transport-url", default="rabbit://guest:guest@127.0.0.1:5672/")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
-    start = start_all if args.deployment == "all" else start_split
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        procs = start(Path(tmp), port, args)
-        conf = Path(tmp) / "heat.conf"
-        if args.deployment == "split":
-            procs.append(_spawn(Path(tmp), "heat-api-cfn", "ember.cmd.api_cfn", conf))
-        parsed = configparser.ConfigParser()
-        parsed.read(conf)
-        cfn_port = parsed.getint("heat_api_cfn", "bind_port")
-        try:
-            wait_healthy(f"http://127.0.0.1:{port}", procs)
-            wait_healthy(f"http://127.0.0.1:{cfn_port}", procs)
-            rest = Rest(f"http://127.0.0.1:{port}/v1/{PROJECT}")
-            if "waits" in args.cases:
-                rows = [waits_round(rest, args.waits, i) for i in range(args.rounds)]
-                results["waits"] = {"waits": args.waits, "rounds": rows, "median": median_of(rows)}
-                print(json.dumps(results["waits"]), flush=True)
-            if "scale" in args.cases:
-                rows = [scale_round(rest, args.members, i) for i in range(args.rounds)]
-                results["scale"] = {
-                    "members": args.members,
-                    "rounds": rows,
-                    "median": median_of(rows),
-                }
-                print(json.dumps(results["scale"]), flush=True)
-        finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                proc.wait(30)
-            drop_scratch(args)
-    deployment = (
-        "heat-all (SQLite, in-process messaging)"
-        if args.deployment == "all"
-        else f"heat-api x{args.api_workers} + heat-api-cfn x1 + "
-        f"heat-engine x{args.engine_workers}, RabbitMQ, MariaDB"
-    )
+    with both_apis(args) as (port, _, _):
+        rest = Rest(f"http://127.0.0.1:{port}/v1/{PROJECT}")
+        if "waits" in args.cases:
+            rows = [waits_round(rest, args.waits, i) for i in range(args.rounds)]
+            results["waits"] = {"waits": args.waits, "rounds": rows, "median": median_of(rows)}
+            print(json.dumps(results["waits"]), flush=True)
+        if "scale" in args.cases:
+            rows = [scale_round(rest, args.members, i) for i in range(args.rounds)]
+            results["scale"] = {"members": args.members, "rounds": rows, "median": median_of(rows)}
+            print(json.dumps(results["scale"]), flush=True)
+    deployment = deployment_name(args)
     report = {
         "benchmark": "signals from outside: wait conditions and scaling by alarm_url",
         "deployment": deployment,

@@ -125,33 +125,20 @@ class CfnApp:
             return render.error(exc, request_id, as_json)
         except Exception:
             LOG.exception("heat-api-cfn request %s failed", request_id)
-            return render.error(
-                faults.InternalFailure(
-                    f"The request processing has failed because of an unknown error "
-                    f"(request {request_id})."
-                ),
-                request_id,
-                as_json,
-            )
+            return _internal_failure(request_id, as_json)
 
     async def _signal(self, request: Request, route: tuple[str, str], request_id: str) -> Response:
         try:
+            kind, arn = route
+            signals.check_method(kind, request.method)
             body = await self._body(request)
             context = await self._caller(request, body, request_id)
-            kind, arn = route
-            return await signals.answer(kind, arn, request.method, body, context, self.engine)
+            return await signals.answer(kind, arn, body, context, self.engine)
         except faults.AwsError as exc:
             return render.error(exc, request_id, False)
         except Exception:
             LOG.exception("heat-api-cfn signal %s failed", request_id)
-            return render.error(
-                faults.InternalFailure(
-                    f"The request processing has failed because of an unknown error "
-                    f"(request {request_id})."
-                ),
-                request_id,
-                False,
-            )
+            return _internal_failure(request_id, False)
 
     async def _body(self, request: Request) -> bytes:
         length = request.headers.get("content-length", "")
@@ -227,3 +214,10 @@ class CfnApp:
         if self._fetcher is not None:
             await self._fetcher.close()
         await self.authenticator.aclose()
+
+
+def _internal_failure(request_id: str, as_json: bool) -> Response:
+    failure = faults.InternalFailure(
+        f"The request processing has failed because of an unknown error (request {request_id})."
+    )
+    return render.error(failure, request_id, as_json)

@@ -35,20 +35,24 @@ class ActionCall:
         return cast(Ctx, self.context.rpc(request_id=self.context.request_id))
 
     async def ask(self, operation: Awaitable[Any]) -> Any:
-        """The engine's answer, its errors as AWS's (an unexpected one propagates)."""
-        try:
-            return await operation
-        except errors.EntityNotFound as exc:
-            if exc.kwargs.get("entity") == "Stack":
-                raise faults.ValidationError(
-                    f"Stack with id {exc.kwargs.get('name')} does not exist"
-                ) from None
-            raise faults.ValidationError(exc.message) from None
-        except Exception as exc:
-            translated = faults.from_engine(exc)
-            if translated is None:
-                raise
-            raise translated from None
+        return await ask(operation)
+
+
+async def ask(operation: Awaitable[Any]) -> Any:
+    """The engine's answer, its errors as AWS's (an unexpected one propagates)."""
+    try:
+        return await operation
+    except errors.EntityNotFound as exc:
+        if exc.kwargs.get("entity") == "Stack":
+            raise faults.ValidationError(
+                f"Stack with id {exc.kwargs.get('name')} does not exist"
+            ) from None
+        raise faults.ValidationError(exc.message) from None
+    except Exception as exc:
+        translated = faults.from_engine(exc)
+        if translated is None:
+            raise
+        raise translated from None
 
 
 def stack_arn(project_id: str, stack_name: str, stack_id: str) -> str:

@@ -18,8 +18,8 @@ from urllib.parse import unquote
 from starlette.responses import JSONResponse, Response
 
 from ember.api.cfn import faults
+from ember.api.cfn.call import ask
 from ember.api.rest.context import RequestContext
-from ember.common import errors
 from ember.rpc.client import EngineClient
 
 ROUTES = {"waitcondition": "PUT", "signal": "POST"}
@@ -36,11 +36,15 @@ def route_of(path: str) -> tuple[str, str] | None:
     return (found.group(1), found.group(2)) if found else None
 
 
-async def answer(
-    kind: str, arn: str, method: str, body: bytes, context: RequestContext, engine: EngineClient
-) -> Response:
+def check_method(kind: str, method: str) -> None:
+    """Each endpoint takes one verb (the one its pre-signed URLs are signed for)."""
     if method != ROUTES[kind]:
         raise faults.MethodNotAllowed(f"The method {method[:16]} is not allowed.")
+
+
+async def answer(
+    kind: str, arn: str, body: bytes, context: RequestContext, engine: EngineClient
+) -> Response:
     parts = RESOURCE_ARN.match(unquote(arn))
     if parts is None:
         raise faults.ValidationError(f"Invalid resource ARN {arn[:256]}")
@@ -50,21 +54,15 @@ async def answer(
     details = _details(body)
     ctx: Any = context.rpc(request_id=context.request_id)
     stack, stack_id, resource = parts["stack"], parts["id"], parts["resource"]
-    try:
-        # A wait condition's signal is answered once handled (a refused one with why).
-        await engine.signal_resource(
+    # A wait condition's signal is answered once handled (a refused one with why).
+    await ask(
+        engine.signal_resource(
             ctx, stack, resource, details, stack_id=stack_id, sync_call=kind == "waitcondition"
         )
-        if kind == "signal":
-            return Response(status_code=200)
-        metadata = await engine.resource_metadata(ctx, stack, resource, stack_id=stack_id)
-    except errors.EntityNotFound as exc:
-        raise faults.ValidationError(exc.message) from None
-    except Exception as exc:
-        translated = faults.from_engine(exc)
-        if translated is None:
-            raise
-        raise translated from None
+    )
+    if kind == "signal":
+        return Response(status_code=200)
+    metadata = await ask(engine.resource_metadata(ctx, stack, resource, stack_id=stack_id))
     return JSONResponse({"resource": resource, "metadata": metadata})
 
 
