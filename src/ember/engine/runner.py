@@ -535,6 +535,8 @@ class NodeRunner:
         if not plugin_cls.signal_supported:
             raise errors.ResourceActionNotSupported(action="signal")
         ctx = self._context(node, defn, dict(node.properties or {}))
+        # The attributes recorded after the signal are built from the credential too.
+        await self._give_signal_access(plugin_cls, ctx)
         plugin = plugin_cls(ctx)
         details = node.node_data.get("details")
         try:
