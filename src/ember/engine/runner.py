@@ -524,6 +524,9 @@ class NodeRunner:
         if not plugin_cls.signal_supported:
             raise errors.ResourceActionNotSupported(action="signal")
         ctx = self._context(node, defn, dict(node.properties or {}))
+        # A handler may add to what its signallers read back (a wait condition handle).
+        stored_metadata = dict(node.metadata or {})
+        ctx.metadata = dict(stored_metadata)
         plugin = plugin_cls(ctx)
         details = node.node_data.get("details")
         try:
@@ -538,6 +541,7 @@ class NodeRunner:
             data=ctx.data,
             attributes=plugin.attributes(),
             reference_id=plugin.reference_id(),
+            metadata=ctx.metadata if ctx.metadata != stored_metadata else None,
         )
 
 
