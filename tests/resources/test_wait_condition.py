@@ -6,6 +6,7 @@ stopping and another taking over; the handles check their payloads as Heat does.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from ember.common import errors
 from ember.engine.app import Engine
 from ember.engine.resource import ResourceContext, SignalAccess
+from ember.resources.cfn_wait_condition_handle import CfnWaitConditionHandle
 from ember.resources.wait_condition_handle import WaitConditionHandle
 from tests.engine.conftest import EngineEnv
 from tests.engine.helpers import wait_resource, wait_status
@@ -202,20 +204,36 @@ async def test_the_timeout_wakes_a_wait_that_had_no_signal(env: EngineEnv) -> No
     assert shown["resource_status_reason"] == "WaitConditionTimeout: resources.wc: 0 of 1 received"
 
 
-async def test_a_new_engine_carries_on_a_wait_the_old_one_parked(env: EngineEnv) -> None:
-    stack_id = await start_waiting(env, "handover", waiting(count=2))
-    await env.client.signal_resource(env.ctx, "handover", "h", {"data": "before"})
-    await parked_again(env, "handover", 1)
+async def replace_engine(env: EngineEnv) -> None:
+    """Stop the engine and start another on the same database and transport."""
     old = env.engines[0]
     await old.stop()
     new = Engine(old.settings, env.db, env.transport, old.plugins)
     await new.start()
     env.engines[0] = new
+
+
+async def test_a_new_engine_carries_on_a_wait_the_old_one_parked(env: EngineEnv) -> None:
+    stack_id = await start_waiting(env, "handover", waiting(count=2))
+    await env.client.signal_resource(env.ctx, "handover", "h", {"data": "before"})
+    await parked_again(env, "handover", 1)
+    await replace_engine(env)
     assert await stack_status(env, "handover") == "CREATE_IN_PROGRESS"
     await env.client.signal_resource(env.ctx, "handover", "h", {"data": "after"})
     stack = await env.wait(stack_id, "CREATE")
     assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
     assert json.loads(outputs(stack)["data"]) == {"1": "before", "2": "after"}
+
+
+async def test_a_new_engine_keeps_the_timeout_of_a_wait_the_old_one_parked(
+    env: EngineEnv,
+) -> None:
+    stack_id = await start_waiting(env, "handtimer", waiting(timeout=3))
+    await replace_engine(env)
+    stack = await env.wait(stack_id, "CREATE")
+    assert stack["stack_status"] == "CREATE_FAILED"
+    shown = await env.client.show_resource(env.ctx, "handtimer", "wc")
+    assert shown["resource_status_reason"] == "WaitConditionTimeout: resources.wc: 0 of 1 received"
 
 
 async def test_a_resumed_wait_keeps_its_first_deadline(env: EngineEnv) -> None:
@@ -384,13 +402,35 @@ async def test_token_signal_attributes_come_from_the_credential() -> None:
 def test_cfn_and_heat_signal_attributes_come_from_the_credential() -> None:
     cfn = handle_with("CFN_SIGNAL").attributes()
     assert cfn["token"] is None and cfn["curl_cli"] is None
-    assert json.loads(cfn["signal"]) == {"alarm_url": ACCESS.cfn_signal_url}
+    assert json.loads(cfn["signal"]) == {"alarm_url": ACCESS.cfn_waitcondition_url}
     heat = handle_with("HEAT_SIGNAL").attributes()
     assert json.loads(heat["signal"]) == {
         "user_id": "user-1",
         "project_id": "up",
         "alarm_url": ACCESS.heat_url,
     }
+
+
+async def test_the_aws_handle_reference_is_its_wait_condition_url() -> None:
+    ctx = ResourceContext(
+        name="h",
+        type=CFN_HANDLE,
+        stack_id="sid",
+        stack_name="s",
+        project_id="p",
+        uuid="00000000-0000-0000-0000-000000000002",
+        properties={},
+    )
+    bare = CfnWaitConditionHandle(ctx)
+    assert bare.reference_id() == "h"  # not made yet: its name, as Heat says
+    await bare.create()
+    assert bare.reference_id() == ctx.physical_id == ctx.physical_name()
+    signed = CfnWaitConditionHandle(
+        dataclasses.replace(ctx, physical_id=None, signal_access=ACCESS)
+    )
+    await signed.create()
+    assert signed.ctx.physical_id == "user-1"
+    assert signed.reference_id() == ACCESS.cfn_waitcondition_url
 
 
 # AWS::CloudFormation::WaitCondition ---------------------------------------------------------------

@@ -39,4 +39,5 @@ class CfnWaitConditionHandle(BaseWaitConditionHandle):
         access = self.ctx.signal_access
         if access is not None and self.ctx.physical_id is not None:
             return access.cfn_waitcondition_url
-        return self.ctx.physical_id
+        # Before it is made, Heat's reference is its name.
+        return self.ctx.physical_id or self.ctx.name

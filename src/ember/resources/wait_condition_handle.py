@@ -124,7 +124,9 @@ class WaitConditionHandle(BaseWaitConditionHandle):
             return None
         value: dict[str, Any] | None = None  # Heat's map has nothing for TOKEN_SIGNAL
         if transport == CFN_SIGNAL:
-            value = {"alarm_url": access.cfn_signal_url}
+            # A wait condition handle's signed URL is its wait condition URL (PUT), as
+            # Heat signs it for handles, not the generic signal URL.
+            value = {"alarm_url": access.cfn_waitcondition_url}
         elif transport == HEAT_SIGNAL:
             # Heat's keys that the credential holds, and the resource's signal URL.
             value = {
