@@ -152,7 +152,7 @@ class StackServices(Protocol):
     async def peer_resource(self, ctx: ResourceContext, reference: str) -> PeerResource | None:
         """The current resource of ``ctx``'s stack whose reference (what ``get_resource``
         gives) or, failing that, name is ``reference``; None when there is none. Read
-        afresh on every call (signals handled since show)."""
+        afresh on every call: its signals as handled so far."""
         ...
 
 
