@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from importlib import metadata
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 import pytest
 
 from ember.common import errors
+from ember.common.timeutils import utcnow
 from ember.engine.plugins import ENTRY_POINT_GROUP, PluginRegistry
 from ember.engine.resource import AttributeSchema, ResourcePlugin
 from ember.template import PropertySchema
@@ -64,11 +66,49 @@ class Waiter(ResourcePlugin):
         return "go"
 
 
+class DeadlineWaiter(ResourcePlugin):
+    """A create that waits for a signal to itself, or ``seconds`` from its first run
+    (negative: a deadline already passed when it parks); it says which came first."""
+
+    type_name = "Test::DeadlineWaiter"
+    signal_supported = True
+    properties_schema = {"seconds": PropertySchema("number", default=1)}
+    attributes_schema = {"woken_by": AttributeSchema("What ended the wait.", "string")}
+
+    async def create(self) -> None:
+        if not self.ctx.data.get("deadline"):
+            at = utcnow() + dt.timedelta(seconds=float(self.ctx.properties["seconds"]))
+            self.ctx.data["deadline"] = at.isoformat()
+        deadline = dt.datetime.fromisoformat(self.ctx.data["deadline"])
+        if not self.ctx.data.get("parked"):
+            self.ctx.data["parked"] = "yes"  # it parks at least once, whatever the deadline
+            await self.ctx.wait_for_signal(self.ctx.resource_id, 0, deadline)
+        if self.ctx.signals:
+            self.ctx.data["woken_by"] = "signal"
+        elif utcnow() >= deadline:
+            self.ctx.data["woken_by"] = "deadline"
+        else:
+            await self.ctx.wait_for_signal(self.ctx.resource_id, 0, deadline)
+        await super().create()
+
+    async def signal(self, details: Any) -> str | None:
+        return None
+
+    def attributes(self) -> dict[str, Any]:
+        return {"woken_by": self.ctx.data.get("woken_by")}
+
+
 def registry() -> PluginRegistry:
     sources: dict[str, Any] = {
         ep.name: ep.value for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
     }
-    sources.update({Signalled.type_name: Signalled, Waiter.type_name: Waiter})
+    sources.update(
+        {
+            Signalled.type_name: Signalled,
+            Waiter.type_name: Waiter,
+            DeadlineWaiter.type_name: DeadlineWaiter,
+        }
+    )
     return PluginRegistry(sources)
 
 
@@ -222,6 +262,54 @@ async def test_a_create_parks_until_its_signal_comes(tmp_path: Path) -> None:
         assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
         events = await signal_events(env, "waits", "w")
         assert [e["resource_status_reason"] for e in events] == ["Signal: go"]
+
+
+async def woken_by(env: EngineEnv, stack: str) -> str:
+    shown = await env.client.show_resource(env.ctx, stack, "w")
+    return str(shown["attributes"]["woken_by"])
+
+
+async def test_a_signal_wait_with_a_deadline_wakes_at_the_deadline(tmp_path: Path) -> None:
+    async with signals_env(tmp_path) as env:
+        template = hot({"w": {"type": DeadlineWaiter.type_name, "properties": {"seconds": 1}}})
+        created = await env.client.create_stack(env.ctx, "due", template)
+        await wait_resource(env, created["stack_id"], "w", "CREATE_IN_PROGRESS")
+        await until(lambda: all(e.worker.running == 0 for e in env.engines), "the wait to park")
+        stack = await env.wait(created["stack_id"], "CREATE")
+        assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+        assert await woken_by(env, "due") == "deadline"
+
+
+async def test_a_signal_wait_with_a_deadline_wakes_at_the_signal(tmp_path: Path) -> None:
+    async with signals_env(tmp_path) as env:
+        template = hot({"w": {"type": DeadlineWaiter.type_name, "properties": {"seconds": 600}}})
+        created = await env.client.create_stack(env.ctx, "early", template)
+        await wait_resource(env, created["stack_id"], "w", "CREATE_IN_PROGRESS")
+        await until(lambda: all(e.worker.running == 0 for e in env.engines), "the wait to park")
+        await env.client.signal_resource(env.ctx, "early", "w")
+        stack = await env.wait(created["stack_id"], "CREATE")
+        assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+        assert await woken_by(env, "early") == "signal"
+
+
+async def test_a_signal_wait_whose_deadline_has_passed_wakes_at_once(tmp_path: Path) -> None:
+    """Parked with a deadline already behind it, the node is woken in the transaction that
+    parks it: no timer is armed for it."""
+    async with signals_env(tmp_path) as env:
+        [engine] = env.engines
+        scheduled: list[Any] = []
+        schedule = engine.timers.schedule
+
+        def spy(key: Any, at: Any) -> None:
+            scheduled.append(key)
+            schedule(key, at)
+
+        engine.timers.schedule = spy  # type: ignore[method-assign]
+        template = hot({"w": {"type": DeadlineWaiter.type_name, "properties": {"seconds": -1}}})
+        stack = await env.create("passed", template)
+        assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+        assert await woken_by(env, "passed") == "deadline"
+        assert scheduled == []
 
 
 def test_plugins_here_declare_what_they_do() -> None:

@@ -1,3 +1,4 @@
-"""Resource type tests run a real engine on SQLite, as the engine tests do."""
+"""Resource type tests run a real engine on SQLite, as the engine tests do (``env_any``: on
+each backend in turn)."""
 
-from tests.engine.conftest import ctx, env  # noqa: F401
+from tests.engine.conftest import ctx, env, env_any  # noqa: F401

@@ -747,9 +747,12 @@ class TraversalRepository:
 
     def satisfied(self, wait: Wait) -> bool:
         """Whether what a node is about to wait for has already happened (checked in the
-        transaction that parks it, against rows the waker changes, so no wake is lost)."""
+        transaction that parks it, against rows the waker changes, so no wake is lost). A
+        wait with both a key and a deadline is over when either is."""
+        if wait.at is not None and wait.at <= utcnow():
+            return True
         if wait.key is None:
-            return wait.at is not None and wait.at <= utcnow()
+            return False
         kind, _, rest = wait.key.partition(":")
         if kind == "stack":
             status = self.session.execute(

@@ -27,7 +27,7 @@ from ember.engine.caller import Caller
 from ember.engine.ops.software import SoftwareOps
 from ember.engine.ops.stacks import StackOps
 from ember.engine.progress import child_failure
-from ember.engine.resource import ResourceContext, ResourceFailure
+from ember.engine.resource import PeerResource, ResourceContext, ResourceFailure
 from ember.engine.runner import NestedStackFailed
 
 # Resource data: the nested update or action started and not yet seen to end.
@@ -50,8 +50,34 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The states in which Heat finds a resource by its reference (resource_by_refid).
+FINDABLE = frozenset(
+    {
+        (Action.INIT, Status.COMPLETE),
+        (Action.CREATE, Status.IN_PROGRESS),
+        (Action.CREATE, Status.COMPLETE),
+        (Action.RESUME, Status.IN_PROGRESS),
+        (Action.RESUME, Status.COMPLETE),
+        (Action.UPDATE, Status.IN_PROGRESS),
+        (Action.UPDATE, Status.COMPLETE),
+        (Action.CHECK, Status.COMPLETE),
+    }
+)
+
+
+@dataclass(frozen=True)
+class PeerRow:
+    resource_id: int
+    name: str
+    type: str
+    signals: int
+    data: dict[str, str]
+    raw_template_id: int
+
+
 class NestedStacks:
-    """The engine's ``StackServices``: nested stacks and software configs for plugins."""
+    """The engine's ``StackServices``: nested stacks, software configs and reads of peer
+    resources for plugins."""
 
     def __init__(
         self, settings: Settings, db: Database, stacks: StackOps, software: SoftwareOps
@@ -225,6 +251,15 @@ class NestedStacks:
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None:
         await self.software.delete_config(Caller(project_id=ctx.project_id), config_id)
 
+    async def peer_resource(self, ctx: ResourceContext, reference: str) -> PeerResource | None:
+        # On the writer: a waiter must see every signal recorded before it parks.
+        row = await self.db.run(_peer, ctx.stack_id, reference)
+        if row is None:
+            return None
+        defn = await self.stacks.definitions.get(ctx.stack_id, row.raw_template_id)
+        plugin = self.stacks.plugins.resolved(defn.environment.registry, row.type, row.name)
+        return PeerResource(row.resource_id, row.name, plugin, row.signals, row.data)
+
 
 def _child(uow: UnitOfWork, stack_id: str) -> ChildState | None:
     stack = uow.stacks.get(stack_id)
@@ -245,3 +280,20 @@ def _child_named(uow: UnitOfWork, owner_id: str, name: str) -> str | None:
 
 def _root_of(uow: UnitOfWork, stack_id: str) -> str:
     return uow.stacks.root_of(stack_id)
+
+
+def _peer(uow: UnitOfWork, stack_id: str, reference: str) -> PeerRow | None:
+    """Heat's resource_by_refid: the resource whose reference, or else name, it is."""
+    stack = uow.stacks.get(stack_id)
+    if stack is None:
+        return None
+    rows = [r for r in uow.resources.live(stack_id) if (r.action, r.status) in FINDABLE]
+    found = next((r for r in rows if r.reference_id == reference), None)
+    if found is None:
+        found = next(
+            (r for r in rows if r.name == reference and uow.resources.is_current(r.id)), None
+        )
+    if found is None:
+        return None
+    data = uow.resources.data_of([found.id])[found.id]
+    return PeerRow(found.id, found.name, found.type, found.signals, data, stack.raw_template_id)

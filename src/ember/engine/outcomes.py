@@ -228,6 +228,8 @@ def _record_signal(o: Outcome, result: NodeResult) -> None:
         values["attributes"] = o.attributes
     if o.reference_id is not None:
         values["reference_id"] = o.reference_id
+    if o.metadata is not None:
+        values["metadata_"] = o.metadata
     if values:
         result.writes.append(ResourceWrite(node.resource_id, values))
     if o.data:

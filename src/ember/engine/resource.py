@@ -92,6 +92,19 @@ class SignalAccess:
     project_id: str
 
 
+@dataclass(frozen=True)
+class PeerResource:
+    """Another resource of the same stack, as a resource that waits on it reads it: its
+    row id (what ``wait_for_signal`` takes), the plugin its type resolves to, how many
+    signals it has handled and its resource data as recorded."""
+
+    resource_id: int
+    name: str
+    plugin: type[ResourcePlugin] | None
+    signals: int
+    data: Mapping[str, str]
+
+
 class StackServices(Protocol):
     """What the engine offers plugins that manage nested stacks or software configs. The
     nested-stack calls return once the nested stack has finished the action (parking the
@@ -135,6 +148,12 @@ class StackServices(Protocol):
         ...
 
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None: ...
+
+    async def peer_resource(self, ctx: ResourceContext, reference: str) -> PeerResource | None:
+        """The current resource of ``ctx``'s stack whose reference (what ``get_resource``
+        gives) or, failing that, name is ``reference``; None when there is none. Read
+        afresh on every call: its signals as handled so far."""
+        ...
 
 
 Checkpoint = Callable[["ResourceContext"], Coroutine[Any, Any, None]]
@@ -204,10 +223,13 @@ class ResourceContext:
             return
         raise self.park(Wait(at=until))
 
-    async def wait_for_signal(self, resource_id: int, seen: int) -> None:
+    async def wait_for_signal(
+        self, resource_id: int, seen: int, deadline: dt.datetime | None = None
+    ) -> None:
         """Park until the resource ``resource_id`` has handled more than ``seen`` signals
-        (the caller checks, on being resumed, whether what it waits for has come)."""
-        raise self.park(Wait(key=signal_key(resource_id), seen=seen))
+        or, given a ``deadline``, until then, whichever comes first (the caller checks, on
+        being resumed, which it was and whether what it waits for has come)."""
+        raise self.park(Wait(key=signal_key(resource_id), at=deadline, seen=seen))
 
 
 class ResourcePlugin:

@@ -537,6 +537,9 @@ class NodeRunner:
         ctx = self._context(node, defn, dict(node.properties or {}))
         # The attributes recorded after the signal are built from the credential too.
         await self._give_signal_access(plugin_cls, ctx)
+        # A handler may add to what its signallers read back (a wait condition handle).
+        stored_metadata = dict(node.metadata or {})
+        ctx.metadata = dict(stored_metadata)
         plugin = plugin_cls(ctx)
         details = node.node_data.get("details")
         try:
@@ -551,6 +554,7 @@ class NodeRunner:
             data=ctx.data,
             attributes=plugin.attributes(),
             reference_id=plugin.reference_id(),
+            metadata=ctx.metadata if ctx.metadata != stored_metadata else None,
         )
 
 
