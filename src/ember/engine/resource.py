@@ -130,11 +130,46 @@ class StackServices(Protocol):
 
     async def nested_template(self, stack_id: str) -> dict[str, Any]: ...
 
-    async def create_software_config(self, ctx: ResourceContext, **fields: Any) -> str:
-        """Store a software config for the resource (once, however often called); its id."""
+    async def create_software_config(
+        self, ctx: ResourceContext, config_id: str | None = None, **fields: Any
+    ) -> str:
+        """Store a software config for the resource (once, however often called); its id.
+        ``config_id`` (default: the resource's own id) names it, so that a resource making
+        several (a deployment's derived configs) names each and finds it when resumed."""
         ...
 
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None: ...
+
+    async def software_config(self, ctx: ResourceContext, config_id: str) -> dict[str, Any] | None:
+        """A config of the resource's project as the API shows it; None if there is none."""
+        ...
+
+    async def put_software_deployment(
+        self, ctx: ResourceContext, deployment_id: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Store the resource's deployment (``config_id``, ``server_id``, ``input_values``,
+        ``action``, ``status``, ``status_reason``): made by the first call, changed by the
+        next. A status change made later through the deployment API counts as a signal to
+        the resource whose physical id ``deployment_id`` is, waking it."""
+        ...
+
+    async def software_deployment(
+        self, ctx: ResourceContext, deployment_id: str
+    ) -> dict[str, Any] | None:
+        """The deployment as the API shows it; None if there is none."""
+        ...
+
+    async def signal_software_deployment(
+        self, ctx: ResourceContext, deployment_id: str, details: Any
+    ) -> str | None:
+        """Apply a signal's details to an IN_PROGRESS deployment as Heat does (outputs,
+        status code, error outputs: COMPLETE or FAILED); what happened, or None when the
+        deployment was not waiting for outputs."""
+        ...
+
+    async def delete_software_deployment(self, ctx: ResourceContext, deployment_id: str) -> None:
+        """Must succeed when the deployment is already gone."""
+        ...
 
 
 Checkpoint = Callable[["ResourceContext"], Coroutine[Any, Any, None]]
