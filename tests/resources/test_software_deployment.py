@@ -256,6 +256,30 @@ async def test_delete_removes_the_deployment_and_its_config(env: EngineEnv) -> N
     assert await env.client.metadata_software_deployments(env.ctx, server_id=SERVER) == []
 
 
+async def test_a_delete_action_waits_for_the_servers_signal(env: EngineEnv) -> None:
+    deployment_id = await start(env, "cleanup", template(deployment(actions=["CREATE", "DELETE"])))
+    await env.client.signal_resource(env.ctx, "cleanup", "dep", {"result": "installed"})
+    stack = await env.wait("cleanup", "CREATE")
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    await env.client.delete_stack(env.ctx, "cleanup")
+    await wait_resource(env, stack["id"], "dep", "DELETE_IN_PROGRESS")
+
+    async def cleaning() -> bool:
+        shown = await env.client.show_software_deployment(env.ctx, deployment_id)
+        return bool(shown["action"] == "DELETE" and shown["status"] == "IN_PROGRESS")
+
+    await until(cleaning, "the delete to be deployed")
+    await until(lambda: all(e.worker.running == 0 for e in env.engines), "the delete to park")
+    [config] = await env.client.metadata_software_deployments(env.ctx, server_id=SERVER)
+    assert inputs_of(config)["deploy_action"] == "DELETE"
+    # Signals reach a deployment being deleted (most types refuse them then).
+    await env.client.signal_resource(env.ctx, stack["id"], "dep", {"deploy_status_code": 0})
+    deleted = await env.wait(stack["id"], "DELETE")
+    assert deleted["stack_status"] == "DELETE_COMPLETE", deleted["stack_status_reason"]
+    with pytest.raises(errors.EntityNotFound):
+        await env.client.show_software_deployment(env.ctx, deployment_id)
+
+
 @pytest.mark.parametrize("transport", ["ZAQAR_SIGNAL", "TEMP_URL_SIGNAL"])
 async def test_transports_needing_zaqar_or_swift_are_refused(
     env: EngineEnv, transport: str

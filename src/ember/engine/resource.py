@@ -15,7 +15,8 @@ finds a ``physical_id`` (or data) from before checks it instead of making a seco
 The same holds when a node is run again after an engine died.
 
 What a type can do is declared on the class (``any_properties``, ``dynamic_attributes``,
-``update_failed_in_place``, ``signal_supported``); the engine never probes for methods.
+``update_failed_in_place``, ``signal_supported``, ``no_signal_actions``); the engine never
+probes for methods.
 """
 
 from __future__ import annotations
@@ -272,6 +273,9 @@ class ResourcePlugin:
     # Whether the resource is given a signal credential of its own (``ctx.signal_access``)
     # from its create on: a resource something outside the cloud signals.
     signal_credential: ClassVar[bool] = False
+    # The actions during which signals are refused (Heat's rule for most types: none while
+    # suspending or deleting); a type that waits for a signal in those actions allows it.
+    no_signal_actions: ClassVar[tuple[str, ...]] = ("SUSPEND", "DELETE")
 
     def __init__(self, ctx: ResourceContext) -> None:
         self.ctx = ctx

@@ -173,6 +173,8 @@ class SoftwareDeployment(ResourcePlugin):
     dynamic_attributes = True
     signal_supported = True
     signal_credential = True
+    # A deployment for DELETE or SUSPEND waits for the server's signal in those actions.
+    no_signal_actions = ()
 
     def _services(self) -> Any:
         if self.ctx.services is None:
