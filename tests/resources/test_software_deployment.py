@@ -201,6 +201,34 @@ async def test_update_redeploys_and_waits_again(env: EngineEnv) -> None:
         await env.client.show_software_config(env.ctx, before["config_id"])
 
 
+async def test_an_input_replaced_on_change_replaces_the_deployment(env: EngineEnv) -> None:
+    config = {
+        "type": "OS::Heat::SoftwareConfig",
+        "properties": {
+            "config": "run",
+            "inputs": [{"name": "image", "replace_on_change": True}, {"name": "size"}],
+        },
+    }
+
+    def version(image: str, size: int) -> dict[str, Any]:
+        values = {"image": image, "size": size}
+        return template(deployment(signal_transport="NO_SIGNAL", input_values=values), config)
+
+    await env.create("roc", version("a", 1))
+    first = (await physical_ids(env, "roc"))["dep"]
+    await update(env, "roc", version("a", 2))
+    assert (await physical_ids(env, "roc"))["dep"] == first  # size: updated in place
+    stack = await update(env, "roc", version("b", 2))
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    second = (await physical_ids(env, "roc"))["dep"]
+    assert second != first
+    with pytest.raises(errors.EntityNotFound):
+        await env.client.show_software_deployment(env.ctx, first)
+    [shown] = await env.client.metadata_software_deployments(env.ctx, server_id=SERVER)
+    assert inputs_of(shown)["image"] == "b"
+    assert inputs_of(shown)["deploy_action"] == "CREATE"
+
+
 async def test_an_update_parks_until_signalled(env: EngineEnv) -> None:
     await start(env, "upsig", template(deployment()))
     await env.client.signal_resource(env.ctx, "upsig", "dep", {"result": "first"})
@@ -241,6 +269,18 @@ async def test_actions_without_create_skip_the_create(env: EngineEnv) -> None:
     [config] = await env.client.metadata_software_deployments(env.ctx, server_id=SERVER)
     assert inputs_of(config)["deploy_action"] == "UPDATE"
     assert inputs_of(config)["greeting"] == "now"
+
+
+async def test_suspend_and_resume_deploy_when_asked_for(env: EngineEnv) -> None:
+    actions = ["CREATE", "SUSPEND", "RESUME"]
+    await env.create("sr", template(deployment(signal_transport="NO_SIGNAL", actions=actions)))
+    deployment_id = (await physical_ids(env, "sr"))["dep"]
+    for action, verb in (("SUSPEND", "suspend"), ("RESUME", "resume")):
+        await env.client.stack_action(env.ctx, "sr", verb)
+        stack = await env.wait("sr", action)
+        assert stack["stack_status"] == f"{action}_COMPLETE", stack["stack_status_reason"]
+        shown = await env.client.show_software_deployment(env.ctx, deployment_id)
+        assert (shown["action"], shown["status"]) == (action, "COMPLETE")
 
 
 async def test_delete_removes_the_deployment_and_its_config(env: EngineEnv) -> None:
