@@ -513,3 +513,47 @@ def test_a_signal_credential_tells_the_server_where_to_signal() -> None:
     }
     assert signal_inputs("NO_SIGNAL", access) == []
     assert signal_inputs("CFN_SIGNAL", None) == []
+
+
+async def test_a_group_rolls_an_update_over_its_deployments(env: EngineEnv) -> None:
+    def rolling(greeting: str, policy: dict[str, Any]) -> dict[str, Any]:
+        tmpl = group(signal_transport="NO_SIGNAL", input_values={"greeting": greeting})
+        tmpl["resources"]["deps"]["update_policy"] = {"rolling_update": policy}
+        return tmpl
+
+    await env.create("rolling", rolling("a", {"max_batch_size": 1}))
+    stack = await update(env, "rolling", rolling("b", {"max_batch_size": 1}))
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    for server in ("server-web", "server-db"):
+        [config] = await env.client.metadata_software_deployments(env.ctx, server_id=server)
+        assert inputs_of(config)["greeting"] == "b"
+    # Heat's deployment groups keep no deployments in service while rolling.
+    stack = await update(env, "rolling", rolling("c", {"min_in_service": 1}))
+    assert stack["stack_status"] == "UPDATE_FAILED"
+    assert "min_in_service" in stack["stack_status_reason"]
+
+
+async def test_a_component_deploys_on_the_actions_its_configs_name(env: EngineEnv) -> None:
+    component = {
+        "type": "OS::Heat::SoftwareComponent",
+        "properties": {"configs": [{"actions": ["CREATE"], "config": "install", "tool": "sh"}]},
+    }
+    await env.create(
+        "comp", template(deployment(signal_transport="NO_SIGNAL", actions=["UPDATE"]), component)
+    )
+    # The component's configs say CREATE, whatever the deployment's actions say.
+    deployment_id = (await physical_ids(env, "comp"))["dep"]
+    shown = await env.client.show_software_deployment(env.ctx, deployment_id)
+    assert shown["action"] == "CREATE"
+    changed = template(
+        deployment(signal_transport="NO_SIGNAL", actions=["UPDATE"], input_values={"a": 1}),
+        component,
+    )
+    await update(env, "comp", changed)
+    shown = await env.client.show_software_deployment(env.ctx, deployment_id)
+    assert shown["action"] == "CREATE"  # no config for UPDATE: nothing deployed
+    [config] = await env.client.metadata_software_deployments(env.ctx, server_id=SERVER)
+    assert config["group"] == "component"
+    assert config["config"] == {
+        "configs": [{"actions": ["CREATE"], "config": "install", "tool": "sh"}]
+    }

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ember.engine.resource import AttributeSchema, ResourceFailure
-from ember.resources.resource_group import ResourceGroup, by_index
+from ember.resources.resource_group import UPDATE_POLICY, ResourceGroup, by_index
 from ember.resources.software_deployment import (
     PROPERTIES,
     STATUS_CODE,
@@ -18,10 +18,33 @@ from ember.resources.software_deployment import (
     SoftwareDeployment,
 )
 from ember.resources.stack_resource import REFS_OUTPUT, member_attributes
-from ember.template import TOO_MANY_RESOURCES, Members, PropertySchema
+from ember.template import TOO_MANY_RESOURCES, Members, PropertySchema, apply_schema
+from ember.template.constraints import Range
 
 # Group attribute -> the member attribute it maps.
 MAPPED = {"deploy_stdouts": STDOUT, "deploy_stderrs": STDERR, "deploy_status_codes": STATUS_CODE}
+# Heat's rolling update of deployments has no min_in_service: none need stay in service.
+GROUP_POLICY = {
+    "rolling_update": PropertySchema(
+        "map",
+        "Rolling update configuration for the deployments in the group.",
+        schema={
+            "max_batch_size": PropertySchema(
+                "integer",
+                "The maximum number of deployments to replace at once.",
+                default=1,
+                constraints=(Range(min=1),),
+            ),
+            "pause_time": PropertySchema(
+                "number",
+                "The number of seconds to wait between batches of updates.",
+                default=0,
+                constraints=(Range(min=0),),
+            ),
+        },
+    ),
+    "batch_create": UPDATE_POLICY["batch_create"],
+}
 
 
 class SoftwareDeploymentGroup(ResourceGroup):
@@ -91,6 +114,13 @@ class SoftwareDeploymentGroup(ResourceGroup):
         }
         properties["server"] = self.servers().get(name)
         return {"type": self.member_type, "properties": properties}
+
+    def policy(self) -> dict[str, Any]:
+        path = ("resources", self.ctx.name, "update_policy")
+        out = apply_schema(GROUP_POLICY, self.ctx.update_policy or {}, path)
+        if out.get("rolling_update"):
+            out["rolling_update"] = {**out["rolling_update"], "min_in_service": 0}
+        return out
 
     def attributes_from(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
         names = by_index((outputs.get(REFS_OUTPUT) or {}).keys())
