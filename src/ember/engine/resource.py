@@ -150,8 +150,9 @@ class StackServices(Protocol):
     ) -> dict[str, Any]:
         """Store the resource's deployment (``config_id``, ``server_id``, ``input_values``,
         ``action``, ``status``, ``status_reason``): made by the first call, changed by the
-        next. A status change made later through the deployment API counts as a signal to
-        the resource whose physical id ``deployment_id`` is, waking it."""
+        next. With ``deployment_id`` the resource's own id (``ctx.uuid``) and its physical
+        id, a status change made later through the deployment API counts as a signal to
+        the resource, waking it."""
         ...
 
     async def software_deployment(

@@ -38,14 +38,6 @@ from ember.engine.ops.software_io import (
 from ember.rpc.api import Ctx, JSONMap
 
 CONFIG_FIELDS = ("name", "group", "config", "inputs", "outputs", "options")
-DEPLOYMENT_FIELDS = (
-    "config_id",
-    "server_id",
-    "input_values",
-    "action",
-    "status",
-    "status_reason",
-)
 DEFAULT_ACTION = "INIT"
 DEFAULT_STATUS = "COMPLETE"
 IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
@@ -381,10 +373,13 @@ def _update_deployment_tx(
 def _wake_owner(uow: UnitOfWork, row: SoftwareDeployment) -> list[NodeKey]:
     """A deployment resource parked until its deployment's status changes is woken as a
     signal would wake it (it counts as one, so the resource, resumed, reads the status);
-    a deployment no resource owns (one made through the API) wakes nothing."""
+    a deployment no resource owns (one made through the API) wakes nothing. A resource's
+    deployment is named by the resource's own id, so no other resource is taken for it."""
     try:
         owner, _ = uow.resources.with_physical_id(row.project_id, row.id)
     except errors.EntityNotFound:
+        return []
+    if owner.uuid != row.id:
         return []
     uow.resources.count_signal(owner.id)
     return uow.traversals.wake([signal_key(owner.id)], "deployment")
