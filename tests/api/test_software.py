@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import Cli, HeatServer
-from tests.api.helpers import UUID, need
+from tests.api.helpers import UUID, need, wait_stack, wait_until
 
 exc = need("heatclient.exc")
 
@@ -267,6 +267,52 @@ def test_heatclient_configs_and_deployment_metadata(hc: Any) -> None:
     hc.software_configs.delete(alpha.id)
     remaining = {c.id for c in hc.software_configs.list()}
     assert not remaining & {zed.id, alpha.id}
+
+
+def test_heatclient_deployment_report_completes_the_stack(hc: Any) -> None:
+    """What heat-config-notify does when a server has applied its config: the deployment
+    API's update completes the deployment resource waiting for it."""
+    template = {
+        "heat_template_version": "2016-10-14",
+        "resources": {
+            "config": {
+                "type": "OS::Heat::SoftwareConfig",
+                "properties": {"config": SCRIPT, "outputs": [{"name": "result"}]},
+            },
+            "dep": {
+                "type": "OS::Heat::SoftwareDeployment",
+                "properties": {"config": {"get_resource": "config"}, "server": "notify-server"},
+            },
+        },
+        "outputs": {"result": {"value": {"get_attr": ["dep", "result"]}}},
+    }
+    created = hc.stacks.create(stack_name="notified", template=template)
+    stack_id = created["stack"]["id"]
+
+    def stored() -> list[Any]:
+        return list(hc.software_deployments.list(server_id="notify-server"))
+
+    [deployment] = wait_until(stored, bool, what="the deployment to be stored")
+    assert (deployment.action, deployment.status) == ("CREATE", "IN_PROGRESS")
+    [config] = hc.software_deployments.metadata(server_id="notify-server")
+    values = {i["name"]: i.get("value") for i in config["inputs"]}
+    assert values["deploy_resource_name"] == "dep"
+    assert values["deploy_stack_id"] == f"notified/{stack_id}"
+    assert hc.stacks.get(stack_id, resolve_outputs=False).stack_status == "CREATE_IN_PROGRESS"
+
+    hc.software_deployments.update(
+        deployment.id,
+        status="COMPLETE",
+        status_reason="Outputs received",
+        output_values={"deploy_stdout": "ok", "deploy_status_code": 0, "result": "applied"},
+    )
+    stack = wait_stack(hc, stack_id, "CREATE_COMPLETE")
+    assert stack.outputs[0]["output_value"] == "applied"
+    resource = hc.resources.get(stack_id, "dep")
+    assert resource.physical_resource_id == deployment.id
+    assert resource.attributes["deploy_stdout"] == "ok"
+    hc.stacks.delete(stack_id)
+    wait_until(stored, lambda found: found == [], what="the deployment to go with its stack")
 
 
 def test_heatclient_errors(hc: Any) -> None:

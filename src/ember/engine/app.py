@@ -62,7 +62,7 @@ class Engine:
         self.stacks = StackOps(
             settings, db, self.plugins, self.definitions, self.launcher, self.policy
         )
-        self.software = SoftwareOps(settings, db)
+        self.software = SoftwareOps(settings, db, self.launcher.publish)
         self.resources = ResourceOps(
             settings, db, self.plugins, self.definitions, self.stacks, self.launcher
         )

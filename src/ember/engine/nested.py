@@ -241,11 +241,13 @@ class NestedStacks:
         """The nested stack's current template (what its resources are defined as)."""
         return await self.stacks.template(Caller.engine(""), stack_id)
 
-    async def create_software_config(self, ctx: ResourceContext, **fields: Any) -> str:
+    async def create_software_config(
+        self, ctx: ResourceContext, config_id: str | None = None, **fields: Any
+    ) -> str:
         # The resource's own id names the config, so a resumed create finds it; it counts
         # against its project's quota like any other.
         return await self.software.config_for_resource(
-            Caller(project_id=ctx.project_id), ctx.uuid, fields
+            Caller(project_id=ctx.project_id), config_id or ctx.uuid, fields
         )
 
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None:
@@ -259,6 +261,32 @@ class NestedStacks:
         defn = await self.stacks.definitions.get(ctx.stack_id, row.raw_template_id)
         plugin = self.stacks.plugins.resolved(defn.environment.registry, row.type, row.name)
         return PeerResource(row.resource_id, row.name, plugin, row.signals, row.data)
+
+    async def software_config(self, ctx: ResourceContext, config_id: str) -> dict[str, Any] | None:
+        return await self.software.config_of(Caller(project_id=ctx.project_id), config_id)
+
+    async def put_software_deployment(
+        self, ctx: ResourceContext, deployment_id: str, **fields: Any
+    ) -> dict[str, Any]:
+        return await self.software.deployment_for_resource(
+            Caller(project_id=ctx.project_id), deployment_id, fields
+        )
+
+    async def software_deployment(
+        self, ctx: ResourceContext, deployment_id: str
+    ) -> dict[str, Any] | None:
+        return await self.software.deployment_of(Caller(project_id=ctx.project_id), deployment_id)
+
+    async def signal_software_deployment(
+        self, ctx: ResourceContext, deployment_id: str, details: Any
+    ) -> str | None:
+        return await self.software.signal_deployment(
+            Caller(project_id=ctx.project_id), deployment_id, details
+        )
+
+    async def delete_software_deployment(self, ctx: ResourceContext, deployment_id: str) -> None:
+        with contextlib.suppress(errors.EntityNotFound):
+            await self.software.delete_deployment(Caller(project_id=ctx.project_id), deployment_id)
 
 
 def _child(uow: UnitOfWork, stack_id: str) -> ChildState | None:

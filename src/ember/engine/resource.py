@@ -15,7 +15,8 @@ finds a ``physical_id`` (or data) from before checks it instead of making a seco
 The same holds when a node is run again after an engine died.
 
 What a type can do is declared on the class (``any_properties``, ``dynamic_attributes``,
-``update_failed_in_place``, ``signal_supported``); the engine never probes for methods.
+``update_failed_in_place``, ``signal_supported``, ``no_signal_actions``); the engine never
+probes for methods.
 """
 
 from __future__ import annotations
@@ -143,8 +144,12 @@ class StackServices(Protocol):
 
     async def nested_template(self, stack_id: str) -> dict[str, Any]: ...
 
-    async def create_software_config(self, ctx: ResourceContext, **fields: Any) -> str:
-        """Store a software config for the resource (once, however often called); its id."""
+    async def create_software_config(
+        self, ctx: ResourceContext, config_id: str | None = None, **fields: Any
+    ) -> str:
+        """Store a software config for the resource (once, however often called); its id.
+        ``config_id`` (default: the resource's own id) names it, so that a resource making
+        several (a deployment's derived configs) names each and finds it when resumed."""
         ...
 
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None: ...
@@ -153,6 +158,38 @@ class StackServices(Protocol):
         """The current resource of ``ctx``'s stack whose reference (what ``get_resource``
         gives) or, failing that, name is ``reference``; None when there is none. Read
         afresh on every call: its signals as handled so far."""
+        ...
+
+    async def software_config(self, ctx: ResourceContext, config_id: str) -> dict[str, Any] | None:
+        """A config of the resource's project as the API shows it; None if there is none."""
+        ...
+
+    async def put_software_deployment(
+        self, ctx: ResourceContext, deployment_id: str, **fields: Any
+    ) -> dict[str, Any]:
+        """Store the resource's deployment (``config_id``, ``server_id``, ``input_values``,
+        ``action``, ``status``, ``status_reason``): made by the first call, changed by the
+        next. With ``deployment_id`` the resource's own id (``ctx.uuid``) and its physical
+        id, a status change made later through the deployment API counts as a signal to
+        the resource, waking it."""
+        ...
+
+    async def software_deployment(
+        self, ctx: ResourceContext, deployment_id: str
+    ) -> dict[str, Any] | None:
+        """The deployment as the API shows it; None if there is none."""
+        ...
+
+    async def signal_software_deployment(
+        self, ctx: ResourceContext, deployment_id: str, details: Any
+    ) -> str | None:
+        """Apply a signal's details to an IN_PROGRESS deployment as Heat does (outputs,
+        status code, error outputs: COMPLETE or FAILED); what happened, or None when the
+        deployment was not waiting for outputs."""
+        ...
+
+    async def delete_software_deployment(self, ctx: ResourceContext, deployment_id: str) -> None:
+        """Must succeed when the deployment is already gone."""
         ...
 
 
@@ -259,6 +296,9 @@ class ResourcePlugin:
     # Whether the resource is given a signal credential of its own (``ctx.signal_access``)
     # from its create on: a resource something outside the cloud signals.
     signal_credential: ClassVar[bool] = False
+    # The actions during which signals are refused (Heat's rule for most types: none while
+    # suspending or deleting); a type that waits for a signal in those actions allows it.
+    no_signal_actions: ClassVar[tuple[str, ...]] = ("SUSPEND", "DELETE")
 
     def __init__(self, ctx: ResourceContext) -> None:
         self.ctx = ctx

@@ -206,6 +206,19 @@ class ResourceGroup(StackResource):
 
     # Names -----------------------------------------------------------------------------
 
+    def size(self) -> int:
+        """How many members the group is to have."""
+        return int(self.ctx.properties["count"])
+
+    def members_changed(self, changed: Mapping[str, Any]) -> bool:
+        """Whether the changed properties change what the members are (so that a rolling
+        update replaces them a batch at a time)."""
+        return "resource_def" in changed
+
+    def member_template(self) -> Any:
+        """What every member definition is made from (its size counts against limits)."""
+        return self.ctx.properties.get("resource_def")
+
     def check_fan_out(self, size: int) -> None:
         """Refuse, before any definition is made, more members than a stack may hold or
         member definitions larger together than template functions may make (a count
@@ -214,7 +227,7 @@ class ResourceGroup(StackResource):
         if limit != -1 and size > limit:
             raise ResourceFailure(TOO_MANY_RESOURCES)
         budget = self.ctx.limits.budget()
-        items, chars = measure(self.ctx.properties.get("resource_def"), *budget.room())
+        items, chars = measure(self.member_template(), *budget.room())
         try:
             budget.need(size * items, size * chars)
         except TooLarge as exc:
@@ -225,7 +238,7 @@ class ResourceGroup(StackResource):
 
     def names(self, size: int | None = None) -> list[str]:
         """The first ``size`` (default ``count``) names that were never removed."""
-        size = int(self.ctx.properties["count"]) if size is None else size
+        size = self.size() if size is None else size
         self.check_fan_out(size)
         removed = self.blacklist()
         free = (str(i) for i in itertools.count() if str(i) not in removed)
@@ -281,7 +294,7 @@ class ResourceGroup(StackResource):
     ) -> dict[str, dict[str, Any]]:
         """The members during one batch of a rolling update (or batched create)."""
         names = self.names(size)
-        target = int(self.ctx.properties["count"])
+        target = self.size()
         removed = self.blacklist()
         valid = [(n, current[n]) for n in by_index(current) if n not in removed]
 
@@ -321,9 +334,7 @@ class ResourceGroup(StackResource):
         if progress is None or progress["target"] != target:
             removed = self.blacklist()
             size = len([n for n in current if n not in removed])
-            plan = rolling_update.batches(
-                int(self.ctx.properties["count"]), size, batch_size, min_in_service
-            )
+            plan = rolling_update.batches(self.size(), size, batch_size, min_in_service)
             progress = {"target": target, "plan": list(plan), "next": 0, "issued": False}
         plan = progress["plan"]
         while progress["next"] < len(plan):
@@ -368,7 +379,7 @@ class ResourceGroup(StackResource):
         batch = self.policy().get("batch_create")
         if self.ctx.physical_id is None and self._batches() is None:
             await self.update_blacklist({})
-        if batch and int(self.ctx.properties["count"]) > 0:
+        if batch and self.size() > 0:
             await self._in_batches(
                 await self._current_members(), batch["max_batch_size"], 0, batch["pause_time"]
             )
@@ -385,7 +396,7 @@ class ResourceGroup(StackResource):
         rolling = self.policy().get("rolling_update")
         full = self.child_spec()
         resuming = self._batches() is not None
-        if rolling and ("resource_def" in changed or resuming):
+        if rolling and (self.members_changed(changed) or resuming):
             await self._in_batches(
                 current,
                 rolling["max_batch_size"],

@@ -85,18 +85,24 @@ class SoftwareConfig(ResourcePlugin):
             raise ResourceFailure("Software configs are not available to this resource")
         return self.ctx.services
 
+    async def config_fields(self) -> dict[str, Any]:
+        """What the stored config is made of; the types that derive their config from
+        other properties (structured, cloud-config, multipart, component) say so here."""
+        props = self.ctx.properties
+        return {
+            "group": props.get("group"),
+            "config": props.get("config"),
+            "inputs": props.get("inputs"),
+            "outputs": props.get("outputs"),
+            "options": props.get("options"),
+        }
+
     async def create(self) -> None:
         if self.ctx.physical_id is not None:
             return  # made before this node was resumed
-        props = self.ctx.properties
+        fields = await self.config_fields()
         self.ctx.physical_id = await self._services().create_software_config(
-            self.ctx,
-            name=self.ctx.physical_name(),
-            group=props.get("group"),
-            config=props.get("config"),
-            inputs=props.get("inputs"),
-            outputs=props.get("outputs"),
-            options=props.get("options"),
+            self.ctx, name=self.ctx.physical_name(), **fields
         )
 
     async def delete(self) -> None:

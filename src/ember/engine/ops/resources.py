@@ -26,8 +26,6 @@ from ember.engine.ops.stacks import StackOps
 from ember.engine.plugins import PluginRegistry
 from ember.rpc.api import Ctx, JSONMap
 
-# Heat refuses signals while a resource is being suspended or deleted.
-NO_SIGNAL_ACTIONS = (Action.SUSPEND, Action.DELETE)
 # How long a synchronous signal (a wait condition's PUT) waits for its handler.
 SYNC_SIGNAL_SECONDS = 20.0
 HOOK_TYPES = ("pre-create", "pre-update", "pre-delete", "post-create", "post-update", "post-delete")
@@ -166,7 +164,8 @@ class ResourceOps:
         plugin = self.plugins.resolved(defn.environment.registry, row.type, row.name)
         if plugin is None or not plugin.signal_supported:
             raise errors.ResourceActionNotSupported(action="signal")
-        if row.action in NO_SIGNAL_ACTIONS:
+        # Most types refuse signals while being suspended or deleted (their plugin says).
+        if row.action in plugin.no_signal_actions:
             await self.db.run(_refused_tx, stack.id, row.id, row.action)
             raise errors.NotSupported(feature=f"Signal resource during {row.action}")
         traversal_id = await self.launcher.signal(stack.id, row.uuid, details)

@@ -14,12 +14,14 @@ every project's configs with ``global_tenant``, but changes only their own proje
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from ember.common import errors
 from ember.common.settings import Settings
 from ember.db.database import Database
 from ember.db.models import SoftwareConfig, SoftwareDeployment
+from ember.db.records import NodeKey, signal_key
 from ember.db.unit import UnitOfWork
 from ember.engine.caller import Caller
 from ember.engine.ops.software_io import (
@@ -38,6 +40,12 @@ from ember.rpc.api import Ctx, JSONMap
 CONFIG_FIELDS = ("name", "group", "config", "inputs", "outputs", "options")
 DEFAULT_ACTION = "INIT"
 DEFAULT_STATUS = "COMPLETE"
+IN_PROGRESS, COMPLETE, FAILED = "IN_PROGRESS", "COMPLETE", "FAILED"
+# What every signal sets in a deployment's output values (null when the signal lacks it).
+STATUS_CODE = "deploy_status_code"
+SIGNAL_OUTPUTS = ("deploy_stdout", "deploy_stderr", STATUS_CODE)
+
+Publish = Callable[[Sequence[NodeKey]], Awaitable[None]]
 
 
 def _config_not_found(config_id: str) -> errors.EntityNotFound:
@@ -81,9 +89,15 @@ def _quota(count: int, limit: int, what: str) -> None:
 
 
 class SoftwareOps:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    """Contract: a change of a deployment's status through ``update_software_deployment``
+    (what a server reporting back does) wakes the deployment resource waiting on it: the
+    resource whose physical id is the deployment's id. ``publish`` hands the nodes woken
+    to the engines."""
+
+    def __init__(self, settings: Settings, db: Database, publish: Publish | None = None) -> None:
         self.settings = settings
         self.db = db
+        self.publish = publish
 
     async def store_config(
         self, caller: Caller, values: dict[str, Any], config_id: str | None = None
@@ -99,6 +113,46 @@ class SoftwareOps:
         """The id of the config an OS::Heat::SoftwareConfig resource makes (once)."""
         values = config_values(**{k: fields.get(k) for k in CONFIG_FIELDS})
         return str((await self.store_config(caller, values, config_id))["id"])
+
+    async def config_of(self, caller: Caller, config_id: str) -> JSONMap | None:
+        """A config as the API shows it, or None when it is not there."""
+        row = await self.db.run(_find_config, caller.reads_any(), config_id)
+        return None if row is None else config_view(row)
+
+    # Deployments of resources ------------------------------------------------------------
+
+    async def deployment_for_resource(
+        self, caller: Caller, deployment_id: str, fields: Mapping[str, Any]
+    ) -> JSONMap:
+        """Store the deployment an OS::Heat::SoftwareDeployment resource makes, under the
+        resource's own id: made by the first call, brought to ``fields`` by later ones."""
+        values: dict[str, Any] = {
+            "config_id": required_string(fields.get("config_id"), "config_id"),
+            "server_id": required_string(fields.get("server_id"), "server_id"),
+            "input_values": optional_map(fields.get("input_values"), "input_values") or {},
+            "action": optional_string(fields.get("action"), "action") or DEFAULT_ACTION,
+            "status": optional_string(fields.get("status"), "status") or DEFAULT_STATUS,
+            "status_reason": optional_string(fields.get("status_reason"), "status_reason") or "",
+        }
+        limit = -1 if caller.unlimited else self.settings.max_software_deployments_per_tenant
+        return await self.db.run(
+            _put_deployment_tx, caller.project_id, limit, deployment_id, values
+        )
+
+    async def deployment_of(self, caller: Caller, deployment_id: str) -> JSONMap | None:
+        row = await self.db.run(_find_deployment, caller.reads_any(), deployment_id)
+        return None if row is None else deployment_view(row)
+
+    async def signal_deployment(
+        self, caller: Caller, deployment_id: str, details: Any
+    ) -> str | None:
+        """What a server signals about a deployment, as Heat reads it: its outputs and
+        status code decide whether the deployment completed or failed. A deployment no
+        longer IN_PROGRESS takes no signal (None is returned)."""
+        return await self.db.run(_signal_deployment_tx, caller.scope(), deployment_id, details)
+
+    async def delete_deployment(self, caller: Caller, deployment_id: str) -> None:
+        await self.db.run(_delete_deployment_tx, caller.scope(), deployment_id)
 
     # Configs -------------------------------------------------------------------------------
 
@@ -220,12 +274,15 @@ class SoftwareOps:
             "status_reason": optional_string(status_reason, "status_reason"),
         }
         changes = {k: v for k, v in checked.items() if v is not None}
-        return await self.db.run(
+        view, woken = await self.db.run(
             _update_deployment_tx,
             caller.scope(),
             _id(deployment_id, "deployment_id"),
             changes,
         )
+        if woken and self.publish is not None:
+            await self.publish(woken)
+        return view
 
     async def delete_software_deployment(self, ctx: Ctx, deployment_id: Any) -> None:
         caller = Caller.from_ctx(ctx)
@@ -304,12 +361,100 @@ def _create_deployment_tx(
 
 def _update_deployment_tx(
     uow: UnitOfWork, scope: str | None, deployment_id: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[NodeKey]]:
     row = _get_deployment(uow, scope, deployment_id)
     if "config_id" in changes:
         _config_for_deployment(uow, scope, changes["config_id"])
     uow.software.change_deployment(row, changes)
+    woken = _wake_owner(uow, row) if "status" in changes else []
+    return deployment_view(row), woken
+
+
+def _wake_owner(uow: UnitOfWork, row: SoftwareDeployment) -> list[NodeKey]:
+    """A deployment resource parked until its deployment's status changes is woken as a
+    signal would wake it (it counts as one, so the resource, resumed, reads the status);
+    a deployment no resource owns (one made through the API) wakes nothing. A resource's
+    deployment is named by the resource's own id, so no other resource is taken for it."""
+    try:
+        owner, _ = uow.resources.with_physical_id(row.project_id, row.id)
+    except errors.EntityNotFound:
+        return []
+    if owner.uuid != row.id:
+        return []
+    uow.resources.count_signal(owner.id)
+    return uow.traversals.wake([signal_key(owner.id)], "deployment")
+
+
+def _find_config(uow: UnitOfWork, project: str | None, config_id: str) -> SoftwareConfig | None:
+    return uow.software.config(config_id, project)
+
+
+def _find_deployment(
+    uow: UnitOfWork, project: str | None, deployment_id: str
+) -> SoftwareDeployment | None:
+    return uow.software.deployment(deployment_id, project)
+
+
+def _put_deployment_tx(
+    uow: UnitOfWork, project: str, limit: int, deployment_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    _config_for_deployment(uow, project, values["config_id"])
+    row = uow.software.deployment(deployment_id, None)
+    if row is not None:
+        if row.project_id != project:
+            raise invalid(f"Software deployment id {deployment_id} is in use")
+        uow.software.change_deployment(row, values)
+        return deployment_view(row)
+    if uow.software.server_projects(values["server_id"]) - {project}:
+        raise errors.Forbidden(f"The server {values['server_id']} is another project's")
+    _quota(uow.software.count_deployments(project), limit, "deployment")
+    row = uow.software.add_deployment(
+        id=deployment_id,
+        project_id=project,
+        stack_user_project_id=project,
+        output_values={},
+        **values,
+    )
     return deployment_view(row)
+
+
+def _signal_deployment_tx(
+    uow: UnitOfWork, scope: str | None, deployment_id: str, details: Any
+) -> str | None:
+    row = _get_deployment(uow, scope, deployment_id)
+    if row.status != IN_PROGRESS:
+        return None  # outputs are only taken while the deployment waits for them
+    given: Mapping[str, Any] = details if isinstance(details, Mapping) else {}
+    outputs = dict(row.output_values or {})
+    reasons: dict[str, str] = {}
+    failed = False
+    code = given.get(STATUS_CODE)
+    if code and str(code) != "0":
+        failed = True
+        reasons[STATUS_CODE] = f"Deployment exited with non-zero status code: {code}"
+        said = f"deployment {deployment_id} failed ({code})"
+    else:
+        said = f"deployment {deployment_id} succeeded"
+    config = uow.software.config_by_id(row.config_id)
+    declared = ((config.config or {}).get("outputs") if config is not None else None) or []
+    for output in declared:
+        key = str(output.get("name"))
+        if key in given:
+            outputs[key] = given[key]
+            if output.get("error_output"):
+                failed = True
+                reasons[key] = str(given[key])
+                said = f"deployment {deployment_id} failed"
+    for key in SIGNAL_OUTPUTS:
+        outputs[key] = given.get(key)
+    if failed:
+        status, reason = FAILED, ", ".join(f"{k} : {v}" for k, v in reasons.items())
+    else:
+        status, reason = COMPLETE, "Outputs received"
+    uow.software.change_deployment(
+        row, {"output_values": outputs, "status": status, "status_reason": reason}
+    )
+    return said
 
 
 def _delete_deployment_tx(uow: UnitOfWork, scope: str | None, deployment_id: str) -> None:
