@@ -21,14 +21,15 @@ from ember.common import errors
 from ember.common.settings import Settings
 from ember.common.states import Action, Status
 from ember.db.database import Database
+from ember.db.models import Resource
 from ember.db.records import Wait, stack_key
 from ember.db.unit import UnitOfWork
 from ember.engine.caller import Caller
 from ember.engine.ops.software import SoftwareOps
 from ember.engine.ops.stacks import StackOps
 from ember.engine.progress import child_failure
-from ember.engine.resource import ResourceContext, ResourceFailure
-from ember.engine.runner import NestedStackFailed
+from ember.engine.resource import PeerResource, ResourceContext, ResourceFailure
+from ember.engine.runner import ADJUST_KEY, NestedStackFailed
 
 # Resource data: the nested update or action started and not yet seen to end.
 UPDATING_KEY = "nested_updating"
@@ -225,6 +226,41 @@ class NestedStacks:
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None:
         await self.software.delete_config(Caller(project_id=ctx.project_id), config_id)
 
+    # Peers --------------------------------------------------------------------------------
+
+    async def _peer(self, stack_id: str, row: Resource, data: dict[str, str]) -> PeerResource:
+        raw_template_id = await self.db.run(_raw_template_of, stack_id)
+        defn = await self.stacks.definitions.get(stack_id, raw_template_id)
+        plugin = self.stacks.plugins.resolved(defn.environment.registry, row.type, row.name)
+        return PeerResource(
+            name=row.name,
+            type=plugin.type_name if plugin is not None else row.type,
+            reference_id=row.reference_id,
+            action=row.action,
+            status=row.status,
+            properties=row.properties,
+            data=data,
+            adjustable=plugin is not None and plugin.adjustable,
+        )
+
+    async def find_resource(self, ctx: ResourceContext, reference: str) -> PeerResource | None:
+        found = await self.db.run(_by_reference, ctx.stack_id, reference)
+        if found is None:
+            return None
+        return await self._peer(ctx.stack_id, *found)
+
+    async def adjust_group(
+        self, ctx: ResourceContext, group: str, adjustment: Mapping[str, Any]
+    ) -> None:
+        found = await self.db.run(_by_name, ctx.stack_id, group)
+        peer = await self._peer(ctx.stack_id, *found) if found is not None else None
+        if peer is None or not peer.adjustable:
+            raise ResourceFailure(f"{group} is not a scaling group")
+        assert found is not None
+        await self.stacks.launcher.update_resource(
+            ctx.stack_id, found[0].uuid, {ADJUST_KEY: dict(adjustment)}
+        )
+
 
 def _child(uow: UnitOfWork, stack_id: str) -> ChildState | None:
     stack = uow.stacks.get(stack_id)
@@ -245,3 +281,27 @@ def _child_named(uow: UnitOfWork, owner_id: str, name: str) -> str | None:
 
 def _root_of(uow: UnitOfWork, stack_id: str) -> str:
     return uow.stacks.root_of(stack_id)
+
+
+def _raw_template_of(uow: UnitOfWork, stack_id: str) -> int:
+    stack = uow.stacks.get(stack_id)
+    if stack is None:
+        raise ResourceFailure("The stack has gone")
+    return stack.raw_template_id
+
+
+def _by_reference(
+    uow: UnitOfWork, stack_id: str, reference: str
+) -> tuple[Resource, dict[str, str]] | None:
+    """Heat's ``resource_by_refid``: the resource ``get_resource`` gives ``reference`` for,
+    or one named so that has no reference yet."""
+    rows = uow.resources.live(stack_id)
+    row = next((r for r in rows if r.reference_id == reference), None)
+    if row is None:
+        row = next((r for r in rows if r.name == reference and r.reference_id is None), None)
+    return (row, uow.resources.data(row.id)) if row is not None else None
+
+
+def _by_name(uow: UnitOfWork, stack_id: str, name: str) -> tuple[Resource, dict[str, str]] | None:
+    row = next((r for r in uow.resources.live(stack_id) if r.name == name), None)
+    return (row, uow.resources.data(row.id)) if row is not None else None

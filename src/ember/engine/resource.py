@@ -15,7 +15,8 @@ finds a ``physical_id`` (or data) from before checks it instead of making a seco
 The same holds when a node is run again after an engine died.
 
 What a type can do is declared on the class (``any_properties``, ``dynamic_attributes``,
-``update_failed_in_place``, ``signal_supported``); the engine never probes for methods.
+``update_failed_in_place``, ``signal_supported``, ``signal_credential``, ``adjustable``);
+the engine never probes for methods.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from ember.common.timeutils import utcnow
-from ember.db.records import Wait, signal_key
+from ember.db.records import Wait, signal_key, turn_key
 from ember.template import Limits, Members, PropertySchema
 
 PAUSE_KEY = "pause:"
@@ -92,6 +93,28 @@ class SignalAccess:
     project_id: str
 
 
+@dataclass(frozen=True)
+class PeerResource:
+    """Another resource of the same stack, as a plugin that works with it sees it (a
+    scaling policy its group, a group its launch configuration).
+
+    - ``type``: the type its plugin implements (aliases and registry mappings followed);
+    - ``properties``: the resolved properties it was last created or updated with (None
+      before it was made);
+    - ``data``: its plugin's own records, in that plugin's format (read-only);
+    - ``adjustable``: whether its type takes scaling adjustments (``adjust_group``).
+    """
+
+    name: str
+    type: str
+    reference_id: str | None
+    action: str
+    status: str
+    properties: Mapping[str, Any] | None
+    data: Mapping[str, str]
+    adjustable: bool
+
+
 class StackServices(Protocol):
     """What the engine offers plugins that manage nested stacks or software configs. The
     nested-stack calls return once the nested stack has finished the action (parking the
@@ -136,6 +159,29 @@ class StackServices(Protocol):
 
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None: ...
 
+    async def find_resource(self, ctx: ResourceContext, reference: str) -> PeerResource | None:
+        """The current resource of ``ctx``'s stack that ``get_resource`` gives ``reference``
+        for (or, as Heat's ``resource_by_refid``, one named so that has none yet)."""
+        ...
+
+    async def adjust_group(
+        self, ctx: ResourceContext, group: str, adjustment: Mapping[str, Any]
+    ) -> None:
+        """Ask the resource ``group`` of ``ctx``'s stack, whose type declares
+        ``adjustable``, to resize by ``adjustment``; returns once the request is stored.
+
+        The adjustment (not a size) becomes a one-resource UPDATE of the group, which its
+        plugin reads as ``ctx.adjustment``. The new size is computed by the group's own
+        node from the size the group has when that node runs, never by the sender from a
+        size it read earlier: requests sent at once (by several policies, or one policy
+        signalled twice) are separate nodes of the same resource, which its lock lets run
+        only one at a time, and a node that finds another one's resize still under way
+        (parked while the nested stack changes, when the lock is free) waits for its turn
+        (``ResourceContext.wait_turn``) instead of acting beside it. So each adjustment
+        acts on what the one before left, and none can overwrite another's result or
+        act in the middle of a stack update of the group."""
+        ...
+
 
 Checkpoint = Callable[["ResourceContext"], Coroutine[Any, Any, None]]
 
@@ -165,6 +211,9 @@ class ResourceContext:
     signals: int = 0
     # The resource's signal credential, for types that declare ``signal_credential``.
     signal_access: SignalAccess | None = None
+    # A scaling adjustment this resource's update was started for (``adjust_group``):
+    # ``adjustment_type``, ``adjustment``, ``min_adjustment_step``, ``cooldown``.
+    adjustment: Mapping[str, Any] | None = None
     # heat.conf's limits: a type that makes members checks their number (against
     # ``max_resources``) and size before it makes them.
     limits: Limits = field(default_factory=Limits)
@@ -204,6 +253,13 @@ class ResourceContext:
             return
         raise self.park(Wait(at=until))
 
+    async def wait_turn(self) -> None:
+        """Park until a node of this resource next ends its action (done or failed): for
+        a handler that finds another node's action under way, parked in its middle (a
+        resource's lock is held only while a node runs), and must not act beside it. On
+        being resumed it checks again."""
+        raise self.park(Wait(key=turn_key(self.resource_id)))
+
     async def wait_for_signal(self, resource_id: int, seen: int) -> None:
         """Park until the resource ``resource_id`` has handled more than ``seen`` signals
         (the caller checks, on being resumed, whether what it waits for has come)."""
@@ -237,6 +293,9 @@ class ResourcePlugin:
     # Whether the resource is given a signal credential of its own (``ctx.signal_access``)
     # from its create on: a resource something outside the cloud signals.
     signal_credential: ClassVar[bool] = False
+    # Takes scaling adjustments (``StackServices.adjust_group``): its ``update`` acts on
+    # ``ctx.adjustment`` when one is given, and ``definition_changed`` says so.
+    adjustable: ClassVar[bool] = False
 
     def __init__(self, ctx: ResourceContext) -> None:
         self.ctx = ctx
