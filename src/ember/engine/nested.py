@@ -239,6 +239,7 @@ class NestedStacks:
             action=row.action,
             status=row.status,
             properties=row.properties,
+            metadata=dict(row.metadata_ or {}),
             data=data,
             adjustable=plugin is not None and plugin.adjustable,
         )

@@ -100,7 +100,7 @@ class PeerResource:
 
     - ``type``: the type its plugin implements (aliases and registry mappings followed);
     - ``properties``: the resolved properties it was last created or updated with (None
-      before it was made);
+      before it was made), ``metadata`` its resolved metadata;
     - ``data``: its plugin's own records, in that plugin's format (read-only);
     - ``adjustable``: whether its type takes scaling adjustments (``adjust_group``).
     """
@@ -111,6 +111,7 @@ class PeerResource:
     action: str
     status: str
     properties: Mapping[str, Any] | None
+    metadata: Mapping[str, Any]
     data: Mapping[str, str]
     adjustable: bool
 
