@@ -12,7 +12,16 @@ import pytest
 from ember.common import errors
 from tests.engine.conftest import EngineEnv
 from tests.engine.test_parking import node_states
-from tests.resources.helpers import hot, nested_id, outputs, physical_ids, resources, tres, update
+from tests.resources.helpers import (
+    hot,
+    nested_id,
+    outputs,
+    physical_ids,
+    resources,
+    text,
+    tres,
+    update,
+)
 
 ASG = "OS::Heat::AutoScalingGroup"
 POLICY = "OS::Heat::ScalingPolicy"
@@ -126,6 +135,25 @@ async def test_created_at_min_size_without_desired(env: EngineEnv) -> None:
     assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
     assert outputs(stack)["size"] == 2
     assert len(await members(env)) == 2
+
+
+async def test_members_as_template_resources(env: EngineEnv) -> None:
+    member_template = hot(
+        {"box": tres({"get_param": "label"})},
+        parameters={"label": {"type": "string"}},
+        outputs={"label": {"get_attr": ["box", "output"]}},
+    )
+    template = group({"type": "member.yaml", "properties": {"label": "x"}}, desired_capacity=2)
+    template["outputs"] = {"labels": {"value": {"get_attr": ["asg", "outputs_list", "label"]}}}
+    files = {"member.yaml": text(member_template)}
+    stack = await env.create("s", template, files=files)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert outputs(stack)["labels"] == ["x", "x"]
+    # a changed member template reaches the members, the group's properties unchanged
+    member_template["outputs"]["label"] = {"value": "changed"}
+    stack = await update(env, "s", template, files={"member.yaml": text(member_template)})
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert outputs(stack)["labels"] == ["changed", "changed"]
 
 
 async def test_policy_grows_and_shrinks_within_bounds(env: EngineEnv) -> None:

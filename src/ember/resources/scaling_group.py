@@ -383,8 +383,9 @@ class ScalingGroup(StackResource):
             or (self.rolls_on in changed and any(d != self.member() for d in current.values()))
         ):
             await self._roll(dict(self.ordered(current)), min(self.wanted_size(capacity), capacity))
-        changed_size = await self._resize(self.wanted_size(capacity))
-        self._finish(changed_size, self.group_cooldown())
+        await self._resize(self.wanted_size(capacity))
+        # As in Heat, a finished update of the group starts its cooldown again.
+        self._finish(True, self.group_cooldown())
         await self.load_outputs()
 
     async def _adjust(self, adjustment: Mapping[str, Any]) -> None:
