@@ -8,10 +8,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from ember.common import errors
+from ember.db.models import TraversalNode
+from ember.db.session import session_scope
 from tests.engine.conftest import EngineEnv
-from tests.engine.test_parking import node_states
 from tests.resources.helpers import (
     hot,
     nested_id,
@@ -71,6 +73,16 @@ async def until(predicate: Any, what: str, timeout: float = 30.0) -> Any:
         return await asyncio.wait_for(poll(), timeout)
     except TimeoutError:
         raise AssertionError(f"timed out waiting for {what}") from None
+
+
+def pausing(env: EngineEnv) -> int:
+    """How many nodes are parked until a time, waiting for nothing else (a pause)."""
+    node = TraversalNode
+    with session_scope(env.db.engine, readonly=True) as session:
+        query = select(func.count()).where(
+            node.state == "PARKED", node.wake_key.is_(None), node.wake_at.is_not(None)
+        )
+        return int(session.execute(query).scalar_one())
 
 
 async def members(env: EngineEnv, stack: str = "s") -> dict[str, str]:
@@ -256,6 +268,31 @@ async def test_concurrent_signals_each_apply_once(env: EngineEnv) -> None:
     assert len(await members(env)) == 1 + len(acted)
 
 
+async def test_stack_update_waits_for_an_adjustment_under_way(env: EngineEnv) -> None:
+    slow = tres("m", action_wait_secs={"create": 1})
+    template = group(slow, policies={"up": up(1)})
+    await env.create("s", template)
+    child = await nested_id(env, "s", "asg")
+    await signal(env, "up")
+
+    async def resizing() -> bool:
+        shown = await env.client.show_stack(env.ctx, child, resolve_outputs=False)
+        return bool(shown["stack_status"] == "UPDATE_IN_PROGRESS")
+
+    # the adjustment's node is parked while its new member is made; an update of the
+    # stack then comes to the group
+    await until(resizing, "the adjustment under way")
+    stack = await update(env, "s", group(slow, policies={"up": up(1)}, max_size=4))
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    stack = await settled_size(env, 2)
+    # the nested stack's updates ran one after the other, none superseding another
+    listed = await env.client.list_events(env.ctx, child)
+    own = [e["resource_status"] for e in listed if e["resource_name"] == e["stack_name"]]
+    updates = [status for status in own if status.startswith("UPDATE")]
+    assert updates == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"] * (len(updates) // 2), own
+    assert len(await members(env)) == 2
+
+
 async def test_stack_update_resizes_to_desired_capacity(env: EngineEnv) -> None:
     await env.create("s", group(desired_capacity=2))
     stack = await update(env, "s", group(desired_capacity=4))
@@ -309,11 +346,12 @@ async def test_rolling_update_pause_parks_between_batches(env: EngineEnv) -> Non
         env.ctx, "s", group(tres("b"), desired_capacity=2, rolling_updates=rolling)
     )
 
-    async def parked() -> bool:
-        return node_states(env).get("PARKED", 0) >= 1
+    async def paused() -> bool:
+        return pausing(env) == 1
 
-    # between the two batches the group's node is parked until its pause ends
-    await until(parked, "the group's node parked for the pause")
+    # between the two batches the group's node is parked until its pause ends: waiting
+    # for nothing but a time, holding no worker
+    await until(paused, "the group's node parked for the pause")
     stack = await env.wait("s", "UPDATE")
     assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
     assert outputs(stack)["values"] == ["b", "b"]
