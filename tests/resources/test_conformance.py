@@ -23,6 +23,7 @@ CAPABILITIES = (
     "update_failed_in_place",
     "signal_supported",
     "signal_credential",
+    "adjustable",
 )
 HANDLERS = ("create", "update", "delete", "suspend", "resume", "check", "signal")
 

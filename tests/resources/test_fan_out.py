@@ -71,6 +71,46 @@ TOO_LARGE: dict[str, tuple[dict[str, Any], dict[str, str], dict[str, Any]]] = {
         {"outer.yaml": text(hot({"g": group(4, "m.yaml")})), "m.yaml": template_of(5)},
         {},
     ),
+    # 1 + 30 members, from the desired capacity
+    "an autoscaling group": (
+        hot(
+            {
+                "g": {
+                    "type": "OS::Heat::AutoScalingGroup",
+                    "properties": {
+                        "min_size": 1,
+                        "max_size": 100,
+                        "desired_capacity": 30,
+                        "resource": {"type": NONE},
+                    },
+                }
+            }
+        ),
+        {},
+        {},
+    ),
+    # 1 + 1 + 25 instances, from MinSize
+    "an AWS autoscaling group": (
+        hot(
+            {
+                "lc": {
+                    "type": "AWS::AutoScaling::LaunchConfiguration",
+                    "properties": {"ImageId": "i", "InstanceType": "t"},
+                },
+                "g": {
+                    "type": "AWS::AutoScaling::AutoScalingGroup",
+                    "properties": {
+                        "AvailabilityZones": ["nova"],
+                        "LaunchConfigurationName": {"get_resource": "lc"},
+                        "MinSize": 25,
+                        "MaxSize": 30,
+                    },
+                },
+            }
+        ),
+        {},
+        {},
+    ),
     # A template made of three copies of itself: three to the power of the nesting depth.
     "a template that uses itself": (
         hot({"t": {"type": "loop.yaml"}}),

@@ -346,7 +346,7 @@ async def test_an_unknown_transport_is_refused(env: EngineEnv) -> None:
         await env.client.create_stack(env.ctx, "pigeon", waiting(signal_transport="PIGEON"))
 
 
-async def test_handle_attributes_without_a_credential(env: EngineEnv) -> None:
+async def test_handle_attributes_from_the_engine_made_credential(env: EngineEnv) -> None:
     template = hot(
         {
             "tok": {"type": HANDLE},
@@ -362,13 +362,15 @@ async def test_handle_attributes_without_a_credential(env: EngineEnv) -> None:
     )
     stack = await env.create("attrs", template)
     assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
-    assert outputs(stack) == {
-        "token": None,
-        "curl": None,
-        "signal": None,
-        "none_signal": "{}",
-        "none_token": None,
-    }
+    shown = outputs(stack)
+    assert shown["token"].startswith("ember-signal.")
+    endpoint = f"http://127.0.0.1:8004/v1/demo/stacks/attrs/{stack['id']}/resources/tok/signal"
+    assert shown["curl"] == (
+        f"curl -i -X POST -H 'X-Auth-Token: {shown['token']}' -H "
+        "'Content-Type: application/json' -H 'Accept: application/json' " + endpoint
+    )
+    assert shown["signal"] == "null"
+    assert shown["none_signal"] == "{}" and shown["none_token"] is None
 
 
 ACCESS = SignalAccess(

@@ -52,6 +52,11 @@ def lock_key(resource_id: int) -> str:
     return f"lock:{resource_id}"
 
 
+def turn_key(resource_id: int) -> str:
+    """A node of the resource finishing its action (done or failed, not parked)."""
+    return f"turn:{resource_id}"
+
+
 def signal_key(resource_id: int) -> str:
     """The resource handling a signal."""
     return f"signal:{resource_id}"

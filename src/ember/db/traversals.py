@@ -34,6 +34,7 @@ from ember.db.records import (
     TraversalRow,
     Wait,
     lock_key,
+    turn_key,
 )
 
 # Tables, not mapped classes: these statements run for every resource action.
@@ -631,7 +632,10 @@ class TraversalRepository:
                     for r in parked
                 ],
             )
-        return self.release_locks([(r.node.resource_id, r.node.lock_token) for r in results])
+        woken = self.release_locks([(r.node.resource_id, r.node.lock_token) for r in results])
+        # Nodes waiting for their turn at a resource (``turn_key``): one of its nodes ended.
+        ended = sorted({r.node.resource_id for r in results if r.park is None})
+        return woken + self.wake([turn_key(rid) for rid in ended], "turn")
 
     def set_progress(self, keys: Sequence[NodeKey], progress: str | None) -> None:
         """Remember how far claimed nodes got (kept across parking and takeovers)."""

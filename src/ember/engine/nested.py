@@ -21,6 +21,7 @@ from ember.common import errors
 from ember.common.settings import Settings
 from ember.common.states import Action, Status
 from ember.db.database import Database
+from ember.db.models import Resource
 from ember.db.records import Wait, stack_key
 from ember.db.unit import UnitOfWork
 from ember.engine.caller import Caller
@@ -28,7 +29,7 @@ from ember.engine.ops.software import SoftwareOps
 from ember.engine.ops.stacks import StackOps
 from ember.engine.progress import child_failure
 from ember.engine.resource import PeerResource, ResourceContext, ResourceFailure
-from ember.engine.runner import NestedStackFailed
+from ember.engine.runner import ADJUST_KEY, NestedStackFailed
 
 # Resource data: the nested update or action started and not yet seen to end.
 UPDATING_KEY = "nested_updating"
@@ -63,16 +64,6 @@ FINDABLE = frozenset(
         (Action.CHECK, Status.COMPLETE),
     }
 )
-
-
-@dataclass(frozen=True)
-class PeerRow:
-    resource_id: int
-    name: str
-    type: str
-    signals: int
-    data: dict[str, str]
-    raw_template_id: int
 
 
 class NestedStacks:
@@ -253,15 +244,6 @@ class NestedStacks:
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None:
         await self.software.delete_config(Caller(project_id=ctx.project_id), config_id)
 
-    async def peer_resource(self, ctx: ResourceContext, reference: str) -> PeerResource | None:
-        # On the writer: a waiter must see every signal recorded before it parks.
-        row = await self.db.run(_peer, ctx.stack_id, reference)
-        if row is None:
-            return None
-        defn = await self.stacks.definitions.get(ctx.stack_id, row.raw_template_id)
-        plugin = self.stacks.plugins.resolved(defn.environment.registry, row.type, row.name)
-        return PeerResource(row.resource_id, row.name, plugin, row.signals, row.data)
-
     async def software_config(self, ctx: ResourceContext, config_id: str) -> dict[str, Any] | None:
         return await self.software.config_of(Caller(project_id=ctx.project_id), config_id)
 
@@ -288,6 +270,46 @@ class NestedStacks:
         with contextlib.suppress(errors.EntityNotFound):
             await self.software.delete_deployment(Caller(project_id=ctx.project_id), deployment_id)
 
+    # Peers --------------------------------------------------------------------------------
+
+    async def _peer(self, stack_id: str, row: Resource, data: dict[str, str]) -> PeerResource:
+        raw_template_id = await self.db.run(_raw_template_of, stack_id)
+        defn = await self.stacks.definitions.get(stack_id, raw_template_id)
+        plugin = self.stacks.plugins.resolved(defn.environment.registry, row.type, row.name)
+        return PeerResource(
+            resource_id=row.id,
+            name=row.name,
+            plugin=plugin,
+            signals=row.signals,
+            type=plugin.type_name if plugin is not None else row.type,
+            reference_id=row.reference_id,
+            action=row.action,
+            status=row.status,
+            properties=row.properties,
+            metadata=dict(row.metadata_ or {}),
+            data=data,
+            adjustable=plugin is not None and plugin.adjustable,
+        )
+
+    async def find_resource(self, ctx: ResourceContext, reference: str) -> PeerResource | None:
+        # On the writer: a waiter must see every signal recorded before it parks.
+        found = await self.db.run(_by_reference, ctx.stack_id, reference)
+        if found is None:
+            return None
+        return await self._peer(ctx.stack_id, *found)
+
+    async def adjust_group(
+        self, ctx: ResourceContext, group: str, adjustment: Mapping[str, Any]
+    ) -> None:
+        found = await self.db.run(_by_name, ctx.stack_id, group)
+        peer = await self._peer(ctx.stack_id, *found) if found is not None else None
+        if peer is None or not peer.adjustable:
+            raise ResourceFailure(f"{group} is not a scaling group")
+        assert found is not None
+        await self.stacks.launcher.update_resource(
+            ctx.stack_id, found[0].uuid, {ADJUST_KEY: dict(adjustment)}
+        )
+
 
 def _child(uow: UnitOfWork, stack_id: str) -> ChildState | None:
     stack = uow.stacks.get(stack_id)
@@ -310,18 +332,27 @@ def _root_of(uow: UnitOfWork, stack_id: str) -> str:
     return uow.stacks.root_of(stack_id)
 
 
-def _peer(uow: UnitOfWork, stack_id: str, reference: str) -> PeerRow | None:
-    """Heat's resource_by_refid: the resource whose reference, or else name, it is."""
+def _raw_template_of(uow: UnitOfWork, stack_id: str) -> int:
     stack = uow.stacks.get(stack_id)
     if stack is None:
-        return None
+        raise ResourceFailure("The stack has gone")
+    return stack.raw_template_id
+
+
+def _by_reference(
+    uow: UnitOfWork, stack_id: str, reference: str
+) -> tuple[Resource, dict[str, str]] | None:
+    """Heat's ``resource_by_refid``: the resource ``get_resource`` gives ``reference`` for,
+    or else the current one named so, among those in a state that can be referred to."""
     rows = [r for r in uow.resources.live(stack_id) if (r.action, r.status) in FINDABLE]
-    found = next((r for r in rows if r.reference_id == reference), None)
-    if found is None:
-        found = next(
+    row = next((r for r in rows if r.reference_id == reference), None)
+    if row is None:
+        row = next(
             (r for r in rows if r.name == reference and uow.resources.is_current(r.id)), None
         )
-    if found is None:
-        return None
-    data = uow.resources.data_of([found.id])[found.id]
-    return PeerRow(found.id, found.name, found.type, found.signals, data, stack.raw_template_id)
+    return (row, uow.resources.data(row.id)) if row is not None else None
+
+
+def _by_name(uow: UnitOfWork, stack_id: str, name: str) -> tuple[Resource, dict[str, str]] | None:
+    row = next((r for r in uow.resources.live(stack_id) if r.name == name), None)
+    return (row, uow.resources.data(row.id)) if row is not None else None

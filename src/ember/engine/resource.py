@@ -15,20 +15,21 @@ finds a ``physical_id`` (or data) from before checks it instead of making a seco
 The same holds when a node is run again after an engine died.
 
 What a type can do is declared on the class (``any_properties``, ``dynamic_attributes``,
-``update_failed_in_place``, ``signal_supported``, ``no_signal_actions``); the engine never
-probes for methods.
+``update_failed_in_place``, ``signal_supported``, ``signal_credential``,
+``no_signal_actions``, ``adjustable``); the engine never probes for methods.
 """
 
 from __future__ import annotations
 
 import base64
+import builtins
 import datetime as dt
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from ember.common.timeutils import utcnow
-from ember.db.records import Wait, signal_key
+from ember.db.records import Wait, signal_key, turn_key
 from ember.template import Limits, Members, PropertySchema
 
 PAUSE_KEY = "pause:"
@@ -95,15 +96,32 @@ class SignalAccess:
 
 @dataclass(frozen=True)
 class PeerResource:
-    """Another resource of the same stack, as a resource that waits on it reads it: its
-    row id (what ``wait_for_signal`` takes), the plugin its type resolves to, how many
-    signals it has handled and its resource data as recorded."""
+    """Another resource of the same stack, as a plugin that works with it sees it (a
+    wait condition its handle, a scaling policy its group, a group its launch
+    configuration). Read afresh on every call.
+
+    - ``resource_id``: its row id (what ``wait_for_signal`` takes); ``signals``: how many
+      signals it has handled;
+    - ``type``/``plugin``: the type its plugin implements and that plugin (aliases and
+      registry mappings followed; None when no plugin has the type);
+    - ``properties``: the resolved properties it was last created or updated with (None
+      before it was made), ``metadata`` its resolved metadata;
+    - ``data``: its plugin's own records, in that plugin's format (read-only);
+    - ``adjustable``: whether its type takes scaling adjustments (``adjust_group``).
+    """
 
     resource_id: int
     name: str
-    plugin: type[ResourcePlugin] | None
+    type: str
+    plugin: builtins.type[ResourcePlugin] | None
+    reference_id: str | None
+    action: str
+    status: str
+    properties: Mapping[str, Any] | None
+    metadata: Mapping[str, Any]
     signals: int
     data: Mapping[str, str]
+    adjustable: bool
 
 
 class StackServices(Protocol):
@@ -154,12 +172,6 @@ class StackServices(Protocol):
 
     async def delete_software_config(self, ctx: ResourceContext, config_id: str) -> None: ...
 
-    async def peer_resource(self, ctx: ResourceContext, reference: str) -> PeerResource | None:
-        """The current resource of ``ctx``'s stack whose reference (what ``get_resource``
-        gives) or, failing that, name is ``reference``; None when there is none. Read
-        afresh on every call: its signals as handled so far."""
-        ...
-
     async def software_config(self, ctx: ResourceContext, config_id: str) -> dict[str, Any] | None:
         """A config of the resource's project as the API shows it; None if there is none."""
         ...
@@ -192,6 +204,30 @@ class StackServices(Protocol):
         """Must succeed when the deployment is already gone."""
         ...
 
+    async def find_resource(self, ctx: ResourceContext, reference: str) -> PeerResource | None:
+        """Heat's ``resource_by_refid``: the current resource of ``ctx``'s stack that
+        ``get_resource`` gives ``reference`` for, or else the one named so, in a state that
+        can be referred to; None when there is none."""
+        ...
+
+    async def adjust_group(
+        self, ctx: ResourceContext, group: str, adjustment: Mapping[str, Any]
+    ) -> None:
+        """Ask the resource ``group`` of ``ctx``'s stack, whose type declares
+        ``adjustable``, to resize by ``adjustment``; returns once the request is stored.
+
+        The adjustment (not a size) becomes a one-resource UPDATE of the group, which its
+        plugin reads as ``ctx.adjustment``. The new size is computed by the group's own
+        node from the size the group has when that node runs, never by the sender from a
+        size it read earlier: requests sent at once (by several policies, or one policy
+        signalled twice) are separate nodes of the same resource, which its lock lets run
+        only one at a time, and a node that finds another one's resize still under way
+        (parked while the nested stack changes, when the lock is free) waits for its turn
+        (``ResourceContext.wait_turn``) instead of acting beside it. So each adjustment
+        acts on what the one before left, and none can overwrite another's result or
+        act in the middle of a stack update of the group."""
+        ...
+
 
 Checkpoint = Callable[["ResourceContext"], Coroutine[Any, Any, None]]
 
@@ -221,6 +257,9 @@ class ResourceContext:
     signals: int = 0
     # The resource's signal credential, for types that declare ``signal_credential``.
     signal_access: SignalAccess | None = None
+    # A scaling adjustment this resource's update was started for (``adjust_group``):
+    # ``adjustment_type``, ``adjustment``, ``min_adjustment_step``, ``cooldown``.
+    adjustment: Mapping[str, Any] | None = None
     # heat.conf's limits: a type that makes members checks their number (against
     # ``max_resources``) and size before it makes them.
     limits: Limits = field(default_factory=Limits)
@@ -259,6 +298,13 @@ class ResourceContext:
             self.data[key] = ""  # over: the next pause of this name starts afresh
             return
         raise self.park(Wait(at=until))
+
+    async def wait_turn(self) -> None:
+        """Park until a node of this resource next ends its action (done or failed): for
+        a handler that finds another node's action under way, parked in its middle (a
+        resource's lock is held only while a node runs), and must not act beside it. On
+        being resumed it checks again."""
+        raise self.park(Wait(key=turn_key(self.resource_id)))
 
     async def wait_for_signal(
         self, resource_id: int, seen: int, deadline: dt.datetime | None = None
@@ -299,6 +345,9 @@ class ResourcePlugin:
     # The actions during which signals are refused (Heat's rule for most types: none while
     # suspending or deleting); a type that waits for a signal in those actions allows it.
     no_signal_actions: ClassVar[tuple[str, ...]] = ("SUSPEND", "DELETE")
+    # Takes scaling adjustments (``StackServices.adjust_group``): its ``update`` acts on
+    # ``ctx.adjustment`` when one is given, and ``definition_changed`` says so.
+    adjustable: ClassVar[bool] = False
 
     def __init__(self, ctx: ResourceContext) -> None:
         self.ctx = ctx

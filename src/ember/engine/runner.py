@@ -47,6 +47,8 @@ from ember.template import Limits, PropertyError, StackDefinition, apply_schema,
 LOG = logging.getLogger(__name__)
 EXTERNAL_KEY = "external_id"
 HOOK_KEY = "hook:"
+# Node data of a one-resource update started for a scaling adjustment.
+ADJUST_KEY = "adjust"
 WAITING, CLEARED = "waiting", "cleared"
 REPLACING, ACTED = "replacing", "acted"
 # Changes a parked node resumes as decided (a replacement resumes as REPLACING).
@@ -205,6 +207,7 @@ class NodeRunner:
             services=self.services,
             resource_id=node.resource_id,
             signals=node.signals,
+            adjustment=node.node_data.get(ADJUST_KEY),
             limits=defn.limits if defn else Limits(),
         )
         resource_id = node.resource_id

@@ -95,7 +95,7 @@ class CfnWaitCondition(WaitCondition):
         handle_ref = str(self.ctx.properties[self.HANDLE])
         services = self._services()
         # A handle not yet given its credential is referenced by its physical id.
-        found = await services.peer_resource(self.ctx, handle_ref)
+        found = await services.find_resource(self.ctx, handle_ref)
         if found is not None and found.name != handle_ref:
             name = found.name
         else:
@@ -107,7 +107,7 @@ class CfnWaitCondition(WaitCondition):
             if arn.stack_id != self.ctx.stack_id:
                 raise HandleInvalid(f"WaitCondition invalid Handle stack {arn.stack_id}")
             name = arn.resource_name
-            found = await services.peer_resource(self.ctx, name)
+            found = await services.find_resource(self.ctx, name)
         if (
             found is None
             or found.name != name

@@ -18,7 +18,6 @@ from typing import Any
 from ember.engine.resource import AttributeSchema, ResourceFailure
 from ember.resources import rolling_update
 from ember.resources.stack_resource import (
-    DIGEST_KEY,
     GENERATED_VERSION,
     REFS_OUTPUT,
     NestedSpec,
@@ -31,8 +30,7 @@ from ember.template.constraints import AllowedValues, Length, Range
 from ember.template.functions.budget import TooLarge, measure
 
 BLACKLIST = "name_blacklist"
-# The batches of a rolling update or batched create, and how far they got.
-BATCHES = "batches"
+BATCHES = rolling_update.BATCHES
 APPEND, UPDATE = "append", "update"
 
 RESOURCE_DEF = {
@@ -326,54 +324,30 @@ class ResourceGroup(StackResource):
         min_in_service: int,
         pause: float,
     ) -> None:
-        """Bring the members to the full group a batch at a time. Each batch is one nested
-        create or update; the plan and how far it got are kept in the resource's data, so
-        a node resumed after parking (or after its engine died) goes on where it was."""
-        target = self.child_spec().digest()
-        progress = self._batches()
-        if progress is None or progress["target"] != target:
+        """Bring the members to the full group a batch at a time (see
+        ``rolling_update.in_batches``)."""
+
+        def plan() -> list[tuple[int, int]]:
             removed = self.blacklist()
             size = len([n for n in current if n not in removed])
-            plan = rolling_update.batches(self.size(), size, batch_size, min_in_service)
-            progress = {"target": target, "plan": list(plan), "next": 0, "issued": False}
-        plan = progress["plan"]
-        while progress["next"] < len(plan):
-            index = progress["next"]
-            if progress["issued"]:
-                action = "CREATE" if index == 0 and progress.get("created") else "UPDATE"
-                assert self.ctx.physical_id is not None
-                await self.services.wait_nested(self.ctx, self.ctx.physical_id, action)
-            else:
-                size, updates = plan[index]
-                members = self.batch_members(await self._current_members(), size, updates)
-                progress["issued"] = True
-                progress["created"] = self.ctx.physical_id is None
-                self._keep_batches(progress)
-                spec = self.spec_for(members)
-                if self.ctx.physical_id is None:
-                    await self.create_child(spec)
-                else:
-                    await self.update_child(spec)
-            progress.update(next=index + 1, issued=False, created=False)
-            self._keep_batches(progress)
-            if index < len(plan) - 1 and pause > 0:
-                await self.ctx.pause(f"batch-{index}", pause)
-        self.ctx.data[BATCHES] = ""
-        # What the nested stack is made of now (see ``definition_changed``).
-        self.ctx.data[DIGEST_KEY] = self.spec_for(await self._current_members()).digest()
+            return list(rolling_update.batches(self.size(), size, batch_size, min_in_service))
+
+        await rolling_update.in_batches(
+            self,
+            self.child_spec().digest(),
+            plan,
+            self.batch_members,
+            self.spec_for,
+            self._current_members,
+            pause,
+        )
 
     def _batches(self) -> dict[str, Any] | None:
         raw = self.ctx.data.get(BATCHES)
         return json.loads(raw) if raw else None
 
-    def _keep_batches(self, progress: dict[str, Any]) -> None:
-        self.ctx.data[BATCHES] = json.dumps(progress)
-
     async def _current_members(self) -> dict[str, dict[str, Any]]:
-        if self.ctx.physical_id is None:
-            return {}
-        template = await self.services.nested_template(self.ctx.physical_id)
-        return dict(template.get("resources") or {})
+        return await self.current_members()
 
     async def create(self) -> None:
         batch = self.policy().get("batch_create")

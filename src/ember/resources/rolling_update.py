@@ -1,11 +1,19 @@
-"""Batching for rolling updates and batched creation of group members (Heat's rules)."""
+"""Batching for rolling updates and batched creation of group members (Heat's rules), and
+the loop that runs the batches of a group's nested stack (ResourceGroup, the scaling
+groups)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import json
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from ember.resources.stack_resource import DIGEST_KEY, NestedSpec, StackResource
+
 Definition = dict[str, Any]
+Members = dict[str, Definition]
+# Resource data: the batches of a rolling update or batched create, and how far they got.
+BATCHES = "batches"
 
 
 def needs_update(target: int, current: int, up_to_date: int) -> bool:
@@ -59,3 +67,55 @@ def member_definitions(
         else:
             name = new_name()
             yield name, definition_for(name)
+
+
+def batches_under_way(group: StackResource) -> bool:
+    """Whether a batched change was begun and not finished (a resumed node goes on)."""
+    return bool(group.ctx.data.get(BATCHES))
+
+
+async def in_batches(
+    group: StackResource,
+    target: str,
+    plan: Callable[[], Sequence[tuple[int, int]]],
+    members_for: Callable[[Members, int, int], Members],
+    spec_for: Callable[[Mapping[str, Definition]], NestedSpec],
+    current: Callable[[], Awaitable[Members]],
+    pause: float,
+) -> None:
+    """Bring a group's members to ``target`` (a digest of what they end as) a batch at a
+    time. Each batch is one nested create or update of ``members_for(current, size,
+    updates)``; the plan and how far it got are kept in the resource's data, so a node
+    resumed after parking (a batch under way, or the pause between two batches, which
+    parks the node and holds no worker) or after its engine died goes on where it was."""
+    ctx = group.ctx
+    raw = ctx.data.get(BATCHES)
+    progress: dict[str, Any] | None = json.loads(raw) if raw else None
+    if progress is None or progress["target"] != target:
+        steps = [list(step) for step in plan()]
+        progress = {"target": target, "plan": steps, "next": 0, "issued": False}
+    steps = progress["plan"]
+    while progress["next"] < len(steps):
+        index = progress["next"]
+        if progress["issued"]:
+            action = "CREATE" if index == 0 and progress.get("created") else "UPDATE"
+            assert ctx.physical_id is not None
+            await group.services.wait_nested(ctx, ctx.physical_id, action)
+        else:
+            size, updates = steps[index]
+            members = members_for(await current(), size, updates)
+            progress["issued"] = True
+            progress["created"] = ctx.physical_id is None
+            ctx.data[BATCHES] = json.dumps(progress)
+            spec = spec_for(members)
+            if ctx.physical_id is None:
+                await group.create_child(spec)
+            else:
+                await group.update_child(spec)
+        progress.update(next=index + 1, issued=False, created=False)
+        ctx.data[BATCHES] = json.dumps(progress)
+        if index < len(steps) - 1 and pause > 0:
+            await ctx.pause(f"batch-{index}", pause)
+    ctx.data[BATCHES] = ""
+    # What the nested stack is made of now.
+    ctx.data[DIGEST_KEY] = spec_for(await current()).digest()

@@ -117,6 +117,14 @@ class StackResource(ResourcePlugin):
         self.ctx.data[DIGEST_KEY] = spec.digest()
         await self.ctx.checkpoint()
 
+    async def current_members(self) -> dict[str, dict[str, Any]]:
+        """The resources the nested stack is defined with now, by name (none before it
+        exists)."""
+        if self.ctx.physical_id is None:
+            return {}
+        template = await self.services.nested_template(self.ctx.physical_id)
+        return dict(template.get("resources") or {})
+
     async def load_outputs(self) -> dict[str, Any]:
         if self.ctx.physical_id is None:
             self._outputs = {}

@@ -113,7 +113,7 @@ class WaitCondition(ResourcePlugin):
     async def find_handle(self) -> PeerResource:
         """The handle the ``handle`` property names, in this stack."""
         reference = str(self.ctx.properties[self.HANDLE])
-        handle = await self._services().peer_resource(self.ctx, reference)
+        handle = await self._services().find_resource(self.ctx, reference)
         if handle is None or handle.plugin is None:
             raise HandleInvalid(f"{reference} is not a valid wait condition handle.")
         if not issubclass(handle.plugin, BaseWaitConditionHandle):
