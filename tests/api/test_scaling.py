@@ -1,15 +1,18 @@
 """Scaling by alarm, end to end without Keystone: a real heat-all; a POST to a scaling
 policy's ``alarm_url`` (heat-api-cfn's pre-signed ``/v1/signal`` URL, no other
-credential) grows or shrinks its group, within the group's bounds and never inside the
-policy's cooldown."""
+credential) grows or shrinks its group, within the group's bounds and never inside a cooldown
+(which, as in Heat, the group keeps: after a policy acts, no policy acts on the group until
+that policy's cooldown has passed)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.api.helpers import FINAL, need, wait_until
 
 WAIT = 120.0
+COOLDOWN = 5.0
 TEMPLATE = """
 heat_template_version: 2016-10-14
 resources:
@@ -28,7 +31,7 @@ resources:
       auto_scaling_group_id: {get_resource: group}
       adjustment_type: change_in_capacity
       scaling_adjustment: 1
-      cooldown: 3600
+      cooldown: 5
   down:
     type: OS::Heat::ScalingPolicy
     properties:
@@ -51,9 +54,9 @@ def signals_handled(hc: Any, stack_id: str, policy: str) -> int:
     )
 
 
-def alarm(hc: Any, stack_id: str, policy: str) -> None:
-    """POST to the policy's alarm_url as a monitoring system would, and wait until the
-    policy has handled it."""
+def alarm(hc: Any, stack_id: str, policy: str) -> str:
+    """POST to the policy's alarm_url as a monitoring system would, wait until the policy
+    has handled it, and say how (its SIGNAL event's reason)."""
     httpx = need("httpx")
     before = signals_handled(hc, stack_id, policy)
     url = hc.resources.get(stack_id, policy).attributes["alarm_url"]
@@ -64,6 +67,10 @@ def alarm(hc: Any, stack_id: str, policy: str) -> None:
         lambda n: n > before,
         WAIT,
         f"{policy} to handle its signal",
+    )
+    events = hc.events.list(stack_id, resource_name=policy, sort_dir="desc")
+    return str(
+        next(e for e in events if e.resource_status.startswith("SIGNAL")).resource_status_reason
     )
 
 
@@ -91,14 +98,20 @@ def test_alarm_urls_grow_and_shrink_a_group_respecting_cooldown(hc: Any) -> None
 
     alarm(hc, stack_id, "up")
     assert size(hc, stack_id, 2) == 2
-    # Inside the hour-long cooldown: handled, but the group stays as it is.
-    alarm(hc, stack_id, "up")
+    grown = time.monotonic()  # the resize has finished: the cooldown ends by grown + 5
+    # Inside the cooldown: handled, refused, whichever policy asks.
+    assert "cooldown" in alarm(hc, stack_id, "up")
+    assert "cooldown" in alarm(hc, stack_id, "down")
     assert size(hc, stack_id, 2) == 2
-
-    alarm(hc, stack_id, "down")
-    assert size(hc, stack_id, 1) == 1
-    alarm(hc, stack_id, "down")
-    assert size(hc, stack_id, 0) == 0
+    wait_until(time.monotonic, lambda now: now - grown > COOLDOWN, WAIT, "the cooldown")
+    assert "cooldown" not in alarm(hc, stack_id, "up")
+    assert size(hc, stack_id, 3) == 3
+    # The other policy's cooldown is none: each of its signals acts.
+    grown = time.monotonic()
+    wait_until(time.monotonic, lambda now: now - grown > COOLDOWN, WAIT, "the cooldown")
+    for wanted in (2, 1, 0):
+        alarm(hc, stack_id, "down")
+        assert size(hc, stack_id, wanted) == wanted
     # Not below min_size.
     alarm(hc, stack_id, "down")
     assert size(hc, stack_id, 0) == 0

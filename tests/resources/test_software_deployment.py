@@ -130,7 +130,10 @@ async def test_a_non_zero_status_code_fails_the_deployment(env: EngineEnv) -> No
     await env.client.signal_resource(env.ctx, "bad", "dep", details)
     stack = await env.wait("bad", "CREATE")
     assert stack["stack_status"] == "CREATE_FAILED"
-    reason = "deploy_status_code : Deployment exited with non-zero status code: 2"
+    # Heat's reason, and what the script said (the root cause) after it.
+    reason = (
+        "deploy_status_code : Deployment exited with non-zero status code: 2 (stderr: no such file)"
+    )
     assert stack["stack_status_reason"] == (
         f"Resource CREATE failed: Error: resources.dep: Deployment to server failed: {reason}"
     )

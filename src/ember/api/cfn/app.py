@@ -193,7 +193,8 @@ class CfnApp:
             # Still percent-encoded, as the client signed it.
             bytes(request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1"),
             parse_pairs(request.scope.get("query_string", b""), "query string"),
-            parse_pairs(body, "request body") if request.method == "POST" and body else [],
+            # A POSTed form is signed with the query; a JSON body (a signal's) is not.
+            parse_pairs(body, "request body") if _is_form(request, body) else [],
             request.headers,
             body,
             datetime.now(UTC),
@@ -221,3 +222,8 @@ def _internal_failure(request_id: str, as_json: bool) -> Response:
         f"The request processing has failed because of an unknown error (request {request_id})."
     )
     return render.error(failure, request_id, as_json)
+
+
+def _is_form(request: Request, body: bytes) -> bool:
+    kind = request.headers.get("content-type", FORM).split(";")[0].strip().lower()
+    return request.method == "POST" and bool(body) and kind == FORM

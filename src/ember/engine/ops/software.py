@@ -37,6 +37,9 @@ from ember.engine.ops.software_io import (
 )
 from ember.rpc.api import Ctx, JSONMap
 
+# The end of a failed script's stderr its deployment's reason shows.
+STDERR_SHOWN = 1000
+
 CONFIG_FIELDS = ("name", "group", "config", "inputs", "outputs", "options")
 DEFAULT_ACTION = "INIT"
 DEFAULT_STATUS = "COMPLETE"
@@ -432,6 +435,10 @@ def _signal_deployment_tx(
     if code and str(code) != "0":
         failed = True
         reasons[STATUS_CODE] = f"Deployment exited with non-zero status code: {code}"
+        # Heat stops there; what the script said is the root cause, so it is shown too.
+        stderr = str(given.get("deploy_stderr") or "").strip()
+        if stderr:
+            reasons[STATUS_CODE] += f" (stderr: {stderr[-STDERR_SHOWN:]})"
         said = f"deployment {deployment_id} failed ({code})"
     else:
         said = f"deployment {deployment_id} succeeded"
