@@ -121,3 +121,63 @@ def test_alarm_urls_grow_and_shrink_a_group_respecting_cooldown(hc: Any) -> None
         if r.resource_type == "OS::Heat::TestResource"
     ]
     assert members == []
+
+
+ROLLING = """
+heat_template_version: 2016-10-14
+parameters:
+  value: {type: string}
+resources:
+  group:
+    type: OS::Heat::AutoScalingGroup
+    properties:
+      min_size: 3
+      max_size: 3
+      rolling_updates: {min_in_service: 2, max_batch_size: 1, pause_time: 0}
+      resource:
+        type: OS::Heat::TestResource
+        properties: {value: {get_param: value}, update_replace: true}
+outputs:
+  values: {value: {get_attr: [group, outputs_list, output]}}
+"""
+
+
+def test_a_rolling_update_keeps_min_in_service_members_up(hc: Any) -> None:
+    made = hc.stacks.create(stack_name="rolling", template=ROLLING, parameters={"value": "a"})
+    stack_id = made["stack"]["id"]
+    done = wait_until(
+        lambda: hc.stacks.get(stack_id), lambda s: s.stack_status.endswith(FINAL), WAIT
+    )
+    assert done.stack_status == "CREATE_COMPLETE", done.stack_status_reason
+    child = hc.resources.get(stack_id, "group").physical_resource_id
+    before = {
+        r.physical_resource_id for r in hc.resources.list(child) if r.resource_name != "group"
+    }
+    assert len(before) == 3
+    hc.stacks.update(stack_id, template=ROLLING, parameters={"value": "b"})
+    done = wait_until(
+        lambda: hc.stacks.get(stack_id),
+        lambda s: s.stack_status.startswith("UPDATE_") and s.stack_status.endswith(FINAL),
+        WAIT,
+    )
+    assert done.stack_status == "UPDATE_COMPLETE", done.stack_status_reason
+    outputs = {o["output_key"]: o["output_value"] for o in done.outputs}
+    assert outputs["values"] == ["b", "b", "b"]
+    # Replayed from the group's nested stack's events, oldest first: never fewer than
+    # two members in service, and the members replaced one batch at a time.
+    events = hc.events.list(child, sort_dir="asc")
+    in_service = set(before)
+    taken_down = 0
+    for event in events:
+        member = event.physical_resource_id
+        if member == child or not member:  # the nested stack's own events
+            continue
+        if event.resource_status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+            in_service.add(member)
+        elif event.resource_status.endswith("_IN_PROGRESS"):
+            taken_down += member in in_service
+            in_service.discard(member)
+        assert len(in_service) >= 2, (event.resource_name, event.resource_status, in_service)
+    assert taken_down >= 3, "the replay saw the old members go"
+    after = {r.physical_resource_id for r in hc.resources.list(child)}
+    assert len(after) == 3 and not after & before, "every member replaced"
