@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ember.engine.resource import AttributeSchema
+from ember.resources import rolling_update
 from ember.resources.resource_group import known_count
 from ember.resources.scaling_group import ScalingGroup, ValidationFailed
 from ember.template import Members, PropertySchema
@@ -67,25 +68,9 @@ class AutoScalingGroup(ScalingGroup):
             update_allowed=True,
             default={"min_in_service": 0, "max_batch_size": 1, "pause_time": 0},
             schema={
-                "min_in_service": PropertySchema(
-                    "integer",
-                    "The minimum number of resources in service while rolling updates are "
-                    "being executed.",
-                    default=0,
-                    constraints=(Range(min=0),),
-                ),
-                "max_batch_size": PropertySchema(
-                    "integer",
-                    "The maximum number of resources to replace at once.",
-                    default=1,
-                    constraints=(Range(min=1),),
-                ),
-                "pause_time": PropertySchema(
-                    "number",
-                    "The number of seconds to wait between batches of updates.",
-                    default=0,
-                    constraints=(Range(min=0),),
-                ),
+                "min_in_service": rolling_update.MIN_IN_SERVICE,
+                "max_batch_size": rolling_update.max_batch_size(),
+                "pause_time": rolling_update.PAUSE_TIME,
             },
         ),
     }

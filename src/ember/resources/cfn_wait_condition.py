@@ -9,9 +9,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
-from ember.engine.resource import AttributeSchema, PeerResource
+from ember.engine.resource import PeerResource
 from ember.resources.cfn_wait_condition_handle import CfnWaitConditionHandle
-from ember.resources.wait_condition import MAX_TIMEOUT, HandleInvalid, WaitCondition
+from ember.resources.wait_condition import (
+    COUNT_SCHEMA,
+    DATA_ATTRIBUTE,
+    MAX_TIMEOUT,
+    HandleInvalid,
+    WaitCondition,
+)
 from ember.template import PropertySchema
 from ember.template.constraints import Range
 
@@ -73,21 +79,10 @@ class CfnWaitCondition(WaitCondition):
             required=True,
             constraints=(Range(min=1, max=MAX_TIMEOUT),),
         ),
-        "Count": PropertySchema(
-            "integer",
-            "The number of success signals that must be received before the stack creation "
-            "process continues.",
-            default=1,
-            update_allowed=True,
-            constraints=(Range(min=1),),
-        ),
+        "Count": COUNT_SCHEMA,
     }
     attributes_schema = {
-        "Data": AttributeSchema(
-            "JSON string containing data associated with wait condition signals sent to "
-            "the handle.",
-            "string",
-        ),
+        "Data": DATA_ATTRIBUTE,
     }
     HANDLE, TIMEOUT, COUNT, DATA = "Handle", "Timeout", "Count", "Data"
 

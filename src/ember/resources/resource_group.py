@@ -44,37 +44,16 @@ UPDATE_POLICY = {
         "map",
         "Rolling update configuration for the resources in the group.",
         schema={
-            "min_in_service": PropertySchema(
-                "integer",
-                "The minimum number of resources in service while rolling updates are "
-                "being executed.",
-                default=0,
-                constraints=(Range(min=0),),
-            ),
-            "max_batch_size": PropertySchema(
-                "integer",
-                "The maximum number of resources to replace at once.",
-                default=1,
-                constraints=(Range(min=1),),
-            ),
-            "pause_time": PropertySchema(
-                "number",
-                "The number of seconds to wait between batches of updates.",
-                default=0,
-                constraints=(Range(min=0),),
-            ),
+            "min_in_service": rolling_update.MIN_IN_SERVICE,
+            "max_batch_size": rolling_update.max_batch_size(),
+            "pause_time": rolling_update.PAUSE_TIME,
         },
     ),
     "batch_create": PropertySchema(
         "map",
         "Batch creation configuration for the resources in the group.",
         schema={
-            "max_batch_size": PropertySchema(
-                "integer",
-                "The maximum number of resources to create at once.",
-                default=1,
-                constraints=(Range(min=1),),
-            ),
+            "max_batch_size": rolling_update.max_batch_size(doing="create"),
             "pause_time": PropertySchema(
                 "number",
                 "The number of seconds to wait between batches.",

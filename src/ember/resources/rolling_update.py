@@ -9,11 +9,36 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ember.resources.stack_resource import DIGEST_KEY, NestedSpec, StackResource
+from ember.template import PropertySchema
+from ember.template.constraints import Range
 
 Definition = dict[str, Any]
 Members = dict[str, Definition]
 # Resource data: the batches of a rolling update or batched create, and how far they got.
 BATCHES = "batches"
+
+# The knobs of a rolling update, as every group type's update policy names them.
+MIN_IN_SERVICE = PropertySchema(
+    "integer",
+    "The minimum number of resources in service while rolling updates are being executed.",
+    default=0,
+    constraints=(Range(min=0),),
+)
+PAUSE_TIME = PropertySchema(
+    "number",
+    "The number of seconds to wait between batches of updates.",
+    default=0,
+    constraints=(Range(min=0),),
+)
+
+
+def max_batch_size(members: str = "resources", doing: str = "replace") -> PropertySchema:
+    return PropertySchema(
+        "integer",
+        f"The maximum number of {members} to {doing} at once.",
+        default=1,
+        constraints=(Range(min=1),),
+    )
 
 
 def needs_update(target: int, current: int, up_to_date: int) -> bool:

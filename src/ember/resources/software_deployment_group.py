@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ember.engine.resource import AttributeSchema, ResourceFailure
+from ember.resources import rolling_update
 from ember.resources.resource_group import UPDATE_POLICY, ResourceGroup, by_index
 from ember.resources.software_deployment import (
     PROPERTIES,
@@ -19,7 +20,6 @@ from ember.resources.software_deployment import (
 )
 from ember.resources.stack_resource import REFS_OUTPUT, member_attributes
 from ember.template import TOO_MANY_RESOURCES, Members, PropertySchema, apply_schema
-from ember.template.constraints import Range
 
 # Group attribute -> the member attribute it maps.
 MAPPED = {"deploy_stdouts": STDOUT, "deploy_stderrs": STDERR, "deploy_status_codes": STATUS_CODE}
@@ -29,18 +29,8 @@ GROUP_POLICY = {
         "map",
         "Rolling update configuration for the deployments in the group.",
         schema={
-            "max_batch_size": PropertySchema(
-                "integer",
-                "The maximum number of deployments to replace at once.",
-                default=1,
-                constraints=(Range(min=1),),
-            ),
-            "pause_time": PropertySchema(
-                "number",
-                "The number of seconds to wait between batches of updates.",
-                default=0,
-                constraints=(Range(min=0),),
-            ),
+            "max_batch_size": rolling_update.max_batch_size("deployments"),
+            "pause_time": rolling_update.PAUSE_TIME,
         },
     ),
     "batch_create": UPDATE_POLICY["batch_create"],

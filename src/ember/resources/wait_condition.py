@@ -39,6 +39,21 @@ DATA_KEY = "wait_data"
 MAX_TIMEOUT = 43200
 
 
+# What both wait condition types (HOT and AWS) declare alike.
+COUNT_SCHEMA = PropertySchema(
+    "integer",
+    "The number of success signals that must be received before the stack creation "
+    "process continues.",
+    default=1,
+    update_allowed=True,
+    constraints=(Range(min=1),),
+)
+DATA_ATTRIBUTE = AttributeSchema(
+    "JSON string containing data associated with wait condition signals sent to the handle.",
+    "string",
+)
+
+
 class HandleInvalid(ResourceFailure):
     error_type = "ValueError"  # as Heat raises it
 
@@ -86,21 +101,10 @@ class WaitCondition(ResourcePlugin):
             required=True,
             constraints=(Range(min=1, max=MAX_TIMEOUT),),
         ),
-        "count": PropertySchema(
-            "integer",
-            "The number of success signals that must be received before the stack creation "
-            "process continues.",
-            default=1,
-            update_allowed=True,
-            constraints=(Range(min=1),),
-        ),
+        "count": COUNT_SCHEMA,
     }
     attributes_schema = {
-        "data": AttributeSchema(
-            "JSON string containing data associated with wait condition signals sent to "
-            "the handle.",
-            "string",
-        ),
+        "data": DATA_ATTRIBUTE,
     }
     # Property names (the AWS type spells them its own way).
     HANDLE, TIMEOUT, COUNT, DATA = "handle", "timeout", "count", "data"
