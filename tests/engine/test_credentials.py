@@ -38,6 +38,8 @@ async def test_find_ec2_credential_returns_the_stored_record(env_any: EngineEnv)
         "user_id": "u-1",
         "user_name": "alice",
         "roles": ["member", "heat_stack_owner"],
+        "resource_id": None,
+        "stack_id": None,
     }
     assert crypt.decrypt(found["secret"], KEY) == "s3cr3t"
     assert await env.client.find_ec2_credential("c" * 32) is None
