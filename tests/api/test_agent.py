@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import HeatServer
-from tests.api.helpers import FINAL, wait_until
+from tests.api.helpers import wait_stack
 
 AGENT = [sys.executable, "-m", "ember.cmd.agent"]
 SCRIPT = """#!/bin/sh
@@ -199,23 +199,13 @@ def running_agent(heat_server: HeatServer, project: str, tmp_path: Path) -> Iter
     process.wait(30)
 
 
-def finished(hc: Any, stack_id: str) -> Any:
-    return wait_until(
-        lambda: hc.stacks.get(stack_id),
-        lambda s: s.stack_status.endswith(FINAL),
-        120.0,
-        f"stack {stack_id} to finish",
-    )
-
-
 def test_a_deployment_applied_by_the_agent_completes_with_its_outputs(
     hc: Any, running_agent: Any
 ) -> None:
     made = hc.stacks.create(
         stack_name="agent-ok", template=DEPLOYED, parameters={"server": "agent-web"}
     )
-    stack = finished(hc, made["stack"]["id"])
-    assert stack.stack_status == "CREATE_COMPLETE", stack.stack_status_reason
+    stack = wait_stack(hc, made["stack"]["id"], "CREATE_COMPLETE", 120.0)
     outputs = {o["output_key"]: o["output_value"] for o in stack.outputs}
     assert outputs["result"] == "world-done"
     assert outputs["stdout"] == "deploying for world\n"
@@ -227,8 +217,7 @@ def test_a_failing_script_fails_the_deployment_with_its_stderr(hc: Any, running_
     made = hc.stacks.create(
         stack_name="agent-bad", template=DEPLOYED, parameters={"server": "agent-web", "code": 3}
     )
-    stack = finished(hc, made["stack"]["id"])
-    assert stack.stack_status == "CREATE_FAILED"
+    wait_stack(hc, made["stack"]["id"], "CREATE_FAILED", 120.0)
     deployment = hc.resources.get(made["stack"]["id"], "deployment")
     assert deployment.resource_status == "CREATE_FAILED"
     assert "disk is full" in deployment.resource_status_reason

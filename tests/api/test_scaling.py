@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.api.helpers import FINAL, need, wait_until
+from tests.api.helpers import FINAL, need, wait_stack, wait_until
 
 WAIT = 120.0
 COOLDOWN = 5.0
@@ -88,10 +88,7 @@ def size(hc: Any, stack_id: str, wanted: int) -> int:
 def test_alarm_urls_grow_and_shrink_a_group_respecting_cooldown(hc: Any) -> None:
     made = hc.stacks.create(stack_name="scaled", template=TEMPLATE)
     stack_id = made["stack"]["id"]
-    stack = wait_until(
-        lambda: hc.stacks.get(stack_id), lambda s: s.stack_status.endswith(FINAL), WAIT
-    )
-    assert stack.stack_status == "CREATE_COMPLETE", stack.stack_status_reason
+    wait_stack(hc, stack_id, "CREATE_COMPLETE", WAIT)
     assert size(hc, stack_id, 1) == 1
     url = hc.resources.get(stack_id, "up").attributes["alarm_url"]
     assert "/v1/signal/" in url and "Signature=" in url
@@ -145,22 +142,14 @@ outputs:
 def test_a_rolling_update_keeps_min_in_service_members_up(hc: Any) -> None:
     made = hc.stacks.create(stack_name="rolling", template=ROLLING, parameters={"value": "a"})
     stack_id = made["stack"]["id"]
-    done = wait_until(
-        lambda: hc.stacks.get(stack_id), lambda s: s.stack_status.endswith(FINAL), WAIT
-    )
-    assert done.stack_status == "CREATE_COMPLETE", done.stack_status_reason
+    wait_stack(hc, stack_id, "CREATE_COMPLETE", WAIT)
     child = hc.resources.get(stack_id, "group").physical_resource_id
     before = {
         r.physical_resource_id for r in hc.resources.list(child) if r.resource_name != "group"
     }
     assert len(before) == 3
     hc.stacks.update(stack_id, template=ROLLING, parameters={"value": "b"})
-    done = wait_until(
-        lambda: hc.stacks.get(stack_id),
-        lambda s: s.stack_status.startswith("UPDATE_") and s.stack_status.endswith(FINAL),
-        WAIT,
-    )
-    assert done.stack_status == "UPDATE_COMPLETE", done.stack_status_reason
+    done = wait_stack(hc, stack_id, "UPDATE_COMPLETE", WAIT)
     outputs = {o["output_key"]: o["output_value"] for o in done.outputs}
     assert outputs["values"] == ["b", "b", "b"]
     # Replayed from the group's nested stack's events, oldest first: never fewer than

@@ -26,7 +26,7 @@ from tests.api.conftest import (
     stop_heat_all,
     write_heat_conf,
 )
-from tests.api.helpers import FINAL, need, wait_until
+from tests.api.helpers import need, wait_stack, wait_until
 
 WAIT = 120.0
 HOT = """
@@ -105,15 +105,6 @@ def resource_done(hc: Any, stack_id: str, name: str) -> Any:
     )
 
 
-def finished(hc: Any, stack_id: str) -> Any:
-    return wait_until(
-        lambda: hc.stacks.get(stack_id),
-        lambda s: s.stack_status.endswith(FINAL),
-        WAIT,
-        f"stack {stack_id} to finish",
-    )
-
-
 def curl(command: str, body: Any) -> tuple[int, str]:
     """Run a shell command line as a user pastes it, with the signal as its body."""
     argv = [*shlex.split(command), "-s", "--data-binary", json.dumps(body)]
@@ -142,8 +133,7 @@ def test_curl_cli_as_given_completes_the_wait(cloud: Cloud) -> None:
     assert hc.stacks.get(stack_id).stack_status == "CREATE_IN_PROGRESS"
     status, _ = curl(attrs["curl_cli"], {"status": "SUCCESS", "data": "ready", "id": "7"})
     assert status == 200
-    stack = finished(hc, stack_id)
-    assert stack.stack_status == "CREATE_COMPLETE", stack.stack_status_reason
+    stack = wait_stack(hc, stack_id, "CREATE_COMPLETE", WAIT)
     outputs = {o["output_key"]: o["output_value"] for o in stack.outputs}
     assert json.loads(outputs["data"]) == {"7": "ready"}
 
@@ -154,8 +144,7 @@ def test_a_failure_signal_fails_the_wait_with_its_reason(cloud: Cloud) -> None:
     attrs = resource_done(hc, stack_id, "handle").attributes
     status, _ = curl(attrs["curl_cli"], {"status": "FAILURE", "reason": "disk full"})
     assert status == 200
-    stack = finished(hc, stack_id)
-    assert stack.stack_status == "CREATE_FAILED"
+    stack = wait_stack(hc, stack_id, "CREATE_FAILED", WAIT)
     assert "disk full" in stack.stack_status_reason
     wait = hc.resources.get(stack_id, "wait")
     assert wait.resource_status == "CREATE_FAILED" and "disk full" in wait.resource_status_reason
@@ -164,8 +153,7 @@ def test_a_failure_signal_fails_the_wait_with_its_reason(cloud: Cloud) -> None:
 def test_a_wait_that_times_out_fails_clearly(cloud: Cloud) -> None:
     hc = cloud.client()
     stack_id = create(hc, "late", HOT, timeout=2)
-    stack = finished(hc, stack_id)
-    assert stack.stack_status == "CREATE_FAILED"
+    wait_stack(hc, stack_id, "CREATE_FAILED", WAIT)
     wait = hc.resources.get(stack_id, "wait")
     assert wait.resource_status == "CREATE_FAILED"
     assert wait.resource_status_reason == "WaitConditionTimeout: resources.wait: 0 of 1 received"
@@ -184,8 +172,7 @@ def test_the_presigned_cfn_url_completes_an_aws_wait(cloud: Cloud) -> None:
     assert status == 200, body
     answer = json.loads(body)
     assert answer["resource"] == "Handle"
-    stack = finished(hc, stack_id)
-    assert stack.stack_status == "CREATE_COMPLETE", stack.stack_status_reason
+    stack = wait_stack(hc, stack_id, "CREATE_COMPLETE", WAIT)
     outputs = {o["output_key"]: o["output_value"] for o in stack.outputs}
     assert json.loads(outputs["Data"]) == {"web1": "up"}
 
@@ -234,16 +221,10 @@ def test_a_signal_token_reaches_its_own_resource_only(cloud: Cloud) -> None:
     metadata = token_request("GET", own + "/metadata", token)
     assert metadata.status_code == 200 and "metadata" in metadata.json()
     assert token_request("POST", endpoint, token, {"status": "SUCCESS"}).status_code == 200
-    assert finished(hc, stack_id).stack_status == "CREATE_COMPLETE"
+    wait_stack(hc, stack_id, "CREATE_COMPLETE", WAIT)
     # Gone with its resource.
     hc.stacks.delete(stack_id)
-    finished_delete = wait_until(
-        lambda: hc.stacks.get(stack_id),
-        lambda s: s.stack_status.startswith("DELETE_") and s.stack_status.endswith(FINAL),
-        WAIT,
-        "the delete",
-    )
-    assert finished_delete.stack_status == "DELETE_COMPLETE"
+    wait_stack(hc, stack_id, "DELETE_COMPLETE", WAIT)
     after = token_request("POST", endpoint, token, {"status": "SUCCESS"})
     assert after.status_code in (401, 404), after.text
 
@@ -269,7 +250,6 @@ def test_a_wait_survives_its_engine_being_killed(tmp_path: Path) -> None:
         assert hc.stacks.get(stack_id).stack_status == "CREATE_IN_PROGRESS"
         status, _ = curl(attrs["curl_cli"], {"status": "SUCCESS"})
         assert status == 200
-        stack = finished(hc, stack_id)
-        assert stack.stack_status == "CREATE_COMPLETE", stack.stack_status_reason
+        wait_stack(hc, stack_id, "CREATE_COMPLETE", WAIT)
     finally:
         stop_heat_all(server)

@@ -14,10 +14,10 @@ from ember.api.cfn import faults
 from ember.api.cfn.keystone_ec2 import KeystoneEc2, KeystoneSession, ec2tokens_url
 from ember.cmd.config import load_settings
 from tests.api.cfn.test_signing import DESCRIBE, presigned, sigv2, sigv4_get, sigv4_post
-from tests.api.helpers import need
+from tests.api.helpers import need, wait_stack
 from tests.api.keystone_service import Keystone, start_heat, start_keystone, stop, write_heat_conf
 from tests.api.test_keystone import heatclient
-from tests.api.test_wait_conditions import AWS, HOT, create, curl, finished, resource_done
+from tests.api.test_wait_conditions import AWS, HOT, create, curl, resource_done
 
 
 @pytest.fixture(scope="module")
@@ -214,12 +214,12 @@ def test_wait_conditions_signal_with_the_keystone_flavor(
         attrs = resource_done(hc, native, "handle").attributes
         status, _ = curl(attrs["curl_cli"], {"status": "SUCCESS"})
         assert status == 200
-        assert finished(hc, native).stack_status == "CREATE_COMPLETE"
+        wait_stack(hc, native, "CREATE_COMPLETE", 120.0)
         url = resource_done(hc, aws, "Url").attributes["value"]
         signal = {"Status": "SUCCESS", "Reason": "ok", "UniqueId": "1", "Data": "d"}
         status, body = curl(f"curl -i -X PUT -H 'Content-Type: application/json' '{url}'", signal)
         assert status == 200, body
-        assert finished(hc, aws).stack_status == "CREATE_COMPLETE"
+        wait_stack(hc, aws, "CREATE_COMPLETE", 120.0)
         forged = attrs["curl_cli"].replace(attrs["token"], "ember-signal.forged")
         status, _ = curl(forged, {"status": "SUCCESS"})
         assert status == 401
