@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 from ember.api.cfn import faults
 from ember.api.cfn.auth import Identity, SignedRequest
 from ember.api.cfn.signing import verify
+from ember.api.expiring_cache import ExpiringCache
 from ember.common import crypt, errors
 from ember.rpc import errors as rpc_errors
 from ember.rpc.api import Ec2Credential, EngineAPI
@@ -50,8 +50,7 @@ class StoredKeys:
         self.engine = engine
         self.encryption_key = encryption_key
         self.cache_seconds = max(0, cache_seconds)
-        self.clock = clock
-        self._cache: OrderedDict[str, tuple[float, Ec2Credential | None]] = OrderedDict()
+        self._cache: ExpiringCache[Ec2Credential | None] = ExpiringCache(MAX_ENTRIES, clock)
 
     async def authenticate(self, signed: SignedRequest) -> Identity:
         record = await self._find(signed.access)
@@ -82,26 +81,14 @@ class StoredKeys:
         """Nothing to release: the engine client belongs to the process."""
 
     async def _find(self, access: str) -> Ec2Credential | None:
-        now = self.clock()
-        cached = self._cache.get(access)
-        if cached is not None and cached[0] > now:
-            self._cache.move_to_end(access)
-            return cached[1]
+        hit, cached = self._cache.get(access)
+        if hit:
+            return cached
         try:
             record = await self.engine.find_ec2_credential(access)
         except (errors.ServiceUnavailable, rpc_errors.RPCTimeout) as exc:
             LOG.warning("Cannot look access key %s up: %s", access, exc)
             raise faults.ServiceUnavailable(_UNAVAILABLE) from None
-        self._remember(access, record, now)
-        return record
-
-    def _remember(self, access: str, record: Ec2Credential | None, now: float) -> None:
         seconds = self.cache_seconds if record is not None else NOT_FOUND_SECONDS
-        seconds = min(seconds, self.cache_seconds)
-        if seconds <= 0:
-            self._cache.pop(access, None)
-            return
-        self._cache[access] = (now + seconds, record)
-        self._cache.move_to_end(access)
-        while len(self._cache) > MAX_ENTRIES:
-            self._cache.popitem(last=False)
+        self._cache.put(access, record, min(seconds, self.cache_seconds))
+        return record

@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
+from ember.api.expiring_cache import ExpiringCache
 from ember.api.rest import context as ctxmod
 from ember.rpc.api import SIGNAL_TOKEN_PREFIX, Ec2Credential, EngineAPI
 
@@ -44,8 +44,7 @@ class SignalTokens:
 
     def __init__(self, engine: EngineAPI, clock: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
-        self.clock = clock
-        self._cache: OrderedDict[str, tuple[float, Ec2Credential | None]] = OrderedDict()
+        self._cache: ExpiringCache[Ec2Credential | None] = ExpiringCache(MAX_ENTRIES, clock)
 
     async def context(self, token: str, request_id: str) -> ctxmod.RequestContext | None:
         record = await self._find(hashlib.sha256(token.encode()).hexdigest())
@@ -61,12 +60,9 @@ class SignalTokens:
         )
 
     async def _find(self, digest: str) -> Ec2Credential | None:
-        now = self.clock()
-        cached = self._cache.get(digest)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        hit, cached = self._cache.get(digest)
+        if hit:
+            return cached
         record = await self.engine.find_signal_token(digest)
-        self._cache[digest] = (now + CACHE_SECONDS, record)
-        while len(self._cache) > MAX_ENTRIES:
-            self._cache.popitem(last=False)
+        self._cache.put(digest, record, CACHE_SECONDS)
         return record
