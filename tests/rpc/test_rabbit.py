@@ -582,6 +582,31 @@ async def test_call_round_trip(transports: MakeTransport, topic: str) -> None:
     assert seen == [("show_stack", kwargs)]
 
 
+async def test_exclusive_topic_goes_with_its_server(
+    broker: Broker, transports: MakeTransport, topic: str
+) -> None:
+    """An engine's own topic: answered while its server runs; once the server's connection
+    has gone, so has the queue, and a call times out instead of waiting in a queue nobody
+    reads (and leaves no queue behind)."""
+
+    async def handler(method: str, kwargs: dict[str, Any]) -> Any:
+        return method
+
+    server = await transports()
+    await server.serve(topic, handler, exclusive=True)
+    client = await transports()
+    assert await client.call(topic, "ping", {}, timeout=5, exclusive=True) == "ping"
+    await server.close()
+    await eventually(lambda: _gone(broker, topic), what="the exclusive queue to go")
+    with pytest.raises(rpc_errors.RPCTimeout):
+        await client.call(topic, "ping", {}, timeout=0.5, exclusive=True)
+    assert not await _exists(broker, topic)
+
+
+async def _gone(broker: Broker, topic: str) -> bool:
+    return not await _exists(broker, topic)
+
+
 async def test_call_returns_none_and_scalars(transports: MakeTransport, topic: str) -> None:
     async def handler(method: str, kwargs: dict[str, Any]) -> Any:
         return kwargs["value"]

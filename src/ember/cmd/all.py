@@ -27,7 +27,7 @@ from ember.api.rest.middleware import Health
 from ember.api.rest.server import check_noauth, server
 from ember.cmd.api_cfn import cfn_server
 from ember.cmd.config import ConfigError, database_timeouts, load_settings
-from ember.cmd.processes import run_loop
+from ember.cmd.processes import name_process, run_loop
 from ember.common.settings import Settings
 from ember.db import migration
 from ember.db.database import Database
@@ -163,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    name_process("heat-all")
     run_loop(run(settings))
     return 0
 

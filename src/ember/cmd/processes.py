@@ -25,6 +25,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import setproctitle
 import uvloop
 
 from ember.cmd.config import ConfigError, load_settings
@@ -126,10 +127,20 @@ async def serve_until_stopped(
     await serving
 
 
+def name_process(name: str, role: str | None = None) -> None:
+    """Title this process as Heat's are (``heat-api: master process [argv]``), so that ``ps``
+    shows which service it is and ``pkill heat-api`` finds it: the kernel's process name
+    (what ``pkill`` matches) becomes the title's first 15 bytes."""
+    command = " ".join(sys.argv)
+    setproctitle.setproctitle(f"{name}: {role}" if role else f"{name} [{command}]")
+
+
 def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
     """Run ``worker`` in ``count`` processes (in this one when ``count`` is 1)."""
     if count <= 1:
+        name_process(name)
         return worker()
+    name_process(name, f"master process [{' '.join(sys.argv)}]")
     stopping = False
     children: dict[int, float] = {}
     # Both ends are closed on exec (PEP 446): only forked workers inherit them.
@@ -139,20 +150,7 @@ def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
         pid = os.fork()
         if pid == 0:
             os.close(held)  # from now on only the parent holds it open
-            _SUPERVISION.parent_pipe = watched
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, signal.SIG_DFL)
-            code = 1
-            try:
-                code = worker()
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-            except BaseException:
-                LOG.exception("%s worker failed", name)
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
+            _run_child(worker, name, watched)
         children[pid] = time.monotonic()
 
     def stop(signum: int, _frame: object) -> None:
@@ -183,6 +181,25 @@ def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
         if not stopping:
             spawn()
     return 0
+
+
+def _run_child(worker: Callable[[], int], name: str, parent_pipe: int) -> None:
+    """A forked worker's life: ``worker`` runs, then the process exits with its status."""
+    name_process(name, "worker process")
+    _SUPERVISION.parent_pipe = parent_pipe
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+    code = 1
+    try:
+        code = worker()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        LOG.exception("%s worker failed", name)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 async def connect(transport: Transport, delay: float, stop: asyncio.Event, name: str) -> bool:

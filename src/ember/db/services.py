@@ -36,8 +36,11 @@ class ServiceRepository:
             update(Service).where(Service.engine_id == engine_id).values(updated_at=utcnow())
         )
 
-    def unregister(self, engine_id: str) -> None:
-        self.session.execute(delete(Service).where(Service.engine_id == engine_id))
+    def stopped(self, engine_id: str) -> None:
+        """The engine stopped: listed as down until forgotten, never counted alive."""
+        self.session.execute(
+            update(Service).where(Service.engine_id == engine_id).values(deleted_at=utcnow())
+        )
 
     def live(self, since: dt.datetime) -> list[str]:
         """Engines that beat at ``since`` or later."""

@@ -32,7 +32,7 @@ from ember.engine.stack_requests import limits_of
 from ember.engine.timers import Timers
 from ember.engine.worker import NodeWorker
 from ember.policy.enforcer import Enforcer
-from ember.rpc.api import CANCEL_TOPIC, ENGINE_TOPIC
+from ember.rpc.api import CANCEL_TOPIC, ENGINE_TOPIC, engine_topic
 from ember.rpc.transport import Transport
 
 LOG = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Engine:
         self.snapshots = SnapshotOps(settings, db, self.stacks, self.launcher)
         self.previews = PreviewOps(settings, db, self.plugins, self.stacks)
         self.catalog = CatalogOps(settings, self.plugins, self.policy)
-        self.service = ServiceOps(settings, db)
+        self.service = ServiceOps(self.engine_id, settings, db, transport)
         self.credentials = CredentialOps(db)
         self.dispatcher = Dispatcher(
             bind_handlers(
@@ -127,6 +127,9 @@ class Engine:
         self.worker.start()
         await self.liveness.start()
         await self.transport.serve(ENGINE_TOPIC, self.dispatcher)
+        await self.transport.serve(
+            engine_topic(self.engine_id), self.service.answer_ping, exclusive=True
+        )
         await self.transport.subscribe(CANCEL_TOPIC, self._cancel)
 
     async def _cancel(self, message: dict[str, Any]) -> None:

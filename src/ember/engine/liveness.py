@@ -30,8 +30,8 @@ def _beat(uow: UnitOfWork, engine_id: str, interval: float) -> list[str]:
     return uow.services.live(utcnow() - dt.timedelta(seconds=interval * MISSED_BEATS))
 
 
-def _unregister(uow: UnitOfWork, engine_id: str) -> None:
-    uow.services.unregister(engine_id)
+def _stopped(uow: UnitOfWork, engine_id: str) -> None:
+    uow.services.stopped(engine_id)
 
 
 def take_over(uow: UnitOfWork, interval: float, all_ready: bool, gone: bool) -> Recovery:
@@ -120,4 +120,4 @@ class Liveness:
         for task in (self._task, self._recovering):
             if task is not None:
                 task.cancel()
-        await self.db.run(_unregister, self.engine_id)
+        await self.db.run(_stopped, self.engine_id)

@@ -52,10 +52,18 @@ class InProcTransport:
     def pending(self, topic: str) -> int:
         return self._queues[topic].qsize()
 
-    async def serve(self, topic: str, handler: Handler) -> None:
+    async def serve(self, topic: str, handler: Handler, *, exclusive: bool = False) -> None:
         self._handlers[topic] = handler
 
-    async def call(self, topic: str, method: str, kwargs: dict[str, Any], timeout: float) -> Any:
+    async def call(
+        self,
+        topic: str,
+        method: str,
+        kwargs: dict[str, Any],
+        timeout: float,
+        *,
+        exclusive: bool = False,
+    ) -> Any:
         handler = self._handlers.get(topic)
         if handler is None:
             raise rpc_errors.RPCTimeout()

@@ -242,7 +242,15 @@ class RabbitTransport:
         if future is not None and not future.done():
             future.set_result(orjson.loads(message.body))
 
-    async def call(self, topic: str, method: str, kwargs: dict[str, Any], timeout: float) -> Any:
+    async def call(
+        self,
+        topic: str,
+        method: str,
+        kwargs: dict[str, Any],
+        timeout: float,
+        *,
+        exclusive: bool = False,
+    ) -> Any:
         correlation = uuid.uuid4().hex
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[correlation] = future
@@ -250,7 +258,7 @@ class RabbitTransport:
             async with asyncio.timeout(timeout):
                 replies = await self._replies()
                 channel = self._chan()
-                if topic not in self._call_queues:
+                if not exclusive and topic not in self._call_queues:
                     await self._queue(channel, topic, durable=False)
                     self._call_queues.add(topic)
                 await channel.default_exchange.publish(
@@ -273,12 +281,15 @@ class RabbitTransport:
             raise rpc_errors.deserialize(reply["error"])
         return reply.get("result")
 
-    async def serve(self, topic: str, handler: Handler) -> None:
+    async def serve(self, topic: str, handler: Handler, *, exclusive: bool = False) -> None:
         if self._connection is None:
             raise rpc_errors.RPCTimeout()
         channel = await self._connection.channel(publisher_confirms=False)
         await channel.set_qos(prefetch_count=SERVE_CONCURRENCY)
-        queue = await self._queue(channel, topic, durable=False)
+        # The broker deletes an exclusive queue with the connection that declared it.
+        queue: AbstractQueue = await channel.declare_queue(
+            topic, durable=False, exclusive=exclusive
+        )
         limit = asyncio.Semaphore(SERVE_CONCURRENCY)
 
         async def answer(message: AbstractIncomingMessage) -> None:

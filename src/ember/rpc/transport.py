@@ -28,11 +28,23 @@ class Transport(Protocol):
         """Messages of a shared queue, at most ``prefetch`` unacknowledged at a time; ack
         each after its outcome is committed."""
 
-    async def call(self, topic: str, method: str, kwargs: dict[str, Any], timeout: float) -> Any:
-        """Ask one server of ``topic`` to run ``method`` and return its JSON reply."""
+    async def call(
+        self,
+        topic: str,
+        method: str,
+        kwargs: dict[str, Any],
+        timeout: float,
+        *,
+        exclusive: bool = False,
+    ) -> Any:
+        """Ask one server of ``topic`` to run ``method`` and return its JSON reply.
+        ``exclusive``: the topic one server serves ``exclusive``ly, which the caller must
+        not create; a call to a server that has gone times out."""
 
-    async def serve(self, topic: str, handler: Handler) -> None:
-        """Answer calls on ``topic`` with ``handler``."""
+    async def serve(self, topic: str, handler: Handler, *, exclusive: bool = False) -> None:
+        """Answer calls on ``topic`` with ``handler``. ``exclusive``: this server alone
+        answers the topic, which goes when the server's connection does (however the
+        process ends), so a call to it after that times out rather than waiting for it."""
 
     async def broadcast(self, topic: str, message: dict[str, Any]) -> None:
         """Deliver to every subscriber of ``topic`` (every engine): cancel requests."""

@@ -201,6 +201,9 @@ def test_health_and_versions(split: Split) -> None:
             }
         ]
     }
+    # What HAProxy's ``option httpchk`` sends: any 2xx or 3xx answer keeps the server up.
+    checked = httpx.request("OPTIONS", f"{split.cfn.url}/", timeout=10.0)
+    assert checked.status_code == 300
     unsigned = httpx.get(split.endpoint, params={"Action": "ListStacks"}, timeout=10.0)
     assert unsigned.status_code == 403
     assert "<Code>MissingAuthenticationToken</Code>" in unsigned.text

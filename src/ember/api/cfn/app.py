@@ -59,6 +59,9 @@ FORM = "application/x-www-form-urlencoded"
 SIGNAL_SCOPED_ACTIONS = frozenset({"DescribeStackResource"})
 
 
+VERSION_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
 class CfnApp:
     """The ASGI application of heat-api-cfn."""
 
@@ -105,7 +108,8 @@ class CfnApp:
         if route is not None:
             return await self._signal(request, route, request_id)
         if path not in ("/v1", "/v1/"):
-            if path.strip("/") in ("", "versions") and request.method in ("GET", "HEAD"):
+            # OPTIONS too: HAProxy's ``option httpchk`` checks a server with ``OPTIONS /``.
+            if path.strip("/") in ("", "versions") and request.method in VERSION_METHODS:
                 return versions_document(request)
             return render.error(
                 faults.NotFound("The resource could not be found."), request_id, False
