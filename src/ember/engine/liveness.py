@@ -98,10 +98,24 @@ class Liveness:
 
     async def _loop(self) -> None:
         beats = 0
+        # Beats in a row since this engine last failed to beat. While the database was out
+        # of reach no engine could beat: once it is back, every other engine looks silent
+        # until it has beaten again, and none of them may be taken for dead before each
+        # had the time to (their nodes would run twice).
+        steady = 0
         while True:
             await asyncio.sleep(self.interval)
             try:
                 alive = set(await self.db.run(_beat, self.engine_id, self.interval))
+            except Exception:
+                LOG.exception("heartbeat failed")
+                steady = 0
+                continue
+            steady += 1
+            if steady <= MISSED_BEATS:
+                self._alive |= alive
+                continue
+            try:
                 gone = self._alive - alive
                 self._alive = alive
                 if gone:
@@ -114,7 +128,7 @@ class Liveness:
                     # for dead while it still runs its nodes.
                     self._recovering = asyncio.create_task(self._carry_on(bool(gone)))
             except Exception:
-                LOG.exception("heartbeat failed")
+                LOG.exception("taking over from stopped engines failed")
 
     async def stop(self) -> None:
         for task in (self._task, self._recovering):

@@ -145,6 +145,8 @@ class NodeRunner:
             return await asyncio.wait_for(self._run(node), remaining)
         except TimeoutError:
             return self._timed_out(node)
+        except errors.DatabaseUnavailable:
+            raise  # not the resource's failure: the node is run again (see NodeWorker)
         except (ResourceFailure, errors.EmberError, PropertyError, UpdateReplace) as exc:
             return self._failed(node, exc)
 
@@ -496,6 +498,8 @@ class NodeRunner:
         plugin = plugin_cls(ctx)
         try:
             return await self._call(node, plugin, plugin.create(), ctx.properties, new_id)
+        except errors.DatabaseUnavailable:
+            raise
         except (ResourceFailure, errors.EmberError, PropertyError) as exc:
             # The original stays the stack's resource (so a rollback keeps it); what the
             # failed replacement made is removed.

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ember.common import errors
 from ember.db.database import Database
 from ember.db.records import ClaimedNode, NodeKey, Progress
 from ember.engine import outcomes, progress
@@ -167,10 +168,17 @@ class NodeWorker:
             keys: dict[NodeKey, Delivery] = {}
             for delivery in batch:
                 try:
-                    keys[NodeKey.from_message(delivery.message)] = delivery
+                    key = NodeKey.from_message(delivery.message)
                 except (KeyError, TypeError, ValueError):
                     LOG.warning("dropping malformed work message %r", delivery.message)
                     await self._settle(delivery)
+                    continue
+                if key in keys:
+                    # The same node twice in one batch (published again after a failed
+                    # transaction, say): one claim, and the copy is done with at once.
+                    await self._settle(delivery)
+                else:
+                    keys[key] = delivery
             try:
                 async with self._recording:
                     claimed = await self.db.run(progress.claim, self.engine_id, list(keys))
@@ -233,10 +241,28 @@ class NodeWorker:
             if self._stopping:
                 raise  # left claimed: recovered once this engine is known to be gone
             outcome = self._stopped(node)
+        except errors.DatabaseUnavailable:
+            await self._give_back(node, delivery)
+            return
         except Exception as exc:  # a plugin bug must not lose the node
             LOG.exception("resource %s failed unexpectedly", node.resource_name)
             outcome = Outcome(node, success=False, reason=f"{type(exc).__name__}: {exc}")
         self._done.put_nowait((outcome, delivery))
+
+    async def _give_back(self, node: ClaimedNode, delivery: Delivery | None) -> None:
+        """The database went out of reach while the node ran: that is no outcome of the
+        resource's, and none could be recorded now. The node stays claimed in the database
+        but is no longer held here, so the repair that follows (once the database answers)
+        releases it and publishes it again, for any engine to run from the start, as
+        after an engine's death."""
+        LOG.warning(
+            "%s of %s stopped: the database is unavailable; it will run again",
+            node.action,
+            node.resource_name,
+        )
+        self._held.discard(node.key)
+        self._suspect.set()
+        await self._settle(delivery)
 
     async def _commit_loop(self) -> None:
         while True:
