@@ -3,7 +3,8 @@
 Usage: ``heat-manage [--config-file PATH]... [--config-dir DIR]... COMMAND`` where COMMAND is
 ``db_sync [version]``, ``db_version``,
 ``purge_deleted [-g {days,hours,minutes,seconds}] [-p PROJECT_ID] [-b BATCH_SIZE] [age]``, or
-``ec2-credentials {create,list,delete}`` (the key pairs heat-api-cfn checks signatures with).
+``ec2-credentials {create,list,delete}`` (the key pairs heat-api-cfn checks signatures with),
+or ``scale-out`` (the files of a deployment scaled out behind HAProxy).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from ember.cmd import ec2_credentials
+from ember.cmd import ec2_credentials, scale_out
 from ember.cmd.config import ConfigError, load_settings
 from ember.common.settings import Settings
 from ember.db import migration, purge
@@ -55,6 +56,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "db_version": db_version,
     "purge_deleted": purge_deleted,
     ec2_credentials.COMMAND: ec2_credentials.run,
+    scale_out.COMMAND: scale_out.run,
 }
 
 
@@ -97,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="stacks deleted per transaction",
     )
     ec2_credentials.add_parser(commands, common)
+    scale_out.add_parser(commands, common)
     return parser
 
 
