@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import collections
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,12 +25,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.api.cfn.conftest import WAIT, boto3_client, make_key_pair
-from tests.api.conftest import legacy_client, session_client
-from tests.api.helpers import need, wait_until
+from tests.api.conftest import free_port, legacy_client, session_client
+from tests.api.helpers import need, wait_stack, wait_until
 from tests.deploy.conftest import (
+    ROOT,
     engine_pids,
     node_claims,
     wait_consumers,
+    wait_health,
     wait_work_consumed,
 )
 from tests.deploy.guide import (
@@ -36,6 +40,7 @@ from tests.deploy.guide import (
     ENGINES_PER_HOST,
     HOSTS,
     Guide,
+    Proxy,
     guide_fixture,
 )
 
@@ -371,3 +376,111 @@ def test_cut_while_stacks_are_in_flight(guide: Guide, hc: Any, server: str) -> N
     assert max(took for _, took, _ in seen) < CLIENT_TIMEOUT
     check_resources_once(guide, hc, prefix)
     wait_work_consumed()
+
+
+# The guide's own files -----------------------------------------------------------------------
+
+# The guide's sample apis-proxy.conf ("Setting Up HAProxy"), with only its addresses changed.
+GUIDE_PROXY = """ global
+    daemon
+    maxconn 4000
+
+defaults
+    log  global
+    maxconn  8000
+    option  redispatch
+    retries  3
+    timeout  http-request 10s
+    timeout  queue 1m
+    timeout  connect 10s
+    timeout  client 1m
+    timeout  server 1m
+    timeout  check 10s
+
+listen rest_api_proxy
+    bind {a}:8004
+    balance  source
+    option  tcpka
+    option  httpchk
+    server rest-server-1 {b}:8004
+    server rest-server-2 {c}:8004
+
+listen cfn_api_proxy
+    bind {a}:8000
+    balance  source
+    option  tcpka
+    option  httpchk
+    server cfn-server-1 {b}:8000
+    server cfn-server-2 {c}:8000
+"""
+GUIDE_A = "127.0.0.9"
+
+
+def test_the_guides_own_apis_proxy_conf_works(guide: Guide, tmp_path: Path) -> None:
+    """HAProxy started as the guide says, with the guide's file: heatclient and boto3 work
+    through it unchanged."""
+    conf = tmp_path / "apis-proxy.conf"
+    conf.write_text(GUIDE_PROXY.format(a=GUIDE_A, b=HOSTS[0], c=HOSTS[1]), encoding="utf-8")
+    proxy = Proxy.start(conf)
+    try:
+        hc = legacy_client(f"http://{GUIDE_A}:8004/v1/guide-file")
+        created = hc.stacks.create(stack_name="through-the-guide", template=TEMPLATE)
+        stack = wait_stack(hc, created["stack"]["id"], "CREATE_COMPLETE", SETTLE_TIMEOUT)
+        assert len(stack.to_dict()["outputs"][0]["output_value"]) == 32
+        key = make_key_pair(guide.controller_conf, "guide-file", "operator", cwd=tmp_path)
+        cf = boto3_client(f"http://{GUIDE_A}:8000/v1/", key)
+        names = [s["StackName"] for s in cf.list_stacks()["StackSummaries"]]
+        assert names == ["through-the-guide"]
+    finally:
+        proxy.stop()
+
+
+def _pgrep(name: str) -> set[int]:
+    """What ``pkill NAME`` would signal (``pgrep`` matches as it does)."""
+    done = subprocess.run(["pgrep", name], capture_output=True, text=True, check=False)
+    return {int(p) for p in done.stdout.split()}
+
+
+def test_start_and_stop_scripts_of_a_host(guide: Guide, tmp_path: Path) -> None:
+    """A fourth host's ``start.sh`` starts its processes (each titled as Heat's, so that
+    ``pkill heat-api`` finds the REST API and the CFN API, ``pkill heat-api-cfn`` only the
+    CFN API); they serve; ``stop.sh`` stops them all."""
+    host = "127.0.0.4"
+    api_port, cfn_port = free_port(), free_port()
+    argv = [sys.executable, str(ROOT / "bin" / "heat-manage")]
+    argv += ["--config-file", str(guide.controller_conf), "scale-out", "--output", str(tmp_path)]
+    argv += ["--host", f"{host}:apis=1,cfn-apis=1,engines=1", "--controller", "127.0.0.1"]
+    argv += ["--api-port", str(api_port), "--cfn-port", str(cfn_port), "--engine-workers", "1"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    scripts = tmp_path / host
+    consumers = len(HOSTS) * ENGINES_PER_HOST * ENGINE_WORKERS
+    started = subprocess.run(
+        [str(scripts / "start.sh")], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert started.returncode == 0, started.stderr
+    pids = {p.stem: int(p.read_text()) for p in (scripts / "run").glob("*.pid")}
+    try:
+        assert sorted(pids) == ["heat-api-1", "heat-api-cfn-1", "heat-engine-1"]
+        wait_health(f"http://{host}:{api_port}", 200)
+        wait_health(f"http://{host}:{cfn_port}", 200)
+        wait_consumers(consumers + 1)
+        assert {pids["heat-api-1"], pids["heat-api-cfn-1"]} <= _pgrep("heat-api")
+        assert pids["heat-api-cfn-1"] in _pgrep("heat-api-cfn")
+        assert pids["heat-api-1"] not in _pgrep("heat-api-cfn")
+        assert pids["heat-engine-1"] in _pgrep("heat-engine")
+        listed = httpx.get(f"http://{host}:{api_port}/v1/scripts/stacks", timeout=CLIENT_TIMEOUT)
+        assert (listed.status_code, listed.json()) == (200, {"stacks": []})
+    finally:
+        stopped = subprocess.run(
+            [str(scripts / "stop.sh")], capture_output=True, text=True, timeout=60, check=False
+        )
+        wait_until(
+            lambda: [p for p in pids.values() if Path(f"/proc/{p}").exists()],
+            lambda alive: not alive,
+            60.0,
+            "the host's processes to stop",
+        )
+    assert stopped.returncode == 0, stopped.stderr
+    assert not list((scripts / "run").glob("*.pid"))
+    wait_consumers(consumers)

@@ -87,6 +87,7 @@ class Plan:
     python: str
     bin_dir: str
     check_interval: str
+    stats_socket: Path | None = None
 
     def instances(self, host: HostSpec) -> list[Instance]:
         made = [
@@ -160,6 +161,11 @@ def add_parser(
         "--check-interval",
         default="2s",
         help="how often HAProxy checks each API (HAProxy's time format; default: 2s)",
+    )
+    parser.add_argument(
+        "--stats-socket",
+        type=Path,
+        help="HAProxy's stats socket (default: haproxy.sock beside apis-proxy.conf)",
     )
     parser.add_argument(
         "--python", default=sys.executable, help="the interpreter the scripts run bin/ with"
@@ -266,6 +272,7 @@ def make_plan(settings: Settings, args: argparse.Namespace) -> Plan:
         python=args.python,
         bin_dir=args.bin_dir,
         check_interval=args.check_interval,
+        stats_socket=args.stats_socket,
     )
     _check_ports(plan)
     return plan
@@ -570,18 +577,17 @@ def proxy_config(plan: Plan, stats_socket: Path) -> str:
 
 
 def write(plan: Plan, original: str, output: Path) -> list[Path]:
-    """Every file of the plan under ``output``; the paths written."""
-    written: list[Path] = []
+    """Every file of the plan under ``output``; the paths written. Each is made before
+    any is written, so a plan refused on the way leaves nothing behind."""
+    files: dict[Path, tuple[str, int]] = {}
 
     def put(path: Path, text: str, mode: int = 0o644) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        path.chmod(mode)
-        written.append(path)
+        files[path] = (text, mode)
 
     output = output.resolve()
     proxy_dir = output / plan.controller
-    put(proxy_dir / "apis-proxy.conf", proxy_config(plan, proxy_dir / "haproxy.sock"))
+    stats = plan.stats_socket or proxy_dir / "haproxy.sock"
+    put(proxy_dir / "apis-proxy.conf", proxy_config(plan, stats))
     for host in plan.hosts:
         directory = output / host.address
         confs: dict[str, Path] = {}
@@ -596,7 +602,11 @@ def write(plan: Plan, original: str, output: Path) -> list[Path]:
             )
         put(directory / "start.sh", start_script(plan, host, confs), 0o755)
         put(directory / "stop.sh", STOP_SCRIPT, 0o755)
-    return written
+    for path, (text, mode) in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        path.chmod(mode)
+    return list(files)
 
 
 def controller_file(settings: Settings) -> Path:
