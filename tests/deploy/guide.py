@@ -55,6 +55,7 @@ ENGINE_WORKERS = 2
 RPC_TIMEOUT = 10
 DATABASE_TIMEOUTS = {"connect_timeout": 3, "statement_timeout": 8}
 CHECK_INTERVAL = "1s"
+OPS_PROJECT = "ops"
 
 
 def haproxy_binary() -> str:
@@ -237,9 +238,12 @@ class Guide:
         return self.launcher.logs()
 
 
-def controller_sections(database_url: str, broker: Relay) -> dict[str, dict[str, object]]:
+def controller_sections(
+    database_url: str, broker: Relay, policy: Path
+) -> dict[str, dict[str, object]]:
     """A's ``heat.conf``, the guide's way: ``sql_connection`` and ``rabbit_host`` in
-    ``[DEFAULT]``, the APIs bound where HAProxy will listen."""
+    ``[DEFAULT]``, the APIs bound where HAProxy will listen; the operators' project
+    (``OPS_PROJECT``) may list the engines, as an admin may."""
     parts = urlsplit(TRANSPORT_URL)
     return {
         "DEFAULT": {
@@ -255,6 +259,7 @@ def controller_sections(database_url: str, broker: Relay) -> dict[str, dict[str,
         "heat_api": {"bind_host": CONTROLLER, "bind_port": REST_PORT, "workers": 1},
         "heat_api_cfn": {"bind_host": CONTROLLER, "bind_port": CFN_PORT, "workers": 1},
         "paste_deploy": {"flavor": "noauth"},
+        "oslo_policy": {"policy_file": str(policy)},
     }
 
 
@@ -297,7 +302,11 @@ def guide_deployment(backend: str, scratch: ScratchDatabase, workdir: Path) -> I
         database_url = server.set(host="127.0.0.1", port=database.port).render_as_string(
             hide_password=False
         )
-        conf = write_conf(workdir / "heat.conf", controller_sections(database_url, broker))
+        policy = workdir / "policy.yaml"
+        policy.write_text(
+            f'"service:index": "role:admin or project_id:{OPS_PROJECT}"\n', encoding="utf-8"
+        )
+        conf = write_conf(workdir / "heat.conf", controller_sections(database_url, broker, policy))
         launcher.manage(conf, "db_sync")
         output = workdir / "scale-out"
         scale_out(launcher, conf, output)

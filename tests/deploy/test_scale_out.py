@@ -25,7 +25,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.api.cfn.conftest import WAIT, boto3_client, make_key_pair
-from tests.api.conftest import free_port, legacy_client, session_client
+from tests.api.conftest import Cli, free_port, legacy_client, session_client
 from tests.api.helpers import need, wait_stack, wait_until
 from tests.deploy.conftest import (
     ROOT,
@@ -39,6 +39,7 @@ from tests.deploy.guide import (
     ENGINE_WORKERS,
     ENGINES_PER_HOST,
     HOSTS,
+    OPS_PROJECT,
     Guide,
     Proxy,
     guide_fixture,
@@ -276,7 +277,7 @@ def test_rest_and_cfn_creates_through_haproxy_share_every_engine(
     wait_work_consumed()
 
 
-def test_engine_killed_mid_creates(guide: Guide, hc: Any, admin_hc: Any) -> None:
+def test_engine_killed_mid_creates(guide: Guide, hc: Any, admin_hc: Any, tmp_path: Path) -> None:
     """One heat-engine (its supervisor and both workers) SIGKILLed while 20 stacks are
     created: the services list shows its workers down within engine_life_check_timeout, the
     others carry its work on, and every stack completes with each resource made once."""
@@ -300,6 +301,13 @@ def test_engine_killed_mid_creates(guide: Guide, hc: Any, admin_hc: Any) -> None
     wait_until(lambda: services(admin_hc), victim_down, 60.0, "the killed engine down")
     reported = time.monotonic() - killed_at
     print(f"killed engine reported down after {reported:.2f}s")
+    # As an operator sees it.
+    cli = Cli(guide.endpoint(OPS_PROJECT), tmp_path)
+    rows = cli.json("orchestration", "service", "list")
+    status = {s["Engine ID"]: s["Status"] for s in rows}
+    assert {status[e] for e in victim_ids} == {"down"}, rows
+    up = (len(HOSTS) * ENGINES_PER_HOST - 1) * ENGINE_WORKERS
+    assert list(status.values()).count("up") == up, rows
     wait_complete(guide, hc, "killed")
     check_resources_once(guide, hc, "killed")
     wait_work_consumed()
