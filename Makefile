@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench bench-cfn bench-signals
+.PHONY: install run test lint bench bench-cfn bench-signals bench-scale
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/cfn_bench.py --deployment split --output bench/results/cfn-split.json
 	$(BIN)/python bench/signal_bench.py --output bench/results/signals.json
 	$(BIN)/python bench/signal_bench.py --deployment split --output bench/results/signals-split.json
+	$(BIN)/python bench/scale_bench.py --output bench/results/scale.json
 
 # The CloudFormation Query API against the REST API, same reads (heat-all on SQLite).
 bench-cfn: install
@@ -49,3 +50,8 @@ bench-cfn: install
 bench-signals: install
 	$(BIN)/python bench/signal_bench.py --output bench/results/signals.json
 	$(BIN)/python bench/signal_bench.py --deployment split --output bench/results/signals-split.json
+
+# Scaled out behind HAProxy: stacks per second with 1, 2, 4 engine processes; GET /stacks
+# with 1 and 2 heat-api processes (MariaDB, RabbitMQ and haproxy on this machine).
+bench-scale: install
+	$(BIN)/python bench/scale_bench.py --output bench/results/scale.json
