@@ -268,6 +268,13 @@ def test_rest_and_cfn_creates_through_haproxy_share_every_engine(
     assert len(cfn_ids) == CFN_STACKS
     done = engines_doing_work(guide, stack_ids)
     assert set(done) == set(guide.engines()), done
+    # One stack's work is shared by engines on both hosts.
+    wide = {"heat_template_version": "2016-10-14", "resources": {}}
+    wide["resources"] = {f"r{i}": {"type": "OS::Heat::RandomString"} for i in range(64)}
+    created = hc.stacks.create(stack_name="wide", template=wide)["stack"]["id"]
+    wait_stack(hc, created, "CREATE_COMPLETE", SETTLE_TIMEOUT)
+    sharing = engines_doing_work(guide, [created])
+    assert {key.split("/")[0] for key in sharing} == set(HOSTS), sharing
     # The services list names each engine worker, by the host its copy of heat.conf says.
     listed = services(admin_hc)
     up = [s for s in listed if s["status"] == "up"]
