@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,26 +137,33 @@ def populate(base: str, count: int) -> str:
     return f"/stacks/s0/{ids[0]}"
 
 
-def load(url: str, clients: int, seconds: float) -> dict[str, Any]:
+def load(
+    url: str,
+    clients: int,
+    seconds: float,
+    session: Callable[[int], Any] = lambda _client: requests.Session(),
+) -> dict[str, Any]:
+    """``GET url`` by ``clients`` threads for ``seconds``; ``session(n)`` makes client n's
+    HTTP session (anything with ``get`` answering a ``status_code``)."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
-    def worker() -> None:
+    def worker(client: int) -> None:
         nonlocal errors
-        session = requests.Session()
         mine, failed = [], 0
+        http = session(client)
         while time.monotonic() < stop:
             t0 = time.perf_counter()
-            resp = session.get(url)
+            resp = http.get(url)
             mine.append(time.perf_counter() - t0)
             failed += resp.status_code != 200
         with lock:
             latencies.extend(mine)
             errors += failed
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
     start = time.monotonic()
     for thread in threads:
         thread.start()

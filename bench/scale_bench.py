@@ -30,7 +30,6 @@ import platform
 import shlex
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,7 @@ import httpx
 import sqlalchemy as sa
 
 # Run as a script, this file's directory is on the path.
-from api_bench import free_port
+from api_bench import free_port, load
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTS = ("127.0.0.2", "127.0.0.3")
@@ -279,40 +278,11 @@ def populate(url: str, project: str, count: int) -> None:
 
 
 def list_load(url: str, project: str, seconds: float) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
+    def client(n: int) -> httpx.Client:
+        transport = httpx.HTTPTransport(local_address=SOURCES[n])
+        return httpx.Client(transport=transport, timeout=30)
 
-    def worker(source: str) -> None:
-        nonlocal errors
-        mine, failed = [], 0
-        transport = httpx.HTTPTransport(local_address=source)
-        with httpx.Client(transport=transport, timeout=30) as client:
-            while time.monotonic() < stop:
-                t0 = time.perf_counter()
-                resp = client.get(f"{url}/v1/{project}/stacks")
-                mine.append(time.perf_counter() - t0)
-                failed += resp.status_code != 200
-        with lock:
-            latencies.extend(mine)
-            errors += failed
-
-    threads = [threading.Thread(target=worker, args=(s,)) for s in SOURCES]
-    begun = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - begun
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / elapsed, 1),
-        "median_ms": round(statistics.median(latencies) * 1000, 2),
-        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 2),
-    }
+    return load(f"{url}/v1/{project}/stacks", len(SOURCES), seconds, client)
 
 
 def main() -> None:
