@@ -153,3 +153,30 @@ def test_template_validate_beside_the_stack_commands(ember: Ember) -> None:
     odd = ember("template", "validate", "quick.yaml", "-P", "word")
     assert odd.returncode != 0
     assert "KEY=VALUE" in odd.stderr
+
+
+def test_rolled_back_failure_still_names_its_root_cause(ember: Ember) -> None:
+    ember.write("top.yaml", TOP)
+    ember.write("nested/middle.yaml", MIDDLE)
+    ember.write("nested/leaf.yaml", LEAF)
+    done = ember("stack", "create", "-t", "top.yaml", "undone", "--rollback", "--wait")
+    assert done.returncode == 1, explain(done)
+    assert ("undone", "ROLLBACK_COMPLETE") in events_in(done.stdout)
+    lines = done.stdout.splitlines()
+    cause = lines.index("Root cause (deepest failures first):")
+    assert lines[cause + 1].split() == ["undone/middle/inner/bad", "CREATE_FAILED"]
+    assert re.search(r"^Stack undone ROLLBACK_COMPLETE in ", done.stdout, re.M)
+    assert re.search(
+        r"^Reason: Resource CREATE failed: .*Test Resource failed bad", done.stdout, re.M
+    )
+
+
+def test_a_pipe_does_not_follow_unless_asked(ember: Ember) -> None:
+    ember.write("long.yaml", waiting(30))
+    done = ember("stack", "create", "-t", "long.yaml", "unwatched", timeout=20)
+    assert done.returncode == 0, explain(done)
+    assert re.fullmatch(r"CREATE of stack unwatched \(\S{36}\) started\n", done.stdout)
+    shown = json.loads(ember("stack", "show", "unwatched", "-f", "json").stdout)
+    assert shown["stack_status"] == "CREATE_IN_PROGRESS"
+    deleted = ember("stack", "delete", "unwatched", "--wait")
+    assert deleted.returncode == 0, explain(deleted)

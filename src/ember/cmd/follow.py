@@ -136,6 +136,7 @@ class Tracker:
     started: float = field(default_factory=time.monotonic)
     events: int = 0
     stack_reasons: list[str] = field(default_factory=list)
+    failed_events: dict[tuple[str, str], Event] = field(default_factory=dict)
 
     def listing(self, resources: list[Resource]) -> None:
         self.tree.add(resources)
@@ -155,6 +156,8 @@ class Tracker:
             return
         key = (event.stack_id, event.resource_name)
         self.statuses[key] = event.status
+        if event.status.endswith("_FAILED"):
+            self.failed_events[key] = event
         if event.status.endswith("_IN_PROGRESS"):
             self.running[key] = time.monotonic()
         else:
@@ -176,6 +179,24 @@ class Tracker:
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    def failed_resources(self) -> list[Resource]:
+        """The resources that failed while the operation was followed, as events told
+        (what a rollback deletes is no longer listed)."""
+        nested = {parent: child for child, parent in self.tree.parents.items()}
+        return [
+            Resource(
+                name=name,
+                type="",
+                status=event.status,
+                reason=event.reason,
+                physical_resource_id=event.physical_resource_id,
+                stack_name=event.stack_name,
+                stack_id=stack_id,
+                nested_stack_id=nested.get((stack_id, name)),
+            )
+            for (stack_id, name), event in self.failed_events.items()
+        ]
 
 
 def event_line(tree: Tree, event: Event) -> str:
@@ -274,11 +295,14 @@ class Failure:
         }
 
 
-def root_causes(client: Client, stack: Stack) -> list[Failure]:
+def root_causes(
+    client: Client, stack: Stack, followed: Tracker | None = None, reason: str = ""
+) -> list[Failure]:
     """The deepest failed resources of a stack tree first (those with no failed resource
     below them), each with its path and failed parents, from listings with nested_depth
-    and, below what those reach, each failed nested stack's own listing."""
-    tree = Tree(stack.id, stack.name)
+    and, below what those reach, each failed nested stack's own listing; when nothing
+    listed has failed (a rollback deleted it), from the failures ``followed`` saw."""
+    tree = followed.tree if followed else Tree(stack.id, stack.name)
     listed = client.resources(f"{stack.name}/{stack.id}", nested_depth=NESTED_DEPTH)
     seen_stacks = {r.stack_id for r in listed}
     todo = [r for r in listed if r.status.endswith("_FAILED") and r.nested_stack_id]
@@ -296,6 +320,8 @@ def root_causes(client: Client, stack: Stack) -> list[Failure]:
         listed.extend(more)
         todo.extend(r for r in more if r.status.endswith("_FAILED") and r.nested_stack_id)
     tree.add(listed)
+    if followed and not any(r.status.endswith("_FAILED") for r in listed):
+        listed = followed.failed_resources()
     failed = [r for r in listed if r.status.endswith("_FAILED")]
     failed_stacks = {r.stack_id for r in failed}
     # A failed resource whose nested stack holds failed resources is a consequence.
@@ -313,7 +339,7 @@ def root_causes(client: Client, stack: Stack) -> list[Failure]:
                     parent.reason if parent else "",
                 )
             )
-        parents.append((stack.name, stack.status, stack.reason))
+        parents.append((stack.name, stack.status, reason or stack.reason))
         out.append(
             Failure(
                 tree.path(res.stack_id, res.name),
@@ -339,6 +365,7 @@ class Outcome:
     total: int
     events: int
     failures: list[Failure] = field(default_factory=list)
+    reason: str = ""  # why it failed, when the stack's own reason has moved on
 
 
 def _exit_code(stack: Stack | None, action: str, reasons: list[str]) -> int:
@@ -430,7 +457,12 @@ def follow(
         progress.events,
     )
     if outcome.stack is not None and outcome.exit_code != EXIT_COMPLETE:
-        outcome.failures = root_causes(client, outcome.stack)
+        outcome.reason = (
+            progress.stack_reasons[-1]
+            if progress.stack_reasons and not outcome.stack.status.endswith("_FAILED")
+            else outcome.stack.reason
+        )
+        outcome.failures = root_causes(client, outcome.stack, progress, outcome.reason)
     return outcome
 
 
@@ -454,8 +486,9 @@ def render_summary(outcome: Outcome, name: str, out: Console) -> None:
     out.print(
         Text(f"Stack {name} {status} in {outcome.duration:.1f}s: {counts}, {outcome.events} events")
     )
-    if stack and stack.reason and outcome.exit_code != EXIT_COMPLETE:
-        out.print(Text(f"Reason: {stack.reason}"))
+    reason = outcome.reason or (stack.reason if stack else "")
+    if reason and outcome.exit_code != EXIT_COMPLETE:
+        out.print(Text(f"Reason: {reason}"))
     if stack and outcome.exit_code == EXIT_COMPLETE and stack.outputs:
         table = Table("output", "value", title=None, box=None, show_edge=False)
         for item in stack.outputs:
