@@ -61,10 +61,13 @@ class PollingEvents:
         self._first = True
 
     @classmethod
-    def after_latest(cls, client: Client, stack: str, **kwargs: object) -> PollingEvents:
+    def after_latest(
+        cls, client: Client, stack: str, *, interval: float = POLL_INTERVAL
+    ) -> PollingEvents:
         """A source of the events that come after those the stack has now."""
         latest = client.events(stack, limit=1, sort_dir="desc", nested_depth=NESTED_DEPTH)
-        return cls(client, stack, marker=latest[0].id if latest else None, **kwargs)  # type: ignore[arg-type]
+        marker = latest[0].id if latest else None
+        return cls(client, stack, marker=marker, interval=interval)
 
     def next(self) -> list[Event]:
         if not self._first:
@@ -439,17 +442,14 @@ def follow(
             display.event(event_line(tree, event))
     finally:
         display.stop()
+    final: Stack | None = None  # gone
     if current is not None and current.status != "DELETE_COMPLETE":
-        current = client.show_stack(stack)
+        final = client.show_stack(stack)
     done, failed, total = progress.counts()
     outcome = Outcome(
-        current if current is None or current.status != "DELETE_COMPLETE" else None,
+        final,
         action,
-        _exit_code(
-            current if current is None or current.status != "DELETE_COMPLETE" else None,
-            action,
-            progress.stack_reasons,
-        ),
+        _exit_code(final, action, progress.stack_reasons),
         progress.elapsed(),
         done,
         failed,
