@@ -4,13 +4,24 @@ clouds.yaml through openstack.config)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 
-from ember.client import BadRequest, Client, Conflict, NotFound, Session, from_environment
-from tests.api.conftest import HeatServer
+from ember.client import (
+    BadRequest,
+    Client,
+    Conflict,
+    ConnectionFailed,
+    HeatError,
+    NotFound,
+    Session,
+    from_environment,
+)
+from ember.client.errors import from_answer
+from tests.api.conftest import HeatServer, free_port
 from tests.api.helpers import need, wait_until
 from tests.cli.templates import LEAF, QUICK
 
@@ -141,7 +152,7 @@ def test_environment_and_clouds_yaml(
     heat_server: HeatServer, project: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     need("openstack.config")
-    for name in [n for n in __import__("os").environ if n.startswith("OS_")]:
+    for name in [n for n in os.environ if n.startswith("OS_")]:
         monkeypatch.delenv(name)
     endpoint = heat_server.endpoint(project)
     monkeypatch.setenv("OS_AUTH_TYPE", "none")
@@ -161,3 +172,14 @@ def test_environment_and_clouds_yaml(
         started = time.monotonic()
         assert isinstance(from_clouds.list_stacks(), list)
         assert time.monotonic() - started < 30
+
+
+def test_answers_that_are_not_faults_and_no_service() -> None:
+    proxy = from_answer(502, b"<html>Bad Gateway</html>")
+    assert type(proxy) is HeatError
+    assert (proxy.status, proxy.error_type, proxy.message) == (502, "", "<html>Bad Gateway</html>")
+    nowhere = Client(Session.noauth(f"http://127.0.0.1:{free_port()}/v1/nobody"))
+    with nowhere, pytest.raises(ConnectionFailed) as failed:
+        nowhere.list_stacks()
+    assert failed.value.status == 0
+    assert "127.0.0.1" in failed.value.message
