@@ -7,19 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from ember.cmd import local_files
+from ember.cmd import local_files, stack_commands
 from ember.common import errors
 from ember.template import Environment, Template, define, merge_environment_files, validate_response
-
-
-def _parameters(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"ember: parameter {pair!r} must look like KEY=VALUE")
-        out[key] = value
-    return out
 
 
 def template_validate(args: argparse.Namespace) -> int:
@@ -38,12 +28,14 @@ def template_validate(args: argparse.Namespace) -> int:
             env = merge_environment_files(names, files, param_types=param_types)
         else:
             env = Environment()
-        env = env.with_parameters(_parameters(args.parameter))
+        env = env.with_parameters(stack_commands.parse_parameters(args.parameter))
         defn = define(template, env, require_parameters=False)
         defn.diags.raise_if_errors()
     except errors.EmberError as exc:
         print(f"ERROR: {exc.message}", file=sys.stderr)
         return 1
+    except stack_commands.BadInput as exc:
+        raise SystemExit(f"ember: {exc}") from exc
     print(json.dumps(validate_response(defn, show_nested=args.show_nested), indent=2))
     return 0
 
@@ -59,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("-P", "--parameter", action="append", default=[])
     validate.add_argument("--show-nested", action="store_true")
     validate.set_defaults(func=template_validate)
+    stack_commands.register(commands)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
