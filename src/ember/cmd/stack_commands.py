@@ -15,12 +15,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import graphviz
 import yaml
 from rich.console import Console
 from rich.table import Table
 
 from ember.client import BadRequest, Client, HeatError, from_environment
 from ember.cmd import follow as following
+from ember.cmd import graph as graphs
 from ember.cmd import local_files
 from ember.template import parse_text
 
@@ -315,6 +317,36 @@ def cmd_resources(args: argparse.Namespace, client: Client) -> int:
     return 0
 
 
+IMAGE_FORMATS = ("dot", "svg", "png")
+
+
+def cmd_graph(args: argparse.Namespace, client: Client) -> int:
+    image = args.image or _image_format(args.output)
+    stack = client.show_stack(args.name, resolve_outputs=False)
+    resources = client.resources(stack.id, nested_depth=following.NESTED_DEPTH)
+    drawn = graphs.stack_graph(stack.name, stack.id, resources)
+    if image == "dot":
+        data = drawn.source.encode()
+    else:
+        try:
+            data = drawn.pipe(format=image)
+        except graphviz.ExecutableNotFound:
+            raise BadInput("drawing needs Graphviz's dot (apt-get install graphviz)") from None
+    if args.output is not None:
+        args.output.write_bytes(data)
+    elif image == "png" and sys.stdout.isatty():
+        raise BadInput("a PNG is not for a terminal: pass -o FILE")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return following.EXIT_COMPLETE
+
+
+def _image_format(output: Path | None) -> str:
+    ending = output.suffix.lower().lstrip(".") if output is not None else ""
+    return {"gv": "dot", "svg": "svg", "png": "png"}.get(ending, "dot")
+
+
 def cmd_outputs(args: argparse.Namespace, client: Client) -> int:
     outputs = client.outputs(args.name)
     rows = [
@@ -428,6 +460,14 @@ def register(commands: Any) -> None:
     resources.add_argument("--nested-depth", type=int, default=None)
     add("outputs", cmd_outputs, "a stack's outputs, resolved")
     add("template", cmd_template, "a stack's template")
+    graph = add("graph", cmd_graph, "a stack's resources and dependencies as a picture")
+    graph.add_argument(
+        "--as",
+        dest="image",
+        choices=IMAGE_FORMATS,
+        help="dot, svg or png (default: from --output's ending, else dot)",
+    )
+    graph.add_argument("-o", "--output", type=Path, help="write here (default: standard output)")
 
 
 def _error(message: str) -> None:
