@@ -17,9 +17,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ from typing import Any
 
 import setproctitle
 import uvloop
+from prometheus_client import multiprocess
+from prometheus_client import values as prometheus_values
 
 from ember.cmd.config import ConfigError, load_settings
 from ember.common.settings import Listener, Settings
@@ -37,6 +41,7 @@ LOG = logging.getLogger(__name__)
 # A worker that dies sooner than this after starting is restarted only after a pause, so a
 # broken configuration does not spin.
 QUICK_DEATH = 5.0
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @dataclass
@@ -135,12 +140,37 @@ def name_process(name: str, role: str | None = None) -> None:
     setproctitle.setproctitle(f"{name}: {role}" if role else f"{name} [{command}]")
 
 
+def share_metrics(name: str) -> str | None:
+    """Before forking workers: a directory where each worker keeps its metrics, so that
+    any worker's ``/metrics`` adds up all of theirs (prometheus_client's multiprocess
+    mode). The directory made here (None if the operator named one) is removed when the
+    workers have stopped."""
+    if os.environ.get(MULTIPROC_ENV):
+        return None
+    made = tempfile.mkdtemp(prefix=f"{name}-metrics-")
+    os.environ[MULTIPROC_ENV] = made
+    # prometheus_client chose how metrics keep values when it was imported, before the
+    # variable was set: choose again, before any metric has a value.
+    prometheus_values.ValueClass = prometheus_values.get_value_class()  # type: ignore[no-untyped-call]
+    LOG.info("%s workers keep their metrics in %s", name, made)
+    return made
+
+
 def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
     """Run ``worker`` in ``count`` processes (in this one when ``count`` is 1)."""
     if count <= 1:
         name_process(name)
         return worker()
     name_process(name, f"master process [{' '.join(sys.argv)}]")
+    metrics_dir = share_metrics(name)
+    try:
+        return _supervise(count, worker, name)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _supervise(count: int, worker: Callable[[], int], name: str) -> int:
     stopping = False
     children: dict[int, float] = {}
     # Both ends are closed on exec (PEP 446): only forked workers inherit them.
@@ -171,7 +201,11 @@ def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
         except ChildProcessError:
             break
         started = children.pop(pid, None)
-        if started is None or stopping:
+        if started is None:
+            continue
+        if os.environ.get(MULTIPROC_ENV):
+            multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+        if stopping:
             continue
         code = os.waitstatus_to_exitcode(status)
         how = f"was killed by signal {-code}" if code < 0 else f"exited with {code}"

@@ -12,6 +12,7 @@ from ember.common.timeutils import utcnow
 from ember.db.database import Database
 from ember.db.records import Recovery
 from ember.db.unit import UnitOfWork
+from ember.engine import metrics
 from ember.engine.timers import Timers
 from ember.engine.worker import publish_nodes
 from ember.rpc.transport import Transport
@@ -112,6 +113,8 @@ class Liveness:
                 steady = 0
                 continue
             steady += 1
+            metrics.ENGINES_ALIVE.labels(metrics.SERVICE).set(len(alive))
+            metrics.NODES_PARKED.labels(metrics.SERVICE).set(len(self.timers))
             if steady <= MISSED_BEATS:
                 self._alive |= alive
                 continue

@@ -19,7 +19,7 @@ from typing import Any
 from ember.common import errors
 from ember.db.database import Database
 from ember.db.records import ClaimedNode, NodeKey, Progress
-from ember.engine import outcomes, progress
+from ember.engine import metrics, outcomes, progress
 from ember.engine.outcomes import Outcome
 from ember.engine.timers import Timers
 from ember.rpc.api import WORK_TOPIC
@@ -195,6 +195,8 @@ class NodeWorker:
                 await self._settle(delivery)
 
     def _spawn(self, node: ClaimedNode, delivery: Delivery | None) -> None:
+        metrics.NODES_CLAIMED.labels(node.resource_type, node.action).inc()
+        metrics.NODES_RUNNING.labels(metrics.SERVICE).inc()
         self._held.add(node.key)
         task = asyncio.create_task(self._run(node, delivery))
         self._running.add(task)
@@ -208,6 +210,7 @@ class NodeWorker:
 
         def done(task: asyncio.Task[Any]) -> None:
             self._running.discard(task)
+            metrics.NODES_RUNNING.labels(metrics.SERVICE).dec()
             if task.cancelled() and not self._stopping:
                 # Cancelled before it took its first step, so ``_run`` never saw it: its
                 # outcome is recorded here, or the node would stay claimed for ever.
@@ -296,6 +299,12 @@ class NodeWorker:
             for _, delivery in batch:
                 if delivery is not None:
                     await delivery.ack()
+            for outcome, _ in batch:
+                node = outcome.node
+                result = "complete" if outcome.success else "failed"
+                metrics.NODES_FINISHED.labels(node.resource_type, node.action, result).inc()
+            if moved.finished:
+                metrics.TRAVERSALS_FINISHED.labels(metrics.SERVICE).inc(len(moved.finished))
             for key, at in moved.deadlines:
                 self.timers.schedule(key, at)
             if moved.finished or moved.rollbacks:

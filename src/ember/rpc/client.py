@@ -3,9 +3,12 @@ over a transport to whichever engine answers ``ENGINE_TOPIC``."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ember.rpc import api
+from ember.rpc import errors as rpc_errors
+from ember.rpc.metrics import CALL_SECONDS
 from ember.rpc.transport import Transport
 
 
@@ -17,9 +20,19 @@ class EngineClient(api.EngineAPI):
         self.timeout = timeout
 
     async def call(self, operation: str, arguments: dict[str, Any]) -> Any:
-        return await self.transport.call(
-            api.ENGINE_TOPIC, operation, api.envelope(arguments), self.timeout
-        )
+        begun = time.perf_counter()
+        outcome = "error"
+        try:
+            answer = await self.transport.call(
+                api.ENGINE_TOPIC, operation, api.envelope(arguments), self.timeout
+            )
+            outcome = "ok"
+            return answer
+        except rpc_errors.RPCTimeout:
+            outcome = "timeout"
+            raise
+        finally:
+            CALL_SECONDS.labels(operation, outcome).observe(time.perf_counter() - begun)
 
     async def healthy(self, timeout: float = 5.0) -> bool:
         """Whether an engine answers within ``timeout`` and reaches the database."""

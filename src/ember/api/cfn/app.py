@@ -25,6 +25,7 @@ from ember.api.cfn.call import ActionCall, Fetch
 from ember.api.cfn.query import Query, parse_pairs
 from ember.api.cfn.signing import signed_request
 from ember.api.cfn.throttle import Throttle
+from ember.api.metrics import RequestMetrics, metrics_response
 from ember.api.rest.context import RequestContext, with_implied
 from ember.api.versions import versions_document
 from ember.common.settings import Settings
@@ -62,6 +63,18 @@ SIGNAL_SCOPED_ACTIONS = frozenset({"DescribeStackResource"})
 VERSION_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+def cfn_route(scope: Scope) -> str:
+    """What a CloudFormation request is counted under: the Query API, a signal route, or
+    the path of the few others (never an ARN)."""
+    path = str(scope.get("path", ""))
+    route = signals.route_of(path)
+    if route is not None:
+        return f"/v1/{route[0]}/{{arn}}"
+    if path in ("/v1", "/v1/"):
+        return "/v1/"
+    return path if path.rstrip("/") in ("", "/healthcheck", "/metrics", "/versions") else "other"
+
+
 class CfnApp:
     """The ASGI application of heat-api-cfn."""
 
@@ -88,8 +101,12 @@ class CfnApp:
             else None
         )
         self.fetch: Fetch = fetch or self._fetcher  # type: ignore[assignment]
+        self._measured = RequestMetrics(self._serve, "heat-api-cfn", cfn_route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._measured(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
@@ -103,6 +120,8 @@ class CfnApp:
             return PlainTextResponse(
                 "OK" if healthy else "DOWN", status_code=200 if healthy else 503
             )
+        if path.rstrip("/") == "/metrics":
+            return metrics_response()
         request_id = str(uuid.uuid4())
         route = signals.route_of(path)
         if route is not None:

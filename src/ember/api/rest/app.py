@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp
 
+from ember.api.metrics import RequestMetrics
 from ember.api.rest import catalog, resources, software, stack_parts, stacks
 from ember.api.rest.faults import HTTPError, fault_response
 from ember.api.rest.middleware import Health, HeatMiddleware
@@ -80,14 +81,17 @@ def create_app(
     async def unexpected(request: Request, exc: Exception) -> Response:
         return fault_response(exc)
 
-    return HeatMiddleware(
-        app,
-        flavor=settings.paste_flavor,
-        max_body=settings.max_json_body_size,
-        health=health,
-        policy=policy,
-        keystone=keystone,
-        signal_tokens=SignalTokens(engine),
+    return RequestMetrics(
+        HeatMiddleware(
+            app,
+            flavor=settings.paste_flavor,
+            max_body=settings.max_json_body_size,
+            health=health,
+            policy=policy,
+            keystone=keystone,
+            signal_tokens=SignalTokens(engine),
+        ),
+        "heat-api",
     )
 
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ember.api.metrics import metrics_response
 from ember.api.rest import context as ctxmod
 from ember.api.rest import signal_tokens
 from ember.api.rest.faults import Forbidden, HTTPError, fault_response
@@ -93,6 +94,8 @@ class HeatMiddleware:
             return PlainTextResponse(
                 "OK" if healthy else "DOWN", status_code=200 if healthy else 503
             )
+        if path.rstrip("/") == "/metrics":  # as /healthcheck: for the operator's scraper
+            return metrics_response()
         if path in ("/openapi.json",):
             return None
         first = path.strip("/").split("/", 1)[0]
