@@ -9,7 +9,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -24,6 +24,7 @@ from ember.db.retry import is_unavailable
 from ember.db.session import run_transaction, session_factory
 from ember.db.unit import UnitOfWork
 
+EventSink = Callable[[list[dict[str, Any]]], Awaitable[None]]
 P = ParamSpec("P")
 R = TypeVar("R")
 Unit = Callable[Concatenate[UnitOfWork, P], R]
@@ -37,6 +38,9 @@ class Database:
         self, url: str, *, threads: int = 8, timeouts: db_engine.Timeouts | None = None
     ) -> None:
         self.url = url
+        # Told of the events each committed transaction wrote (the engine pushes them to
+        # the APIs' followers); never raises.
+        self.on_events: EventSink | None = None
         self.engine: Engine = db_engine.create_engine(url, timeouts=timeouts)
         self._sessions: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
         sqlite = self.engine.dialect.name == "sqlite"
@@ -68,11 +72,16 @@ class Database:
             self._readers = self._executor
 
     def _transaction(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        def unit(session: Session) -> R:
+        return self._transaction_with_events(fn, *args, **kwargs)[0]
+
+    def _transaction_with_events(
+        self, fn: Callable[..., R], *args: Any, **kwargs: Any
+    ) -> tuple[R, list[dict[str, Any]]]:
+        def unit(session: Session) -> tuple[R, list[dict[str, Any]]]:
             uow = UnitOfWork(session)
             result = fn(uow, *args, **kwargs)
             uow.flush()
-            return result
+            return result, uow.events.written
 
         return run_transaction(self._sessions, unit)
 
@@ -81,9 +90,12 @@ class Database:
         ``DatabaseUnavailable`` when the database cannot be reached or does not answer in
         time (the transaction may then have been committed or not)."""
         loop = asyncio.get_running_loop()
-        call = functools.partial(self._transaction, fn, *args, **kwargs)
+        call = functools.partial(self._transaction_with_events, fn, *args, **kwargs)
         with _unavailable_as_error(fn), _timed(fn, "write"):
-            return await loop.run_in_executor(self._executor, call)
+            result, events = await loop.run_in_executor(self._executor, call)
+        if events and self.on_events is not None:
+            await self.on_events(events)
+        return result
 
     async def read(self, fn: Unit[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run ``fn(uow, *args)`` in a transaction that only reads (on SQLite it takes no

@@ -27,6 +27,7 @@ def stack_event(stack: Stack, action: str, status: str, reason: str) -> dict[str
     return {
         "uuid": str(uuid.uuid4()),
         "stack_id": stack.id,
+        "stack_name": stack.name,
         "root_stack_id": stack.root_stack_id or stack.id,
         "resource_name": stack.name,
         "physical_resource_id": stack.id,
@@ -51,6 +52,7 @@ def node_event(
     return {
         "uuid": str(uuid.uuid4()),
         "stack_id": node.stack_id,
+        "stack_name": node.stack_name,
         "root_stack_id": node.root_stack_id,
         "resource_name": node.resource_name,
         "physical_resource_id": physical_id or "",
@@ -85,6 +87,9 @@ class EventRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._pending: list[dict[str, Any]] = []
+        # What this unit of work wrote, with each event's stack name: once committed, the
+        # engine tells the APIs (see ``Database.on_events``).
+        self.written: list[dict[str, Any]] = []
 
     def add(self, events: Sequence[dict[str, Any]]) -> None:
         self._pending.extend(events)
@@ -92,7 +97,8 @@ class EventRepository:
     def flush(self) -> None:
         """Write the events added so far (the unit of work calls this before committing)."""
         if self._pending:
-            self.session.execute(INSERT_EVENTS, self._pending)
+            self.session.execute(INSERT_EVENTS, [_row(e) for e in self._pending])
+            self.written += self._pending
             self._pending = []
 
     def last_of(self, stack_id: str, resource_name: str, action: str) -> Event | None:
@@ -170,6 +176,11 @@ class EventRepository:
                 )
                 removed += affected(result)
         return removed
+
+
+def _row(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as the table holds it (the stack's name is the stack row's)."""
+    return {k: v for k, v in event.items() if k != "stack_name"}
 
 
 def _status_is(value: str) -> Any:

@@ -11,6 +11,7 @@ from ember.common.settings import Settings
 from ember.db.database import Database
 from ember.db.records import Progress
 from ember.db.unit import UnitOfWork
+from ember.engine import views
 from ember.engine.definitions import DefinitionCache
 from ember.engine.dispatch import Dispatcher, bind_handlers
 from ember.engine.launch import Launcher
@@ -32,7 +33,7 @@ from ember.engine.stack_requests import limits_of
 from ember.engine.timers import Timers
 from ember.engine.worker import NodeWorker
 from ember.policy.enforcer import Enforcer
-from ember.rpc.api import CANCEL_TOPIC, ENGINE_TOPIC, engine_topic
+from ember.rpc.api import CANCEL_TOPIC, ENGINE_TOPIC, EVENTS_TOPIC, engine_topic
 from ember.rpc.transport import Transport
 
 LOG = logging.getLogger(__name__)
@@ -123,7 +124,19 @@ class Engine:
         for stack_id, failed in moved.rollbacks:
             await self.launcher.rollback(stack_id, failed)
 
+    async def _push_events(self, events: list[dict[str, Any]]) -> None:
+        """Tell the APIs' event streams what was just committed: best effort, the events
+        are in the database whatever happens (a follower that missed some reconnects with
+        its last event id)."""
+        try:
+            await self.transport.broadcast(
+                EVENTS_TOPIC, {"events": [views.written_event_view(e) for e in events]}
+            )
+        except Exception as exc:
+            LOG.warning("could not push %d events to the APIs: %s", len(events), exc)
+
     async def start(self) -> None:
+        self.db.on_events = self._push_events
         self.worker.start()
         await self.liveness.start()
         await self.transport.serve(ENGINE_TOPIC, self.dispatcher)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ember.common.timeutils import isotime
@@ -126,19 +127,65 @@ def resource_view(
 def event_view(
     event: Event, stack: Stack, *, detail: bool = False, nested: bool = False
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": event.uuid,
-        "event_time": isotime(event.created_at),
-        "resource_name": event.resource_name,
-        "logical_resource_id": event.resource_name,
-        "physical_resource_id": event.physical_resource_id or "",
-        "resource_status": f"{event.resource_action}_{event.resource_status}",
-        "resource_status_reason": event.resource_status_reason or "",
-        "stack_id": stack.id,
-        "stack_name": stack.name,
-        "root_stack_id": event.root_stack_id if nested else None,
-    }
+    out = _event_fields(
+        event.uuid,
+        event.created_at,
+        event.resource_name,
+        event.physical_resource_id,
+        event.resource_action,
+        event.resource_status,
+        event.resource_status_reason,
+        stack.id,
+        stack.name,
+        event.root_stack_id if nested else None,
+    )
     if detail:
         out["resource_type"] = event.resource_type
         out["resource_properties"] = event.resource_properties or {}
     return out
+
+
+def written_event_view(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as a unit of work wrote it (``EventRepository.written``), as the events
+    API shows it with ``nested_depth`` and detail."""
+    out = _event_fields(
+        event["uuid"],
+        event["created_at"],
+        event["resource_name"],
+        event["physical_resource_id"],
+        event["resource_action"],
+        event["resource_status"],
+        event["resource_status_reason"],
+        event["stack_id"],
+        event.get("stack_name", ""),
+        event["root_stack_id"],
+    )
+    out["resource_type"] = event["resource_type"]
+    out["resource_properties"] = event.get("resource_properties") or {}
+    return out
+
+
+def _event_fields(
+    uuid: str,
+    created_at: dt.datetime,
+    resource_name: str,
+    physical_id: str | None,
+    action: str,
+    status: str,
+    reason: str | None,
+    stack_id: str,
+    stack_name: str,
+    root_stack_id: str | None,
+) -> dict[str, Any]:
+    return {
+        "id": uuid,
+        "event_time": isotime(created_at),
+        "resource_name": resource_name,
+        "logical_resource_id": resource_name,
+        "physical_resource_id": physical_id or "",
+        "resource_status": f"{action}_{status}",
+        "resource_status_reason": reason or "",
+        "stack_id": stack_id,
+        "stack_name": stack_name,
+        "root_stack_id": root_stack_id,
+    }

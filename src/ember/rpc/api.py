@@ -38,6 +38,8 @@ WORK_TOPIC = "engine"
 CANCEL_TOPIC = "engine.cancel"
 # Broadcasts to every engine: a parked node's deadline, so that any engine wakes it.
 TIMER_TOPIC = "engine.timers"
+# Fanout: the events each committed transaction wrote, for the APIs' event streams.
+EVENTS_TOPIC = "stack.events"
 
 
 def envelope(arguments: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import aio_pika
 import orjson
 from aio_pika.abc import (
     AbstractChannel,
+    AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
     AbstractRobustConnection,
@@ -89,6 +90,7 @@ class RabbitTransport:
         self._pending: dict[str, asyncio.Future[Any]] = {}
         self._work_queues: set[str] = set()
         self._call_queues: set[str] = set()
+        self._exchanges: dict[str, AbstractExchange] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # Connection --------------------------------------------------------------------------
@@ -123,6 +125,7 @@ class RabbitTransport:
                 future.set_exception(rpc_errors.RPCTimeout())
         self._pending.clear()
         self._channel = None
+        self._exchanges.clear()
         self._work_channel = None
         if self._connection is not None:
             with contextlib.suppress(Exception):
@@ -327,8 +330,11 @@ class RabbitTransport:
     # Broadcasts ------------------------------------------------------------------------------
 
     async def broadcast(self, topic: str, message: dict[str, Any]) -> None:
-        channel = self._chan()
-        exchange = await channel.declare_exchange(topic, aio_pika.ExchangeType.FANOUT)
+        exchange = self._exchanges.get(topic)
+        if exchange is None:
+            # Declared once: events are broadcast after every transaction that writes some.
+            exchange = await self._chan().declare_exchange(topic, aio_pika.ExchangeType.FANOUT)
+            self._exchanges[topic] = exchange
         await exchange.publish(aio_pika.Message(_dump(message)), routing_key="")
 
     async def subscribe(

@@ -32,7 +32,7 @@ def _resource_links(request: Request, item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def _event_links(request: Request, item: dict[str, Any]) -> dict[str, Any]:
+def event_links(request: Request, item: dict[str, Any]) -> dict[str, Any]:
     stack = util.stack_url(request, item.pop("stack_name"), item.pop("stack_id"))
     resource = f"{stack}/resources/{quote(item['resource_name'], safe='')}"
     links = [
@@ -161,7 +161,7 @@ async def list_events(tenant_id: str, stack_name: str, stack_id: str, request: R
     listed = await util.engine(request).list_events(
         util.rpc_ctx(request), stack_name, stack_id=stack_id, **_event_params(request)
     )
-    return util.json({"events": [_event_links(request, e) for e in listed]})
+    return util.json({"events": [event_links(request, e) for e in listed]})
 
 
 @router.get(STACK + "/resources/{resource_name}/events")
@@ -176,7 +176,7 @@ async def resource_events(
     )
     if not listed:
         raise HTTPError(404, f"No events found for resource {resource_name}", "EntityNotFound")
-    return util.json({"events": [_event_links(request, e) for e in listed]})
+    return util.json({"events": [event_links(request, e) for e in listed]})
 
 
 @router.get(STACK + "/resources/{resource_name}/events/{event_id}")
@@ -192,4 +192,4 @@ async def show_event(
     shown = await util.engine(request).show_event(
         util.rpc_ctx(request), stack_name, resource_name, event_id, stack_id=stack_id
     )
-    return util.json({"event": _event_links(request, shown)})
+    return util.json({"event": event_links(request, shown)})
