@@ -1,12 +1,14 @@
 """Following a stack operation to its end: the events as they come, live progress on a
 terminal (plain lines otherwise), a summary, and the root cause of a failure first.
 
-Events come from an ``EventSource``; ``PollingEvents`` polls the events API with a marker
-(every ``interval`` seconds). Anything else that can hand out the next events in order
-(a server-push stream) can stand in for it."""
+Events come from an ``EventSource``: ``StreamedEvents`` reads Ember's event stream (each
+event as it is committed), ``PollingEvents`` polls the events API with a marker (every
+``interval`` seconds), which is what the former falls back to against Heat."""
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,12 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from ember.client import Client, Event, NotFound, Resource, Stack
+from ember.client import Client, Event, HeatError, NotFound, Resource, Stack
 
 # How deep the listings reach into nested stacks (the service caps it at its
 # max_nested_stack_depth, 5 by default; deeper failures are fetched stack by stack).
 NESTED_DEPTH = 5
 POLL_INTERVAL = 0.2
+RECONNECT_DELAY = 0.5
 REFRESH_INTERVAL = 1.0
 # How long a failed create or update with rollback on may take to start rolling back.
 ROLLBACK_GRACE = 3.0
@@ -36,6 +39,10 @@ class EventSource(Protocol):
 
     def next(self) -> list[Event]:
         """The events that came since the last call, waiting a little for some."""
+        ...
+
+    def close(self) -> None:
+        """Done with: whatever it holds open goes."""
         ...
 
 
@@ -82,6 +89,84 @@ class PollingEvents:
         if found:
             self.marker = found[-1].id
         return found
+
+    def close(self) -> None:
+        """Nothing to close: each poll is a request of its own."""
+
+
+class StreamedEvents:
+    """An ``EventSource`` reading Ember's event stream on a thread of its own (an event is
+    shown as soon as it is committed), reconnecting with the last event id when the stream
+    breaks; against a service without the stream (Heat), polling instead."""
+
+    def __init__(
+        self,
+        client: Client,
+        stack: str,
+        *,
+        marker: str | None = None,
+        interval: float = POLL_INTERVAL,
+    ) -> None:
+        self.client = client
+        self.stack = stack
+        self.interval = interval
+        self.last = marker
+        self._inbox: queue.Queue[Event] = queue.Queue()
+        self._polling: PollingEvents | None = None
+        self._unsupported = threading.Event()
+        self._stop = threading.Event()
+        # A client of its own: its HTTP connection is the stream's alone.
+        self._streamer = Client(client.session)
+        self._thread = threading.Thread(target=self._read, daemon=True, name="ember-events")
+        self._thread.start()
+
+    @classmethod
+    def after_latest(
+        cls, client: Client, stack: str, *, interval: float = POLL_INTERVAL
+    ) -> StreamedEvents:
+        latest = client.events(stack, limit=1, sort_dir="desc", nested_depth=NESTED_DEPTH)
+        return cls(client, stack, marker=latest[0].id if latest else None, interval=interval)
+
+    def _read(self) -> None:
+        first = True
+        while not self._stop.is_set():
+            try:
+                for event in self._streamer.stream_events(self.stack, last_event_id=self.last):
+                    first = False
+                    self.last = event.id
+                    self._inbox.put(event)
+            except NotFound:
+                if first:  # no stream here: poll instead
+                    self._unsupported.set()
+                    return
+            except HeatError:
+                first = False  # it broke: connect again, from the last event seen
+            if self._stop.wait(RECONNECT_DELAY):
+                return
+
+    def next(self) -> list[Event]:
+        if self._unsupported.is_set():
+            if self._polling is None:
+                self._polling = PollingEvents(
+                    self.client, self.stack, marker=self.last, interval=self.interval
+                )
+            return self._polling.next()
+        found: list[Event] = []
+        try:
+            found.append(self._inbox.get(timeout=self.interval))
+        except queue.Empty:
+            return found
+        while True:
+            try:
+                found.append(self._inbox.get_nowait())
+            except queue.Empty:
+                return found
+
+    def close(self) -> None:
+        self._stop.set()
+        self._streamer.close()
+        if self._polling is not None:
+            self._polling.close()
 
 
 @dataclass
@@ -442,6 +527,7 @@ def follow(
             display.event(event_line(tree, event))
     finally:
         display.stop()
+        source.close()
     final: Stack | None = None  # gone
     if current is not None and current.status != "DELETE_COMPLETE":
         final = client.show_stack(stack)

@@ -201,7 +201,7 @@ def cmd_create(args: argparse.Namespace, client: Client) -> int:
     )
     if not _wants_follow(args):
         return _started(args, identity, "CREATE")
-    source = following.PollingEvents(client, identity)
+    source = following.StreamedEvents(client, identity)
     return _follow(args, client, identity, "CREATE", source, started)
 
 
@@ -210,7 +210,7 @@ def cmd_update(args: argparse.Namespace, client: Client) -> int:
         raise BadInput("update needs -t/--template-file, or --existing to keep the template")
     fields = template_fields(args)
     identity = client.identify(args.name)
-    source = following.PollingEvents.after_latest(client, identity)
+    source = following.StreamedEvents.after_latest(client, identity)
     started = time.monotonic()
     rollback = None if args.rollback is None else not args.rollback
     client.update_stack(
@@ -223,7 +223,7 @@ def cmd_update(args: argparse.Namespace, client: Client) -> int:
 
 def cmd_delete(args: argparse.Namespace, client: Client) -> int:
     identity = client.identify(args.name)
-    source = following.PollingEvents.after_latest(client, identity)
+    source = following.StreamedEvents.after_latest(client, identity)
     started = time.monotonic()
     client.delete_stack(identity)
     if not _wants_follow(args):
@@ -234,7 +234,7 @@ def cmd_delete(args: argparse.Namespace, client: Client) -> int:
 def cmd_cancel(args: argparse.Namespace, client: Client) -> int:
     identity = client.identify(args.name)
     running = client.show_stack(identity, resolve_outputs=False)
-    source = following.PollingEvents.after_latest(client, identity)
+    source = following.StreamedEvents.after_latest(client, identity)
     started = time.monotonic()
     # Heat rolls back cancelled updates only: a create stops where it is.
     rollback = not args.no_rollback and running.action != "CREATE"
