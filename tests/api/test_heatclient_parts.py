@@ -60,6 +60,39 @@ def test_resource_list_and_show(heat: Any, demo: Any) -> None:
     assert all(hasattr(r, "attributes") for r in detailed)
 
 
+def test_nested_link_in_resource_list_and_show(heat: Any, kind: str) -> None:
+    utils = need("heatclient.common.utils")
+    template = {
+        "heat_template_version": "2016-10-14",
+        "resources": {
+            "group": {
+                "type": "OS::Heat::ResourceGroup",
+                "properties": {"count": 2, "resource_def": {"type": "OS::Heat::None"}},
+            },
+            "provider": {"type": "inner.yaml"},
+            "plain": {"type": "OS::Heat::None"},
+        },
+    }
+    inner = {"heat_template_version": "2016-10-14", "resources": {"n": {"type": "OS::Heat::None"}}}
+    name = f"nested-links-{kind}"
+    created = heat.stacks.create(
+        stack_name=name, template=template, files={"inner.yaml": json.dumps(inner)}
+    )
+    stack = wait_stack(heat, created["stack"]["id"], "CREATE_COMPLETE")
+    listed = {r.resource_name: r for r in heat.resources.list(name)}
+    shown = {n: heat.resources.get(name, n) for n in ("group", "provider", "plain")}
+
+    for owner in ("group", "provider"):
+        nested = utils.resource_nested_identifier(shown[owner])
+        assert nested == utils.resource_nested_identifier(listed[owner])
+        nested_name, nested_id = nested.split("/")
+        assert nested_id == shown[owner].physical_resource_id
+        assert nested_name.startswith(f"{name}-{owner}-")
+        assert heat.stacks.get(nested).parent == stack.id
+    assert {link["rel"] for link in shown["plain"].links} == {"self", "stack"}
+    assert utils.resource_nested_identifier(shown["plain"]) is None
+
+
 def test_resource_show_with_attr(heat: Any, demo: Any) -> None:
     shown = heat.resources.get("demo", "val", with_attr=["value"])
 

@@ -127,6 +127,30 @@ def test_outputs(heat: Any, kind: str) -> None:
     assert len(shown["output_value"]) == 8
 
 
+def test_output_whose_condition_is_false_has_a_null_value(heat: Any, kind: str) -> None:
+    template = {
+        "heat_template_version": "2016-10-14",
+        "conditions": {"never": False},
+        "resources": {"n": {"type": "OS::Heat::None"}},
+        "outputs": {
+            "off": {"value": "hidden", "condition": "never", "description": "not this time"},
+            "on": {"value": "shown"},
+        },
+    }
+    name = f"cond-outs-{kind}"
+    stack = create_stack(heat, name, template)
+
+    shown = heat.stacks.output_show(name, "off")["output"]
+    listed = heat.stacks.output_list(name)["outputs"]
+
+    assert shown == {"output_key": "off", "description": "not this time", "output_value": None}
+    assert sorted(stack.outputs, key=lambda o: o["output_key"]) == [
+        {"output_key": "off", "description": "not this time", "output_value": None},
+        {"output_key": "on", "description": "No description given", "output_value": "shown"},
+    ]
+    assert {o["output_key"] for o in listed} == {"off", "on"}
+
+
 def test_list_filters_sorting_and_paging(heat: Any, kind: str) -> None:
     names = [f"ls-{kind}-{i}" for i in range(4)]
     for name in names:

@@ -142,6 +142,26 @@ async def test_an_output_error_is_reported_on_that_output_only(env: EngineEnv) -
     assert [k for k, o in by_key.items() if "output_error" in o] == ["broken"]
 
 
+async def test_an_output_of_an_undeclared_parameter_carries_its_error(env: EngineEnv) -> None:
+    template = hot(
+        {"v": value_res("x")},
+        outputs={"missing": {"value": {"get_param": "nosuch"}}, "fine": {"value": "ok"}},
+    )
+    stack = await env.create("undeclared", template)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    by_key = {o["output_key"]: o for o in stack["outputs"]}
+    shown = await env.client.show_output(env.ctx, "undeclared", "missing")
+
+    assert by_key["missing"] == {
+        "output_key": "missing",
+        "description": "No description given",
+        "output_value": None,
+        "output_error": "outputs.missing.value.get_param: The Parameter (nosuch) was not provided.",
+    }
+    assert shown == by_key["missing"]
+    assert by_key["fine"]["output_value"] == "ok"
+
+
 async def test_outputs_omitted_when_not_resolved(env: EngineEnv) -> None:
     created = await env.create("outs", OUTPUTS)
     shown = await env.client.show_stack(env.ctx, "outs", resolve_outputs=False)

@@ -183,3 +183,47 @@ async def test_an_overlapping_update_keeps_in_place_resources(env: EngineEnv) ->
     assert await physical_ids(env, "race") == before
     statuses = [e["resource_status"] for e in of(await events(env, "race"), "t")]
     assert "DELETE_COMPLETE" not in statuses, statuses
+
+
+# external_id -----------------------------------------------------------------------------
+
+
+async def test_adding_external_id_on_update_fails_the_update(env: EngineEnv) -> None:
+    base = {
+        "heat_template_version": "2016-10-14",
+        "resources": {"x": {"type": "OS::Heat::TestResource", "properties": {"value": "1"}}},
+    }
+    await env.create("extupd", base)
+    before = await physical_ids(env, "extupd")
+    changed = {
+        "heat_template_version": "2016-10-14",
+        "resources": {
+            "x": {
+                "type": "OS::Heat::TestResource",
+                "external_id": "ext-999",
+                "properties": {"value": "1"},
+            }
+        },
+    }
+    stack = await update_and_wait(env, "extupd", changed)
+    message = "Update to property external_id of x (OS::Heat::TestResource) is not supported."
+
+    assert stack["stack_status"] == "UPDATE_FAILED"
+    assert stack["stack_status_reason"] == (
+        f"Resource UPDATE failed: NotSupported: resources.x: {message}"
+    )
+    assert await physical_ids(env, "extupd") == before
+    shown = await env.client.show_resource(env.ctx, "extupd", "x")
+    assert shown["resource_status"] == "CREATE_COMPLETE"
+    assert [e["resource_status_reason"] for e in of(await events(env, "extupd"), "x")].count(
+        message
+    ) == 1
+
+
+async def test_keeping_external_id_on_update_is_allowed(env: EngineEnv) -> None:
+    template = hot({"x": {"type": "OS::Heat::None", "external_id": "ext-1"}})
+    await env.create("extkeep", template)
+    stack = await update_and_wait(env, "extkeep", template)
+
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert await physical_ids(env, "extkeep") == {"x": "ext-1"}

@@ -104,6 +104,13 @@ class StackRepository:
             ).scalars()
         )
 
+    def nested_by_owner(self, parent_id: str) -> dict[str, tuple[str, str]]:
+        """The name and id of each nested stack of ``parent_id``, by the resource that
+        owns it."""
+        return {
+            c.owner_resource: (c.name, c.id) for c in self.nested(parent_id) if c.owner_resource
+        }
+
     def tree(self, stack: Stack, depth: int) -> list[tuple[Stack, str | None]]:
         """The stack and its nested stacks to ``depth`` levels, with each one's owner."""
         out: list[tuple[Stack, str | None]] = [(stack, None)]

@@ -418,6 +418,10 @@ class NodeRunner:
         if node.progress == REPLACING:
             # A replacement begun before (then parked, or its engine died) goes on.
             return await self._replace(node, plugin_cls, ctx, new_type)
+        if node.progress is None:
+            refused = self._external_id_change(node, defn)
+            if refused is not None:
+                return refused
         restore = (node.node_data.get("restore") or {}).get("resource_data")
         wanted = Wanted(ctx.properties, plugin_cls.type_name, restore)
         capabilities = self._capabilities(plugin, defn, node)
@@ -447,6 +451,26 @@ class NodeRunner:
         if decided.change == Change.RESTRICTED:
             return self._restricted(node, decided.refused or "update")
         return await self._replace(node, plugin_cls, ctx, new_type)
+
+    @staticmethod
+    def _external_id_change(node: ClaimedNode, defn: StackDefinition) -> Outcome | None:
+        """Heat's NotSupported: an update may not add, change or drop a resource's
+        external_id; the update fails and the resource keeps its state."""
+        rd = defn.resources[node.resource_name]
+        wanted = None if rd.external_id is None else resolve(rd.external_id, defn.resolve_context())
+        if (None if wanted is None else str(wanted)) == node.data.get(EXTERNAL_KEY):
+            return None
+        message = (
+            f"Update to property external_id of {node.resource_name} ({node.resource_type}) "
+            "is not supported."
+        )
+        return Outcome(
+            node,
+            success=False,
+            keep_state=True,
+            reason=message,
+            stack_reason=f"NotSupported: resources.{node.resource_name}: {message}",
+        )
 
     @staticmethod
     def _restricted(node: ClaimedNode, action: str) -> Outcome:

@@ -98,7 +98,7 @@ def resource_view(
     detail: bool = False,
     attributes: dict[str, Any] | None = None,
     description: str = "",
-    nested_stack_id: str | None = None,
+    nested_stack: tuple[str, str] | None = None,
     parent_resource: str | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
@@ -114,8 +114,8 @@ def resource_view(
         "stack_id": stack.id,
         "stack_name": stack.name,
     }
-    if nested_stack_id:
-        out["nested_stack_id"] = nested_stack_id
+    if nested_stack:
+        out["nested_stack_name"], out["nested_stack_id"] = nested_stack
     if parent_resource:
         out["parent_resource"] = parent_resource
     if detail:

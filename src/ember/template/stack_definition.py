@@ -400,14 +400,16 @@ def _build_outputs(defn: StackDefinition, conditions: Conditions, pctx: ParseCon
         if keys["value"] not in spec:
             defn.diags.add(path, "Each output definition must contain a value key.")
             continue
-        if "condition" in keys and not _condition_enabled(
+        # An output whose condition is false is still listed, with no value.
+        enabled = "condition" not in keys or _condition_enabled(
             spec.get(keys["condition"]), conditions, (*path, keys["condition"]), defn.diags
-        ):
-            continue
+        )
         description = spec.get(keys["description"])
         defn.outputs[name] = OutputDefinition(
             name=name,
-            value=_present(parse(spec[keys["value"]], pctx, (*path, keys["value"]))),
+            value=_present(parse(spec[keys["value"]], pctx, (*path, keys["value"])))
+            if enabled
+            else None,
             description="No description given" if description is None else str(description),
         )
 

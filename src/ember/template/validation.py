@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ember.common import errors
@@ -223,8 +223,9 @@ def check_definition(
     for rd in defn.resources.values():
         for snippet in (rd.properties, rd.metadata, rd.update_policy, rd.external_id):
             validate(snippet, vctx)
+    output_vctx = replace(vctx, outputs=True)
     for od in defn.outputs.values():
-        validate(od.value, vctx)
+        validate(od.value, output_vctx)
         known_value(od.value, rctx, diags)
     defn.tree_size = tree_size
 

@@ -25,9 +25,9 @@ def _resource_links(request: Request, item: dict[str, Any]) -> dict[str, Any]:
         {"href": f"{stack}/resources/{quote(item['resource_name'], safe='')}", "rel": "self"},
         {"href": stack, "rel": "stack"},
     ]
-    nested = item.pop("nested_stack_id", None)
-    if nested:
-        links.append({"href": f"{util.tenant_url(request)}/stacks/{nested}", "rel": "nested"})
+    nested_name, nested_id = item.pop("nested_stack_name", None), item.pop("nested_stack_id", None)
+    if nested_name and nested_id:
+        links.append({"href": util.stack_url(request, nested_name, nested_id), "rel": "nested"})
     item["links"] = links
     return item
 

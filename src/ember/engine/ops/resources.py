@@ -75,7 +75,7 @@ class ResourceOps:
                         stack,
                         sorted(required_by[row.name]),
                         detail=with_detail,
-                        nested_stack_id=nested.get(row.name),
+                        nested_stack=nested.get(row.name),
                         parent_resource=owner,
                     )
                 )
@@ -96,14 +96,19 @@ class ResourceOps:
     ) -> JSONMap:
         caller = Caller.from_ctx(ctx)
         # Through the writer: the resource as of every outcome recorded so far.
-        stack, row, required_by = await self.db.run(
-            _resource, caller.scope(), stack_identity, stack_id, resource_name
+        stack, row, required_by, nested = await self.db.run(
+            _shown_resource, caller.scope(), stack_identity, stack_id, resource_name
         )
         _reachable(caller, row, stack_identity)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
         rd = defn.resources.get(row.name)
         return views.resource_view(
-            row, stack, required_by, detail=True, description=rd.description if rd else ""
+            row,
+            stack,
+            required_by,
+            detail=True,
+            description=rd.description if rd else "",
+            nested_stack=nested,
         )
 
     async def resource_metadata(
@@ -206,13 +211,12 @@ def _matches(row: Resource, filters: Mapping[str, Any]) -> bool:
 
 def _tree(
     uow: UnitOfWork, project: str | None, identity: str, stack_id: str | None, depth: int
-) -> list[tuple[Stack, str | None, list[Resource], dict[str, str]]]:
+) -> list[tuple[Stack, str | None, list[Resource], dict[str, tuple[str, str]]]]:
     stack = uow.stacks.find(project, identity, stack_id)
     out = []
     for member, owner in uow.stacks.tree(stack, depth):
         rows = uow.resources.live(member.id)
-        nested = {c.owner_resource: c.id for c in uow.stacks.nested(member.id) if c.owner_resource}
-        out.append((member, owner, rows, nested))
+        out.append((member, owner, rows, uow.stacks.nested_by_owner(member.id)))
     return out
 
 
@@ -238,6 +242,14 @@ def _resource(
     others = uow.resources.of_stack(stack.id)
     required_by = sorted({r.name for r in others if row.name in (r.requires or [])})
     return stack, row, required_by
+
+
+def _shown_resource(
+    uow: UnitOfWork, project: str | None, identity: str, stack_id: str | None, name: str
+) -> tuple[Stack, Resource, list[str], tuple[str, str] | None]:
+    """A resource as show gives it: with the nested stack it owns, as the list has it."""
+    stack, row, required_by = _resource(uow, project, identity, stack_id, name)
+    return stack, row, required_by, uow.stacks.nested_by_owner(stack.id).get(row.name)
 
 
 def _mark_tx(

@@ -106,6 +106,9 @@ class ValidationContext:
     diags: Diagnostics
     conditions: frozenset[str] = frozenset()
     nested: bool = False
+    # Checking outputs: an output that cannot be resolved carries its error when it is,
+    # so a parameter the template does not declare is not refused up front.
+    outputs: bool = False
 
 
 @dataclass(slots=True)

@@ -47,7 +47,7 @@ class GetParam(Function):
 
     def validate(self, ctx: ValidationContext) -> None:
         name, _ = self._parts()
-        if isinstance(name, str) and name not in ctx.parameters:
+        if isinstance(name, str) and name not in ctx.parameters and not ctx.outputs:
             ctx.diags.add(self.error_path(), f"The Parameter ({name}) was not defined in template.")
 
     def result(self, ctx: ResolveContext) -> Any:
