@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench bench-cfn bench-signals bench-scale
+.PHONY: install run test lint bench bench-cfn bench-signals bench-scale bench-cli
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/signal_bench.py --output bench/results/signals.json
 	$(BIN)/python bench/signal_bench.py --deployment split --output bench/results/signals-split.json
 	$(BIN)/python bench/scale_bench.py --output bench/results/scale.json
+	$(BIN)/python bench/cli_bench.py --output bench/results/cli.json
 
 # The CloudFormation Query API against the REST API, same reads (heat-all on SQLite).
 bench-cfn: install
@@ -55,3 +56,7 @@ bench-signals: install
 # with 1 and 2 heat-api processes (MariaDB, RabbitMQ and haproxy on this machine).
 bench-scale: install
 	$(BIN)/python bench/scale_bench.py --output bench/results/scale.json
+
+# From a stack's last event to the waiting CLI's exit: ember --follow beside openstack --wait.
+bench-cli: install
+	$(BIN)/python bench/cli_bench.py --output bench/results/cli.json
