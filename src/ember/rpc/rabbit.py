@@ -335,7 +335,9 @@ class RabbitTransport:
             # Declared once: events are broadcast after every transaction that writes some.
             exchange = await self._chan().declare_exchange(topic, aio_pika.ExchangeType.FANOUT)
             self._exchanges[topic] = exchange
-        await exchange.publish(aio_pika.Message(_dump(message)), routing_key="")
+        # Not mandatory: with nobody subscribed (no API follows events) the message is
+        # simply dropped, not returned to be logged as unhandled.
+        await exchange.publish(aio_pika.Message(_dump(message)), routing_key="", mandatory=False)
 
     async def subscribe(
         self, topic: str, handler: Callable[[dict[str, Any]], Awaitable[None]]
