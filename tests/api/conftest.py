@@ -235,24 +235,27 @@ def http(heat_server: HeatServer, project: str) -> Iterator[Any]:
 
 @dataclass
 class Cli:
-    """``openstack ...`` as a user runs it, against one project's endpoint."""
+    """``openstack ...`` (or another command line, ``executable``) as a user runs it,
+    against one project's endpoint."""
 
     endpoint: str
     cwd: Path
+    executable: Path = OPENSTACK
+    columns: int = 250
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
         env.update(
             OS_AUTH_TYPE="none",
             OS_ENDPOINT=self.endpoint,
-            COLUMNS="250",
+            COLUMNS=str(self.columns),
             NO_PROXY="127.0.0.1,localhost",
         )
         return env
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [str(OPENSTACK), *args],
+            [str(self.executable), *args],
             cwd=self.cwd,
             env=self.env(),
             stdout=subprocess.PIPE,
@@ -273,7 +276,7 @@ class Cli:
         if check and done.returncode != 0:
             command = " ".join(str(a) for a in process.args[1:])  # type: ignore[index]
             raise AssertionError(
-                f"openstack {command} exited {done.returncode}\n"
+                f"{self.executable.name} {command} exited {done.returncode}\n"
                 f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
             )
         return done
@@ -296,6 +299,7 @@ class Cli:
 
     def write(self, name: str, text: str) -> Path:
         path = self.cwd / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
 

@@ -4,7 +4,6 @@ user runs it: the console script of the virtualenv, in a subprocess, with
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 
 from ember.client import Client, Session
 from tests.api.conftest import (  # noqa: F401 - the heat-all log of a failed test
+    Cli,
     HeatServer,
     _mark_server_log,
     free_port,
@@ -29,51 +29,15 @@ EMBER = Path(sys.executable).parent / "ember"
 
 
 @dataclass
-class Ember:
-    """``ember ...`` against one project's endpoint, in a directory of the test's files."""
+class Ember(Cli):
+    """``ember ...`` against one project's endpoint, in a directory of the test's files;
+    its exit status is the test's to check."""
 
-    endpoint: str
-    cwd: Path
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        env.update(
-            OS_AUTH_TYPE="none",
-            OS_ENDPOINT=self.endpoint,
-            COLUMNS="200",
-            NO_PROXY="127.0.0.1,localhost",
-        )
-        return env
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [str(EMBER), *args],
-            cwd=self.cwd,
-            env=self.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def finish(
-        self, process: subprocess.Popen[str], timeout: float = 120.0
-    ) -> subprocess.CompletedProcess[str]:
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, err = process.communicate()
-            raise AssertionError(f"{process.args} timed out:\n{out}\n{err}") from None
-        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    executable: Path = EMBER
+    columns: int = 200
 
     def __call__(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-        return self.finish(self.start(*args), timeout)
-
-    def write(self, name: str, text: str) -> Path:
-        path = self.cwd / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return path
+        return self.finish(self.start(*args), check=False, timeout=timeout)
 
 
 def explain(done: subprocess.CompletedProcess[str]) -> str:
