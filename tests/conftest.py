@@ -1,9 +1,12 @@
-"""Fixtures shared by every test package: databases on each supported backend.
+"""Fixtures shared by every test package: databases on each supported backend, and the
+``heat-all`` the API and CLI tests drive.
 
 - ``backend``: "sqlite", "mysql" or "postgresql" (tests using the fixtures below run once each);
 - ``empty_database_url``: a database with no tables at all;
 - ``database_url``: a database migrated to the newest schema, with no rows;
-- ``db_engine``: an Ember engine on ``database_url``, disposed after the test.
+- ``db_engine``: an Ember engine on ``database_url``, disposed after the test;
+- ``heat_server``: heat-all (SQLite, noauth) on a free port, for the whole session;
+- ``project``: a project per test module (``test_cli_stacks`` runs in ``cli-stacks``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import pytest
 from sqlalchemy import Engine
 
 from ember.db.engine import create_engine
+from tests.api.conftest import HeatServer, free_port, start_heat_all, stop_heat_all, write_heat_conf
+from tests.api.helpers import need
 from tests.backends import BACKENDS, ScratchDatabase, migrated, open_scratch, wipe
 
 
@@ -61,3 +66,21 @@ def db_engine(database_url: str) -> Iterator[Engine]:
     engine = create_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def heat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer]:
+    need("httpx")
+    workdir = tmp_path_factory.mktemp("heat-all")
+    port = free_port()
+    server = start_heat_all(workdir, write_heat_conf(workdir, port), port)
+    try:
+        yield server
+    finally:
+        stop_heat_all(server)
+
+
+@pytest.fixture(scope="module")
+def project(request: pytest.FixtureRequest) -> str:
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    return module.removeprefix("test_").replace("_", "-")

@@ -152,18 +152,6 @@ def stop_heat_all(server: HeatServer) -> None:
         ) from None
 
 
-@pytest.fixture(scope="session")
-def heat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer]:
-    need("httpx")
-    workdir = tmp_path_factory.mktemp("heat-all")
-    port = free_port()
-    server = start_heat_all(workdir, write_heat_conf(workdir, port), port)
-    try:
-        yield server
-    finally:
-        stop_heat_all(server)
-
-
 # What an operator writes to grant more than Heat's defaults: admins list every
 # project's stacks and configs, only admins use TestResource, and the deprecated
 # defaults still count (``enforce_new_defaults = false``).
@@ -192,13 +180,6 @@ def operator_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatSe
         yield server
     finally:
         stop_heat_all(server)
-
-
-@pytest.fixture(scope="module")
-def project(request: pytest.FixtureRequest) -> str:
-    """A project per test module: ``test_cli_stacks`` runs in project ``cli-stacks``."""
-    module = request.module.__name__.rsplit(".", 1)[-1]
-    return module.removeprefix("test_").replace("_", "-")
 
 
 def legacy_client(endpoint: str) -> Any:

@@ -17,13 +17,9 @@ from tests.api.conftest import (  # noqa: F401 - the heat-all log of a failed te
     Cli,
     HeatServer,
     _mark_server_log,
-    free_port,
     pytest_runtest_makereport,
-    start_heat_all,
-    stop_heat_all,
-    write_heat_conf,
 )
-from tests.api.helpers import need, require
+from tests.api.helpers import require
 
 EMBER = Path(sys.executable).parent / "ember"
 
@@ -42,26 +38,6 @@ class Ember(Cli):
 
 def explain(done: subprocess.CompletedProcess[str]) -> str:
     return f"exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
-
-
-@pytest.fixture(scope="session")
-def heat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeatServer]:
-    """heat-all on SQLite on a free port, as ``tests/api`` starts it."""
-    need("httpx")
-    workdir = tmp_path_factory.mktemp("heat-all")
-    port = free_port()
-    server = start_heat_all(workdir, write_heat_conf(workdir, port), port)
-    try:
-        yield server
-    finally:
-        stop_heat_all(server)
-
-
-@pytest.fixture(scope="module")
-def project(request: pytest.FixtureRequest) -> str:
-    """A project per test module: ``test_client`` runs in project ``client``."""
-    module = request.module.__name__.rsplit(".", 1)[-1]
-    return module.removeprefix("test_").replace("_", "-")
 
 
 @pytest.fixture(scope="module")
