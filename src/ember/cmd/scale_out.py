@@ -411,13 +411,8 @@ def _http_url(bind: tuple[str, int], controller: str) -> str:
 
 
 def _value(conf: ConfigUpdater, section: str, name: str) -> str | None:
-    if section == "DEFAULT":
-        # configupdater keeps [DEFAULT] as a section like any other.
-        if not conf.has_section("DEFAULT"):
-            return None
-    elif not conf.has_section(section):
-        return None
-    if not conf.has_option(section, name):
+    # configupdater keeps [DEFAULT] as a section like any other.
+    if not conf.has_section(section) or not conf.has_option(section, name):
         return None
     value = conf.get(section, name).value
     return value.strip() if value else None

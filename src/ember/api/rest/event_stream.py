@@ -41,22 +41,16 @@ class EventHub:
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
         self._followers: dict[str, set[asyncio.Queue[Event | None]]] = defaultdict(set)
-        self._subscribed: asyncio.Lock | None = None
-        self._ready = False
-
-    @property
-    def followers(self) -> int:
-        return sum(len(queues) for queues in self._followers.values())
+        self._subscribing = asyncio.Lock()
+        self._subscribed = False
 
     async def follow(self, stack_id: str) -> asyncio.Queue[Event | None]:
         """A queue that gets every event of the stack and of the stacks under it (for a
         root stack) from now on; ``None`` in it means the follower fell behind."""
-        if not self._ready:
-            self._subscribed = self._subscribed or asyncio.Lock()
-            async with self._subscribed:
-                if not self._ready:
-                    await self.transport.subscribe(EVENTS_TOPIC, self._on_events)
-                    self._ready = True
+        async with self._subscribing:
+            if not self._subscribed:
+                await self.transport.subscribe(EVENTS_TOPIC, self._on_events)
+                self._subscribed = True
         queue: asyncio.Queue[Event | None] = asyncio.Queue(BACKLOG)
         self._followers[stack_id].add(queue)
         return queue
