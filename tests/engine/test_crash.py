@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,10 @@ from sqlalchemy import create_engine, select
 
 from ember.db import migration
 from ember.db.models import Event, Resource, Stack
+from tests.api.conftest import free_port
 from tests.engine.conftest import CTX, start_env, stop_env
 
 LAYERS, WIDTH = 10, 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # 200 resources, each layer waiting for the one before
