@@ -583,7 +583,9 @@ def resource_engine(database_url: str, stack_id: str, name: str) -> str | None:
         engine.dispose()
 
 
-ENGINE_STARTED = re.compile(r" (\d+) INFO heat-engine: engine (\S+) running$", re.MULTILINE)
+ENGINE_STARTED = re.compile(
+    r" (\d+) INFO heat-engine \[[^\]]*\] engine (\S+) running$", re.MULTILINE
+)
 
 
 def engine_pids(engine: Daemon) -> dict[str, int]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.api.conftest import free_port
-from tests.api.helpers import need
-from tests.api.metrics_scrape import moved, scrape
+from tests.api.conftest import free_port, legacy_client
+from tests.api.helpers import need, wait_stack
+from tests.api.metrics_scrape import moved, scrape, total
 from tests.deploy.conftest import (
     Daemon,
     Launcher,
@@ -26,6 +26,14 @@ httpx = need("httpx")
 
 WORKERS = 2
 REQUESTS = 24
+STACKS, RESOURCES = 4, 5
+
+
+def strings(count: int) -> dict[str, object]:
+    return {
+        "heat_template_version": "2016-10-14",
+        "resources": {f"r{i}": {"type": "OS::Heat::RandomString"} for i in range(count)},
+    }
 
 
 def _metrics_dir(daemon: Daemon) -> Path:
@@ -82,4 +90,47 @@ def test_every_workers_requests_are_counted(launcher: Launcher, tmp_path: Path) 
     assert moved(before, after, "ember_api_requests_total", **cfn_route) == REQUESTS
 
     api.stop()
+    assert not directory.exists(), "the supervisor leaves its metrics directory behind"
+
+
+def test_heat_engine_serves_every_workers_metrics(launcher: Launcher, tmp_path: Path) -> None:
+    """heat-engine has no API port: ``[heat_engine] metrics_bind_port`` is where its
+    supervisor serves what all its workers count."""
+    reset_broker()
+    port, metrics_port = free_port(), free_port()
+    sections = heat_conf(
+        database_url=f"sqlite:///{tmp_path / 'ember.sqlite'}",
+        port=port,
+        engine_workers=WORKERS,
+        api_workers=1,
+    )
+    sections = changed(sections, heat_engine={"metrics_bind_port": metrics_port})
+    conf = launcher.conf("heat.conf", sections)
+    launcher.manage(conf, "db_sync")
+    engine = start_engine(launcher, conf, WORKERS)
+    api = start_api(launcher, conf, port, 1)
+    engine_url = f"http://127.0.0.1:{metrics_port}"
+    before = scrape(engine_url)
+
+    hc = legacy_client(f"{api.url}/v1/metrics-engine")
+    names = [f"strings-{i}" for i in range(STACKS)]
+    for name in names:
+        hc.stacks.create(stack_name=name, template=strings(RESOURCES))
+    for name in names:
+        wait_stack(hc, name, "CREATE_COMPLETE", timeout=120)
+
+    after = scrape(engine_url)
+    made = {"resource_type": "OS::Heat::RandomString", "action": "CREATE"}
+    assert moved(before, after, "ember_nodes_claimed_total", **made) == STACKS * RESOURCES
+    assert (
+        moved(before, after, "ember_nodes_finished_total", outcome="complete", **made)
+        == STACKS * RESOURCES
+    )
+    assert moved(before, after, "ember_traversals_finished_total") == STACKS
+    assert total(after, "ember_engines_alive") >= WORKERS
+    assert total(after, "ember_db_transaction_seconds_count") > total(
+        before, "ember_db_transaction_seconds_count"
+    )
+    directory = _metrics_dir(engine)
+    engine.stop()
     assert not directory.exists(), "the supervisor leaves its metrics directory behind"

@@ -27,6 +27,7 @@ from ember.api.rest.middleware import Health
 from ember.api.rest.server import check_noauth, server
 from ember.cmd.api_cfn import cfn_server
 from ember.cmd.config import ConfigError, database_timeouts, load_settings
+from ember.cmd.logs import setup_logging
 from ember.cmd.processes import name_process, run_loop
 from ember.common.settings import Settings
 from ember.db import migration
@@ -152,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = load_settings(argv, prog="heat-all")
+        setup_logging(settings, "heat-all")
     except ConfigError as exc:
         print(f"heat-all: {exc}", file=sys.stderr)
         return 2

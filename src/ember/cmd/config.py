@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from oslo_config import cfg
+from oslo_log import log
 
 from ember.common.options import DEFAULT_GROUP, Opt, field_values, opts
 from ember.common.settings import Settings, legacy_rabbit_url
@@ -76,8 +77,18 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     behind ``oslo-config-generator --namespace heat``."""
     groups: dict[str, list[cfg.Opt]] = {}
     for opt in opts(Settings):
+        if (opt.group, opt.name) in _logging_opts():
+            continue  # documented with the rest of oslo.log's, in its namespace
         groups.setdefault(opt.group, []).append(_oslo_opt(opt))
     return list(groups.items())
+
+
+def _logging_opts() -> set[tuple[str, str]]:
+    """oslo.log's options that Settings reads too (``debug``: it also sets the level of
+    heat-manage, which logs to the terminal). oslo.log's are all in ``[DEFAULT]``."""
+    conf = cfg.ConfigOpts()
+    log.register_options(conf)
+    return {(DEFAULT_GROUP, name) for name in conf}
 
 
 def _register(conf: cfg.ConfigOpts) -> None:

@@ -5,6 +5,8 @@
 Runs ``num_engine_workers`` processes (default: one per core, at least four, as in Heat).
 Every engine consumes the shared work queue and answers the API's calls; state lives in
 the database of ``[database] connection``, whose schema ``heat-manage db_sync`` keeps.
+With ``[heat_engine] metrics_bind_port`` set, ``GET /metrics`` there gives the metrics of
+all its processes.
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{PROG}: the database schema is not current; run heat-manage db_sync", file=sys.stderr
         )
         return 1
-    return run_workers(settings.num_engine_workers, lambda: _worker(settings), PROG)
+    return run_workers(
+        settings.num_engine_workers, lambda: _worker(settings), PROG, settings.engine_metrics
+    )
 
 
 def _worker(settings: Settings) -> int:

@@ -29,10 +29,11 @@ from typing import Any
 
 import setproctitle
 import uvloop
-from prometheus_client import multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
 from prometheus_client import values as prometheus_values
 
 from ember.cmd.config import ConfigError, load_settings
+from ember.cmd.logs import setup_logging
 from ember.common.settings import Listener, Settings
 from ember.rpc.factory import is_inproc
 from ember.rpc.transport import Transport
@@ -63,6 +64,7 @@ def broker_settings(argv: Sequence[str] | None, prog: str, why: str) -> Settings
     )
     try:
         settings = load_settings(list(sys.argv[1:] if argv is None else argv), prog=prog)
+        setup_logging(settings, prog)
     except ConfigError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -156,14 +158,35 @@ def share_metrics(name: str) -> str | None:
     return made
 
 
-def run_workers(count: int, worker: Callable[[], int], name: str) -> int:
-    """Run ``worker`` in ``count`` processes (in this one when ``count`` is 1)."""
+def serve_metrics(listener: Listener, name: str) -> None:
+    """``GET /metrics`` on ``listener``, from a thread of this process (a supervisor
+    runs no event loop): its workers' metrics when they share them, else its own."""
+    registry: CollectorRegistry = REGISTRY
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    start_http_server(listener.bind_port, listener.bind_host, registry)
+    LOG.info("%s serves its metrics on %s:%d", name, listener.bind_host, listener.bind_port)
+
+
+def run_workers(
+    count: int,
+    worker: Callable[[], int],
+    name: str,
+    metrics: Listener | None = None,
+) -> int:
+    """Run ``worker`` in ``count`` processes (in this one when ``count`` is 1); with
+    ``metrics``, this process also serves every worker's metrics there."""
     if count <= 1:
         name_process(name)
+        if metrics is not None:
+            serve_metrics(metrics, name)
         return worker()
     name_process(name, f"master process [{' '.join(sys.argv)}]")
     metrics_dir = share_metrics(name)
     try:
+        if metrics is not None:
+            serve_metrics(metrics, name)
         return _supervise(count, worker, name)
     finally:
         if metrics_dir is not None:

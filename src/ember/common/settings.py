@@ -119,6 +119,11 @@ _LEGACY_RABBIT = (
 )
 
 
+def _metrics_listener(values: Values) -> Listener | None:
+    port: int = values["metrics_bind_port"]
+    return Listener(values["metrics_bind_host"], port) if port else None
+
+
 def _listener_opts(group: str, port: int, workers: int) -> tuple[Opt, ...]:
     # Heat binds 0.0.0.0; Ember listens on loopback unless told otherwise.
     return (
@@ -264,6 +269,26 @@ class Settings:
     heat_api: Listener = derived(_listener, *_listener_opts("heat_api", 8004, 0))  # noqa: RUF009
     heat_api_cfn: Listener = derived(  # noqa: RUF009
         _listener, *_listener_opts("heat_api_cfn", 8000, 1)
+    )
+    engine_metrics: Listener | None = derived(  # noqa: RUF009  # None by default
+        _metrics_listener,
+        Opt(
+            "host",
+            "Address heat-engine serves GET /metrics on (Prometheus's text format, the "
+            "metrics of all its worker processes), when metrics_bind_port is set.",
+            name="metrics_bind_host",
+            group="heat_engine",
+            default="127.0.0.1",
+        ),
+        Opt(
+            "port",
+            "Port heat-engine serves GET /metrics on; 0, the default, serves none. Each "
+            "heat-engine on a host needs its own. heat-all serves its metrics on the "
+            "API's port instead.",
+            name="metrics_bind_port",
+            group="heat_engine",
+            default=0,
+        ),
     )
     enabled_services: tuple[str, ...] = option(
         ("engine", "api", "api_cfn"),

@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ember.common import errors
+from ember.common import errors, log_tags
 from ember.rpc import api
 from ember.rpc import errors as rpc_errors
 
@@ -75,4 +75,20 @@ class Dispatcher:
         scoped = isinstance(ctx, dict) and ctx.get("signal_resource_id") is not None
         if scoped and method not in SIGNAL_SCOPED:
             raise errors.Forbidden(action=method)
-        return await self.handlers[method](**operation.bind(request["arguments"]))
+        with log_tags.tagged(**_tags(request["arguments"])):
+            return await self.handlers[method](**operation.bind(request["arguments"]))
+
+
+def _tags(arguments: Mapping[str, Any]) -> dict[str, str | None]:
+    """What a call's log lines are about: who asked (its context) and the stack it names."""
+    ctx = arguments.get("ctx")
+    ctx = ctx if isinstance(ctx, dict) else {}
+    identity = arguments.get("stack_identity")
+    stack_id = identity.get("stack_id") if isinstance(identity, dict) else None
+    tags = {
+        "request_id": ctx.get("request_id"),
+        "project_id": ctx.get("project_id"),
+        "user_id": ctx.get("user_id"),
+        "stack_id": stack_id,
+    }
+    return {key: value if isinstance(value, str) else None for key, value in tags.items()}

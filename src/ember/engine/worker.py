@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ember.common import errors
+from ember.common import errors, log_tags
 from ember.db.database import Database
 from ember.db.records import ClaimedNode, NodeKey, Progress
 from ember.engine import metrics, outcomes, progress
@@ -238,6 +238,12 @@ class NodeWorker:
         return Outcome(node, success=False, reason=f"{node.action} cancelled")
 
     async def _run(self, node: ClaimedNode, delivery: Delivery | None) -> None:
+        # The node's own task: its log lines are about its stack and traversal.
+        log_tags.tag(
+            project_id=node.project_id,
+            stack_id=node.stack_id,
+            traversal_id=node.key.traversal_id,
+        )
         try:
             outcome = await self.runner(node)
         except asyncio.CancelledError:
@@ -303,6 +309,7 @@ class NodeWorker:
                 node = outcome.node
                 result = "complete" if outcome.success else "failed"
                 metrics.NODES_FINISHED.labels(node.resource_type, node.action, result).inc()
+                _log_outcome(outcome)
             if moved.finished:
                 metrics.TRAVERSALS_FINISHED.labels(metrics.SERVICE).inc(len(moved.finished))
             for key, at in moved.deadlines:
@@ -350,3 +357,24 @@ class NodeWorker:
         task = asyncio.create_task(run(), name="ember-after")
         self._following.add(task)
         task.add_done_callback(self._following.discard)
+
+
+def _log_outcome(outcome: Outcome) -> None:
+    """A line for each node recorded: a failure at INFO, the rest when debugging; tagged
+    with the node's stack and traversal, as the lines of its run were."""
+    node = outcome.node
+    level = logging.DEBUG if outcome.success else logging.INFO
+    if not LOG.isEnabledFor(level):
+        return
+    with log_tags.tagged(
+        project_id=node.project_id, stack_id=node.stack_id, traversal_id=node.key.traversal_id
+    ):
+        LOG.log(
+            level,
+            "%s %s %s of stack %s: %s",
+            node.action,
+            "succeeded" if outcome.success else "failed",
+            node.resource_name,
+            node.stack_name,
+            outcome.reason or "-",
+        )

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from ember.api import access_log
 from ember.api.cfn import faults, render, signals, stack_parts, stacks, templates
 from ember.api.cfn.auth import Authenticator
 from ember.api.cfn.call import ActionCall, Fetch
@@ -28,6 +29,7 @@ from ember.api.cfn.throttle import Throttle
 from ember.api.metrics import RequestMetrics, metrics_response
 from ember.api.rest.context import RequestContext, with_implied
 from ember.api.versions import versions_document
+from ember.common import log_tags
 from ember.common.settings import Settings
 from ember.policy.enforcer import Enforcer
 from ember.rpc.client import EngineClient
@@ -110,8 +112,9 @@ class CfnApp:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
-        response = await self._answer(request)
-        await response(scope, receive, send)
+        with log_tags.tagged():  # what the request's lines are tagged with goes with it
+            response = await self._answer(request)
+            await response(scope, receive, access_log.logged(scope, send, with_query=False))
 
     async def _answer(self, request: Request) -> Response:
         path = request.url.path
@@ -123,6 +126,7 @@ class CfnApp:
         if path.rstrip("/") == "/metrics":
             return metrics_response()
         request_id = str(uuid.uuid4())
+        log_tags.tag(request_id=request_id)
         route = signals.route_of(path)
         if route is not None:
             return await self._signal(request, route, request_id)
@@ -232,6 +236,7 @@ class CfnApp:
             request_id=request_id,
             signal_resource_id=identity.signal_resource_id,
         )
+        log_tags.tag(project_id=context.project_id, user_id=context.user_id)
         return context.with_policy(self.policy)
 
     async def close(self) -> None:

@@ -15,13 +15,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ember.api import access_log
 from ember.api.metrics import metrics_response
 from ember.api.rest import context as ctxmod
 from ember.api.rest import signal_tokens
 from ember.api.rest.faults import Forbidden, HTTPError, fault_response
 from ember.api.rest.signal_tokens import SignalTokens
 from ember.api.versions import versions_document
-from ember.common import errors
+from ember.common import errors, log_tags
 from ember.common.nesting import MAX_DEPTH, nested_deeper_than
 from ember.policy.enforcer import Enforcer
 
@@ -30,6 +31,7 @@ VERSION_PATH = re.compile(r"^/v1(?:\.0)?(?=/|$)")
 Health = Callable[[], Awaitable[bool]]
 # The widest identities the database stores (project and user ids, user names).
 IDENTITY_LIMITS = {"project id": 64, "user id": 64, "user name": 255}
+STACK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Unauthorized(errors.EmberError):
@@ -66,25 +68,28 @@ class HeatMiddleware:
         request_id = f"req-{uuid.uuid4()}"
         header = (b"x-openstack-request-id", request_id.encode())
 
+        send_logged = access_log.logged(scope, send)
+
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], header]
-            await send(message)
+            await send_logged(message)
 
-        try:
-            response = await self._route(scope, request_id)
-        except errors.EmberError as exc:
-            response = fault_response(exc)
-        except Exception as exc:
-            # Failing below the routes (a health probe, the token check) is still answered
-            # with the fault body, as the routes' own failures are, not by the server.
-            LOG.exception("%s %s failed", scope["method"], scope["path"])
-            response = fault_response(exc)
-        if response is not None:
-            await response(scope, receive, send_with_id)
-            return
-        await self._with_body_limit(scope, receive, send_with_id)
+        with log_tags.tagged(request_id=request_id):
+            try:
+                response = await self._route(scope, request_id)
+            except errors.EmberError as exc:
+                response = fault_response(exc)
+            except Exception as exc:
+                # Failing below the routes (a health probe, the token check) is still
+                # answered with the fault body, as the routes' own failures are.
+                LOG.exception("%s %s failed", scope["method"], scope["path"])
+                response = fault_response(exc)
+            if response is not None:
+                await response(scope, receive, send_with_id)
+                return
+            await self._with_body_limit(scope, receive, send_with_id)
 
     async def _route(self, scope: Scope, request_id: str) -> Response | None:
         request = Request(scope)
@@ -112,6 +117,9 @@ class HeatMiddleware:
         parts = path.strip("/").split("/")
         tenant = parts[1] if len(parts) > 1 else None
         context = (await self._context(request, tenant, request_id)).with_policy(self.policy)
+        log_tags.tag(
+            project_id=context.project_id, user_id=context.user_id, stack_id=_stack_id(parts)
+        )
         _check_identity(context)
         if tenant is not None and tenant != context.project_id:
             if not context.is_admin:
@@ -224,3 +232,10 @@ def json_body(raw: bytes, content_type: str | None) -> Any:
                     400, f"The {key!r} of the request is nested more than {MAX_DEPTH} levels deep."
                 )
     return data
+
+
+def _stack_id(parts: list[str]) -> str | None:
+    """The stack id a ``/v1/{project}/stacks/{name}/{id}...`` path names, if any."""
+    if len(parts) > 4 and parts[2] == "stacks" and STACK_ID.fullmatch(parts[4]):
+        return parts[4]
+    return None

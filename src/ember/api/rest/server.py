@@ -155,6 +155,7 @@ def server(
         http=_protocol(max_header_line, fault_answer),
         timeout_keep_alive=idle_timeout or FOREVER_S,
         log_level="warning",
+        log_config=None,  # uvicorn's records go to the process's own (oslo.log's) handlers
         proxy_headers=True,
         forwarded_allow_ips=list(trusted_proxies),
         access_log=False,
