@@ -42,6 +42,8 @@ bench: install
 	$(BIN)/python bench/signal_bench.py --deployment split --output bench/results/signals-split.json
 	$(BIN)/python bench/scale_bench.py --output bench/results/scale.json
 	$(BIN)/python bench/cli_bench.py --output bench/results/cli.json
+	$(BIN)/python bench/event_latency_bench.py --output bench/results/events.json
+	$(BIN)/python bench/event_latency_bench.py --deployment split --output bench/results/events-split.json
 
 # The CloudFormation Query API against the REST API, same reads (heat-all on SQLite).
 bench-cfn: install
@@ -60,3 +62,5 @@ bench-scale: install
 # From a stack's last event to the waiting CLI's exit: ember --follow beside openstack --wait.
 bench-cli: install
 	$(BIN)/python bench/cli_bench.py --output bench/results/cli.json
+	$(BIN)/python bench/event_latency_bench.py --output bench/results/events.json
+	$(BIN)/python bench/event_latency_bench.py --deployment split --output bench/results/events-split.json

@@ -71,3 +71,26 @@ resources:
     properties:
       action_wait_secs: {{create: {secs}}}
 """
+
+
+def grouped(members: int, strings: int, wait_secs: int) -> str:
+    """``members`` TestResources in a ResourceGroup's nested stack (each taking
+    ``wait_secs`` to create) beside ``strings`` RandomStrings: members + strings + 1
+    resources in all."""
+    listed = "".join(
+        f"  s{i}:\n    type: OS::Heat::RandomString\n    properties:\n      length: 4\n"
+        for i in range(strings)
+    )
+    return f"""\
+heat_template_version: 2016-10-14
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: {members}
+      resource_def:
+        type: OS::Heat::TestResource
+        properties:
+          value: member %index%
+          action_wait_secs: {{create: {wait_secs}}}
+{listed}"""

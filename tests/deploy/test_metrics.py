@@ -127,6 +127,8 @@ def test_heat_engine_serves_every_workers_metrics(launcher: Launcher, tmp_path: 
         == STACKS * RESOURCES
     )
     assert moved(before, after, "ember_traversals_finished_total") == STACKS
+    assert moved(before, after, "ember_traversal_seconds_count", action="CREATE") == STACKS
+    assert moved(before, after, "ember_traversal_seconds_sum", action="CREATE") > 0
     assert total(after, "ember_engines_alive") >= WORKERS
     assert total(after, "ember_db_transaction_seconds_count") > total(
         before, "ember_db_transaction_seconds_count"

@@ -37,12 +37,10 @@ class TagRecords(logging.Filter):
         if not tags:
             return True
         fields: dict[str, Any] = record.__dict__
-        context = {key: tags[key] for key in CONTEXT_FIELDS if key in tags}
+        context: dict[str, str | None] = {key: tags[key] for key in CONTEXT_FIELDS if key in tags}
         if context and "context" not in fields:
-            # What oslo.context's own logging values would give, for the default formats.
-            context["user_identity"] = (
-                f"{context.get('user_id', '-')} {context.get('project_id', '-')} - - - -"
-            )
+            # As oslo.context's logging values name them too, for the default formats.
+            context.update(user=context.get("user_id"), project=context.get("project_id"))
             fields["context"] = context
         extra = dict(fields.get("extra") or {})
         for key in EXTRA_FIELDS:

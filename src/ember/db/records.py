@@ -132,6 +132,7 @@ class TraversalRow:
     failed: int
     data: dict[str, Any]
     deadline: dt.datetime | None
+    created_at: dt.datetime
 
 
 @dataclass(slots=True)
@@ -182,6 +183,8 @@ class Progress:
     ready: list[NodeKey] = field(default_factory=list)  # to publish
     claimed: list[ClaimedNode] = field(default_factory=list)  # to run here, unpublished
     finished: list[str] = field(default_factory=list)  # traversal ids that ended
+    # (action, seconds from start to end) of each traversal that ended, for the metrics
+    took: list[tuple[str, float]] = field(default_factory=list)
     # (stack id, failed traversal id) of stacks to roll back
     rollbacks: list[tuple[str, str]] = field(default_factory=list)
     deadlines: list[tuple[NodeKey, dt.datetime]] = field(default_factory=list)  # parked

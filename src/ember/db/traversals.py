@@ -157,7 +157,18 @@ def _finish(nodes: Any) -> Update:
 
 
 LOCK_TRAVERSAL = (
-    select(T.id, T.stack_id, T.action, T.scope, T.state, T.remaining, T.failed, T.data, T.deadline)
+    select(
+        T.id,
+        T.stack_id,
+        T.action,
+        T.scope,
+        T.state,
+        T.remaining,
+        T.failed,
+        T.data,
+        T.deadline,
+        T.created_at,
+    )
     .where(T.id == bindparam("t"))
     .with_for_update()
 )
@@ -376,7 +387,7 @@ class TraversalRepository:
 
     def lock(self, traversal_id: str) -> TraversalRow:
         row = self.session.execute(LOCK_TRAVERSAL, {"t": traversal_id}).one()
-        return TraversalRow(*row)
+        return TraversalRow(**row._asdict())
 
     def set_state(self, trav: TraversalRow, state: str, *, failed: int = 0) -> None:
         trav.state = state

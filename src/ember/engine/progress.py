@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 
 from ember.common.failures import Failure
 from ember.common.states import Action, Scope, Status, TraversalState
+from ember.common.timeutils import utcnow
 from ember.db.records import (
     ClaimedNode,
     NodeKey,
@@ -114,6 +115,7 @@ def _advance(
         progress.ready.extend(uow.traversals.count_down(traversal_id, finished))
     if uow.traversals.count_finished(trav, count) <= 0:
         progress.finished.append(traversal_id)
+        progress.took.append((trav.action, (utcnow() - trav.created_at).total_seconds()))
         if close(uow, trav, progress.ready):
             progress.rollbacks.append((trav.stack_id, trav.id))
 

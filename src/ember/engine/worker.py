@@ -312,6 +312,8 @@ class NodeWorker:
                 _log_outcome(outcome)
             if moved.finished:
                 metrics.TRAVERSALS_FINISHED.labels(metrics.SERVICE).inc(len(moved.finished))
+            for action, seconds in moved.took:
+                metrics.TRAVERSAL_SECONDS.labels(action).observe(seconds)
             for key, at in moved.deadlines:
                 self.timers.schedule(key, at)
             if moved.finished or moved.rollbacks:
@@ -371,10 +373,11 @@ def _log_outcome(outcome: Outcome) -> None:
     ):
         LOG.log(
             level,
-            "%s %s %s of stack %s: %s",
+            "%s %s %s of stack %s/%s: %s",
             node.action,
             "succeeded" if outcome.success else "failed",
             node.resource_name,
             node.stack_name,
+            node.stack_id,
             outcome.reason or "-",
         )

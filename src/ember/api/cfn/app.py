@@ -112,9 +112,10 @@ class CfnApp:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
+        logged = access_log.logged(scope, send, with_query=False)
         with log_tags.tagged():  # what the request's lines are tagged with goes with it
             response = await self._answer(request)
-            await response(scope, receive, access_log.logged(scope, send, with_query=False))
+            await response(scope, receive, logged)
 
     async def _answer(self, request: Request) -> Response:
         path = request.url.path
