@@ -21,6 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ember.client import Client, Event, HeatError, NotFound, Resource, Stack
+from ember.common.root_causes import Listed, StackTree
+from ember.common.root_causes import root_causes as common_root_causes
 
 # How deep the listings reach into nested stacks (the service caps it at its
 # max_nested_stack_depth, 5 by default; deeper failures are fetched stack by stack).
@@ -170,54 +172,10 @@ class StreamedEvents:
 
 
 @dataclass
-class Tree:
-    """Where each stack of a stack tree hangs: nested stack id -> (parent stack id,
-    resource name), and each stack's name."""
-
-    root_id: str
-    root_name: str
-    parents: dict[str, tuple[str, str]] = field(default_factory=dict)
-    names: dict[str, str] = field(default_factory=dict)
-
-    def add(self, resources: list[Resource]) -> None:
-        for res in resources:
-            if res.stack_id:
-                self.names.setdefault(res.stack_id, res.stack_name)
-            if res.nested_stack_id:
-                self.parents[res.nested_stack_id] = (res.stack_id, res.name)
-
-    def knows(self, stack_id: str) -> bool:
-        return stack_id == self.root_id or stack_id in self.parents
-
-    def chain(self, stack_id: str) -> list[tuple[str, str]]:
-        """``(stack id, resource name)`` of each resource from the root down to the stack."""
-        out: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        while stack_id in self.parents and stack_id not in seen:
-            seen.add(stack_id)
-            parent, name = self.parents[stack_id]
-            out.append((parent, name))
-            stack_id = parent
-        return out[::-1]
-
-    def path(self, stack_id: str, name: str | None = None) -> str:
-        if stack_id != self.root_id and stack_id not in self.parents:
-            head = self.names.get(stack_id) or stack_id
-            return f"{head}/{name}" if name else head
-        parts = [self.root_name, *(n for _, n in self.chain(stack_id))]
-        if name:
-            parts.append(name)
-        return "/".join(parts)
-
-    def depth(self, stack_id: str) -> int:
-        return len(self.chain(stack_id))
-
-
-@dataclass
 class Tracker:
     """What is known of the operation's resources, from listings and events."""
 
-    tree: Tree
+    tree: StackTree
     action: str
     statuses: dict[tuple[str, str], str] = field(default_factory=dict)
     running: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -227,7 +185,7 @@ class Tracker:
     failed_events: dict[tuple[str, str], Event] = field(default_factory=dict)
 
     def listing(self, resources: list[Resource]) -> None:
-        self.tree.add(resources)
+        self.tree.add(as_listed(r) for r in resources)
         for res in resources:
             key = (res.stack_id, res.name)
             self.statuses[key] = res.status
@@ -287,7 +245,7 @@ class Tracker:
         ]
 
 
-def event_line(tree: Tree, event: Event) -> str:
+def event_line(tree: StackTree, event: Event) -> str:
     name = tree.path(event.stack_id) if event.is_stack_event else None
     where = name or tree.path(event.stack_id, event.resource_name)
     return f"{event.time} {where} {event.status} {event.reason}".rstrip()
@@ -383,6 +341,18 @@ class Failure:
         }
 
 
+def as_listed(res: Resource) -> Listed:
+    return Listed(
+        res.stack_id,
+        res.stack_name,
+        res.name,
+        res.type,
+        res.status,
+        res.reason,
+        res.nested_stack_id,
+    )
+
+
 def root_causes(
     client: Client, stack: Stack, followed: Tracker | None = None, reason: str = ""
 ) -> list[Failure]:
@@ -390,7 +360,7 @@ def root_causes(
     below them), each with its path and failed parents, from listings with nested_depth
     and, below what those reach, each failed nested stack's own listing; when nothing
     listed has failed (a rollback deleted it), from the failures ``followed`` saw."""
-    tree = followed.tree if followed else Tree(stack.id, stack.name)
+    tree = followed.tree if followed else StackTree(stack.id, stack.name)
     listed = client.resources(f"{stack.name}/{stack.id}", nested_depth=NESTED_DEPTH)
     seen_stacks = {r.stack_id for r in listed}
     todo = [r for r in listed if r.status.endswith("_FAILED") and r.nested_stack_id]
@@ -407,39 +377,23 @@ def root_causes(
         seen_stacks.update(r.stack_id for r in more)
         listed.extend(more)
         todo.extend(r for r in more if r.status.endswith("_FAILED") and r.nested_stack_id)
-    tree.add(listed)
     if followed and not any(r.status.endswith("_FAILED") for r in listed):
+        tree.add(as_listed(r) for r in listed)
         listed = followed.failed_resources()
-    failed = [r for r in listed if r.status.endswith("_FAILED")]
-    failed_stacks = {r.stack_id for r in failed}
-    # A failed resource whose nested stack holds failed resources is a consequence.
-    leaves = [r for r in failed if r.nested_stack_id not in failed_stacks]
-    by_key = {(r.stack_id, r.name): r for r in listed}
-    out = []
-    for res in leaves:
-        parents = []
-        for parent_stack, name in reversed(tree.chain(res.stack_id)):
-            parent = by_key.get((parent_stack, name))
-            parents.append(
-                (
-                    tree.path(parent_stack, name),
-                    parent.status if parent else "",
-                    parent.reason if parent else "",
-                )
-            )
-        parents.append((stack.name, stack.status, reason or stack.reason))
-        out.append(
-            Failure(
-                tree.path(res.stack_id, res.name),
-                res.status,
-                res.reason,
-                res.type,
-                tree.depth(res.stack_id),
-                parents,
-            )
+    causes = common_root_causes(
+        tree, [as_listed(r) for r in listed], stack.status, reason or stack.reason
+    )
+    return [
+        Failure(
+            c.path,
+            c.resource.status,
+            c.resource.reason,
+            c.resource.type,
+            c.depth,
+            [(p.path, p.status, p.reason) for p in c.parents],
         )
-    out.sort(key=lambda f: (-f.depth, f.path))
-    return out
+        for c in causes
+    ]
 
 
 @dataclass
@@ -485,7 +439,7 @@ def follow(
     """Wait for the stack's ``action`` (``CREATE``, ``UPDATE``, ``DELETE``) to end,
     showing its events and progress; the outcome with the root causes of a failure."""
     found = client.show_stack(stack, resolve_outputs=False)
-    tree = Tree(found.id, found.name)
+    tree = StackTree(found.id, found.name)
     progress = Tracker(tree, action, started=started or time.monotonic())
     last_refresh = 0.0
     failed_at: float | None = None

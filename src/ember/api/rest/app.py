@@ -13,7 +13,15 @@ from starlette.routing import Match
 from starlette.types import ASGIApp
 
 from ember.api.metrics import RequestMetrics
-from ember.api.rest import catalog, event_stream, resources, software, stack_parts, stacks
+from ember.api.rest import (
+    catalog,
+    event_stream,
+    failures,
+    resources,
+    software,
+    stack_parts,
+    stacks,
+)
 from ember.api.rest.event_stream import EventHub
 from ember.api.rest.faults import HTTPError, fault_response
 from ember.api.rest.middleware import Health, HeatMiddleware
@@ -43,7 +51,7 @@ def create_app(
     app.state.settings = settings
     app.state.policy = policy
     app.state.event_hub = EventHub(engine.transport)
-    for module in (stacks, stack_parts, resources, event_stream, catalog, software):
+    for module in (stacks, stack_parts, resources, event_stream, failures, catalog, software):
         app.include_router(module.router)
     generate_openapi = app.openapi
 
