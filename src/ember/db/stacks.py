@@ -20,6 +20,11 @@ ARN = re.compile(r"^arn:openstack:heat::(?P<tenant>[^:]*):stacks/(?P<name>[^/]+)
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
+def names_an_id(identity: str, stack_id: str | None = None) -> bool:
+    """Whether a stack look-up is by id (a name and id, an id, or an ARN), not by name."""
+    return stack_id is not None or bool(UUID.match(identity) or ARN.match(identity))
+
+
 def not_found(name: str) -> errors.EntityNotFound:
     return errors.EntityNotFound(entity="Stack", name=name)
 

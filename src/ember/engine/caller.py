@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ember.common import errors
+from ember.db.stacks import names_an_id
 from ember.policy.enforcer import Credentials, Enforcer
 
 
@@ -67,6 +68,13 @@ class Caller:
         if self.system or (every_project and self.is_admin):
             return None
         return self.project_id
+
+    def stack_scope(self, identity: str, stack_id: str | None = None) -> str | None:
+        """The project a stack look-up is limited to: as in Heat, an admin finds any
+        project's stack by its id (``name/id``, an id or an ARN), by name only its own."""
+        if self.is_admin and names_an_id(identity, stack_id):
+            return None
+        return self.scope()
 
     def reads_any(self) -> str | None:
         """The project a look-up by id is limited to: an admin may read anything by id."""

@@ -33,7 +33,7 @@ class EventOps:
         caller = Caller.from_ctx(ctx)
         rows = await self.db.read(
             _events,
-            caller.scope(),
+            caller.stack_scope(stack_identity, stack_id),
             stack_identity,
             stack_id,
             filters or {},
@@ -57,7 +57,7 @@ class EventOps:
         caller = Caller.from_ctx(ctx)
         rows = await self.db.read(
             _events,
-            caller.scope(),
+            caller.stack_scope(stack_identity, stack_id),
             stack_identity,
             stack_id,
             {"resource_name": resource_name},

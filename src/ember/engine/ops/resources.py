@@ -59,7 +59,9 @@ class ResourceOps:
     ) -> list[JSONMap]:
         caller = Caller.from_ctx(ctx)
         depth = min(int(nested_depth or 0), self.settings.max_nested_stack_depth)
-        tree = await self.db.read(_tree, caller.scope(), stack_identity, stack_id, depth)
+        tree = await self.db.read(
+            _tree, caller.stack_scope(stack_identity, stack_id), stack_identity, stack_id, depth
+        )
         out = []
         for stack, owner, rows, nested in tree:
             required_by: dict[str, set[str]] = {r.name: set() for r in rows}
@@ -97,7 +99,11 @@ class ResourceOps:
         caller = Caller.from_ctx(ctx)
         # Through the writer: the resource as of every outcome recorded so far.
         stack, row, required_by, nested = await self.db.run(
-            _shown_resource, caller.scope(), stack_identity, stack_id, resource_name
+            _shown_resource,
+            caller.stack_scope(stack_identity, stack_id),
+            stack_identity,
+            stack_id,
+            resource_name,
         )
         _reachable(caller, row, stack_identity)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
@@ -116,7 +122,11 @@ class ResourceOps:
     ) -> JSONMap:
         caller = Caller.from_ctx(ctx)
         _, row, _ = await self.db.run(
-            _resource, caller.scope(), stack_identity, stack_id, resource_name
+            _resource,
+            caller.stack_scope(stack_identity, stack_id),
+            stack_identity,
+            stack_id,
+            resource_name,
         )
         _reachable(caller, row, stack_identity)
         return dict(row.metadata_ or {})
@@ -133,7 +143,7 @@ class ResourceOps:
         caller = Caller.from_ctx(ctx)
         await self.db.run(
             _mark_tx,
-            caller.scope(),
+            caller.stack_scope(stack_identity, stack_id),
             stack_identity,
             stack_id,
             resource_name,
@@ -152,7 +162,11 @@ class ResourceOps:
     ) -> None:
         caller = Caller.from_ctx(ctx)
         stack, row, _ = await self.db.run(
-            _resource, caller.scope(), stack_identity, stack_id, resource_name
+            _resource,
+            caller.stack_scope(stack_identity, stack_id),
+            stack_identity,
+            stack_id,
+            resource_name,
         )
         _reachable(caller, row, stack_identity)
         if isinstance(details, dict) and "unset_hook" in details and caller.signal_resource_id:

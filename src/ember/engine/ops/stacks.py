@@ -420,7 +420,9 @@ class StackOps:
     async def find(
         self, caller: Caller, identity: str, stack_id: str | None = None, *, deleted: bool = False
     ) -> Stack:
-        return await self.db.read(_find, caller.scope(), identity, stack_id, deleted)
+        return await self.db.read(
+            _find, caller.stack_scope(identity, stack_id), identity, stack_id, deleted
+        )
 
     async def identify_stack(self, ctx: Ctx, stack_identity: str) -> StackIdentity:
         return identity_of(await self.find(Caller.from_ctx(ctx), stack_identity))
@@ -453,7 +455,11 @@ class StackOps:
         resolve_outputs: bool = True,
     ) -> JSONMap:
         stack, peers = await self.db.read(
-            _show, caller.scope(), stack_identity, stack_id, resolve_outputs
+            _show,
+            caller.stack_scope(stack_identity, stack_id),
+            stack_identity,
+            stack_id,
+            resolve_outputs,
         )
         return await self._detail(stack, peers, resolve_outputs=resolve_outputs)
 
