@@ -23,7 +23,10 @@ def group(count: int) -> dict[str, Any]:
                 "type": "OS::Heat::ResourceGroup",
                 "properties": {
                     "count": count,
-                    "resource_def": {"type": "OS::Heat::RandomString", "properties": {"length": 30}},
+                    "resource_def": {
+                        "type": "OS::Heat::RandomString",
+                        "properties": {"length": 30},
+                    },
                 },
             }
         },

@@ -57,10 +57,10 @@ async def test_create_passes_properties_and_exposes_outputs(env: EngineEnv) -> N
     out = outputs(stack)
     assert out["name"] == "web"
     assert out["size"] == 3
-    # get_resource and OS::stack_id give the nested stack's id
-    assert out["ref"] == child
-    assert out["stack_id"] == child
+    # As in Heat: get_resource gives the nested stack's ARN, OS::stack_id its id.
     nested = await show(env, child)
+    assert out["ref"] == f"arn:openstack:heat::demo:stacks/{nested['stack_name']}/{child}"
+    assert out["stack_id"] == child
     assert nested["stack_status"] == "CREATE_COMPLETE"
     assert nested["parent"] == stack["id"]
     assert set(await resources(env, child)) == {"box"}
@@ -321,3 +321,53 @@ async def test_changed_parameter_defaults_update_nested_stack(env: EngineEnv) ->
     stack = await update(env, "pd", template, files=files, environment=environment)
     assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
     assert outputs(stack)["size"] == 8
+
+
+async def test_the_nested_resources_are_attributes_of_the_template_resource(
+    env: EngineEnv,
+) -> None:
+    nested = hot(
+        {"secret1": {"type": "OS::Heat::RandomString"}},
+        outputs={"nested_str": {"get_attr": ["secret1", "value"]}},
+    )
+    template = hot(
+        {"secret2": {"type": "My::NestedSecret"}},
+        outputs={
+            "old_way": {"get_attr": ["secret2", "nested_str"]},
+            "test_attr1": {"get_attr": ["secret2", "resource.secret1", "value"]},
+            "test_attr2": {"get_attr": ["secret2", "resource.secret1.value"]},
+            "member_ref": {"get_attr": ["secret2", "resource.secret1"]},
+            "test_ref": {"get_resource": "secret2"},
+        },
+    )
+    stack = await env.create(
+        "attrs",
+        template,
+        files={"nested.yaml": text(nested)},
+        environment={"resource_registry": {"My::NestedSecret": "nested.yaml"}},
+    )
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    out = outputs(stack)
+    assert len(out["old_way"]) == 32
+    assert out["test_attr1"] == out["old_way"]
+    assert out["test_attr2"] == out["old_way"]
+    assert out["member_ref"] == out["old_way"]  # a RandomString's reference is its value
+    assert out["test_ref"].startswith("arn:openstack:heat::demo:stacks/attrs-secret2-")
+
+
+async def test_an_unknown_nested_resource_is_refused_at_validation(env: EngineEnv) -> None:
+    nested = hot({"secret1": {"type": "OS::Heat::RandomString"}})
+    template = hot(
+        {"secret2": {"type": "My::NestedSecret"}},
+        outputs={"bad": {"get_attr": ["secret2", "resource.nothing.value"]}},
+    )
+    with pytest.raises(errors.EmberError) as caught:
+        await env.create(
+            "unknown-member",
+            template,
+            files={"nested.yaml": text(nested)},
+            environment={"resource_registry": {"My::NestedSecret": "nested.yaml"}},
+        )
+    assert "The Referenced Attribute (secret2 resource.nothing.value) is incorrect" in str(
+        caught.value
+    )

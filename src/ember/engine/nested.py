@@ -228,6 +228,9 @@ class NestedStacks:
         shown = await self.stacks.show(Caller.engine(""), stack_id)
         return {o["output_key"]: o.get("output_value") for o in shown.get("outputs", [])}
 
+    async def nested_members(self, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
+        return await self.db.read(_members_of, stack_id)
+
     async def nested_template(self, stack_id: str) -> dict[str, Any]:
         """The nested stack's current template (what its resources are defined as)."""
         return await self.stacks.template(Caller.engine(""), stack_id)
@@ -356,3 +359,7 @@ def _by_reference(
 def _by_name(uow: UnitOfWork, stack_id: str, name: str) -> tuple[Resource, dict[str, str]] | None:
     row = next((r for r in uow.resources.live(stack_id) if r.name == name), None)
     return (row, uow.resources.data(row.id)) if row is not None else None
+
+
+def _members_of(uow: UnitOfWork, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
+    return uow.resources.peers_of(stack_id)

@@ -162,6 +162,10 @@ class StackServices(Protocol):
 
     async def nested_template(self, stack_id: str) -> dict[str, Any]: ...
 
+    async def nested_members(self, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
+        """Each resource of the nested stack by name: its reference id and attributes."""
+        ...
+
     async def create_software_config(
         self, ctx: ResourceContext, config_id: str | None = None, **fields: Any
     ) -> str:

@@ -64,10 +64,7 @@ class CfnStack(StackResource):
     def reference_id(self) -> str | None:
         if self.ctx.physical_id is None:
             return self.ctx.name
-        return (
-            f"arn:openstack:heat::{self.ctx.project_id}:stacks/"
-            f"{self.ctx.physical_name()}/{self.ctx.physical_id}"
-        )
+        return self.nested_arn()
 
     def attributes_from(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
         return {f"{OUTPUTS_PREFIX}{k}": v for k, v in outputs.items()}

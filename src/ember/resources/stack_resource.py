@@ -82,6 +82,13 @@ class StackResource(ResourcePlugin):
             raise ResourceFailure("Nested stacks are not available in this engine")
         return self.ctx.services
 
+    def nested_arn(self) -> str:
+        """The nested stack's ARN, as Heat names a stack in references."""
+        return (
+            f"arn:openstack:heat::{self.ctx.project_id}:stacks/"
+            f"{self.ctx.physical_name()}/{self.ctx.physical_id}"
+        )
+
     def child_environment(self) -> dict[str, Any]:
         return child_environment(self.ctx.environment, self.ctx.name)
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ember.engine.resource import ResourceFailure
+from ember.engine.resource import ResourceContext, ResourceFailure
 from ember.resources.stack_resource import NestedSpec, StackResource
 from ember.template import Diagnostics, Environment
+from ember.template.functions.hot_refs import MEMBER_PREFIX
 from ember.template.registry import RegistryError
 
 STACK_ID = "OS::stack_id"
@@ -34,6 +35,10 @@ class TemplateResource(StackResource):
     # The template's parameters are the properties; its outputs are the attributes.
     any_properties = True
     dynamic_attributes = True
+
+    def __init__(self, ctx: ResourceContext) -> None:
+        super().__init__(ctx)
+        self._members: dict[str, tuple[Any, dict[str, Any]]] = {}
 
     def template_name(self) -> str:
         env = Environment.from_dict(self.ctx.environment, Diagnostics())
@@ -64,10 +69,27 @@ class TemplateResource(StackResource):
         return False  # every parameter can be changed by updating the nested stack
 
     def reference_id(self) -> str | None:
+        # As Heat: the nested template's OS::stack_id output, else the nested stack's ARN.
         override = (self._outputs or {}).get(STACK_ID)
-        return str(override) if override is not None else self.ctx.physical_id
+        if override is not None:
+            return str(override)
+        return self.nested_arn() if self.ctx.physical_id is not None else self.ctx.name
+
+    async def load_outputs(self) -> dict[str, Any]:
+        outputs = await super().load_outputs()
+        self._members = (
+            await self.services.nested_members(self.ctx.physical_id)
+            if self.ctx.physical_id is not None
+            else {}
+        )
+        return outputs
 
     def attributes_from(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
         attributes = {STACK_ID: self.ctx.physical_id, STACK_NAME: self.ctx.physical_name()}
+        # Heat's resource.<name> and resource.<name>.<attribute> of the nested resources.
+        for name, (reference, values) in self._members.items():
+            attributes[f"{MEMBER_PREFIX}{name}"] = reference
+            for key, value in (values or {}).items():
+                attributes[f"{MEMBER_PREFIX}{name}.{key}"] = value
         attributes.update(outputs)
         return attributes

@@ -37,6 +37,7 @@ from ember.template.functions.base import (
     resolve,
 )
 from ember.template.functions.budget import DEFAULT_MAX_CHARS, DEFAULT_MAX_ITEMS, Budget
+from ember.template.functions.hot_refs import MEMBER_PREFIX
 from ember.template.parameters import (
     CFN_PSEUDO,
     HOT_PSEUDO,
@@ -416,7 +417,7 @@ def _build_outputs(defn: StackDefinition, conditions: Conditions, pctx: ParseCon
 
 def template_resource_info(nested: StackDefinition) -> TypeInfo:
     """A template resource's properties are the nested template's parameters; its attributes
-    are the nested outputs."""
+    are the nested outputs, and those of the nested resources (``resource.<name>...``)."""
     properties = {}
     for name, schema in nested.template.parameter_schemas().items():
         has_default = schema.has_default or name in nested.environment.parameter_defaults
@@ -427,11 +428,12 @@ def template_resource_info(nested: StackDefinition) -> TypeInfo:
             update_allowed=True,
             immutable=schema.immutable,
         )
-    attributes = frozenset(nested.template.raw_outputs()) | {
-        "OS::stack_id",
-        "OS::stack_name",
-        "show",
-    }
+    attributes = (
+        frozenset(nested.template.raw_outputs())
+        | {"OS::stack_id", "OS::stack_name", "show"}
+        # Heat's ``resource.<name>`` (its reference) and ``resource.<name>.<attribute>``.
+        | {f"{MEMBER_PREFIX}{name}" for name in nested.resources}
+    )
     return TypeInfo(attributes=frozenset(str(a) for a in attributes), properties=properties)
 
 

@@ -14,6 +14,19 @@ from ember.template.functions.base import (
     resolve,
 )
 
+# A nested stack's resources, as the attributes of the resource that owns the stack (a
+# template resource or a group): ``resource.<name>`` is the nested resource's reference,
+# ``resource.<name>.<attribute>`` its attribute.
+MEMBER_PREFIX = "resource."
+
+
+def member_of(attribute: str) -> str | None:
+    """``resource.<name>`` of an attribute that reads a nested resource, else None."""
+    if not attribute.startswith(MEMBER_PREFIX):
+        return None
+    parts = attribute.split(".", 2)
+    return f"{parts[0]}.{parts[1]}" if len(parts) > 1 and parts[1] else None
+
 
 def select_path(value: Any, path: list[Any], *, missing: Any) -> Any:
     """Follow map keys and list indices into ``value``; ``missing`` when the path fails."""
@@ -127,7 +140,11 @@ class GetAtt(Function):
             return
         if isinstance(attribute, str):
             allowed = ctx.attributes_of(resource)
-            if allowed is not None and attribute not in allowed:
+            if (
+                allowed is not None
+                and attribute not in allowed
+                and member_of(attribute) not in allowed
+            ):
                 ctx.diags.add(
                     self.error_path(),
                     f"The Referenced Attribute ({resource} {attribute}) is incorrect.",
@@ -140,6 +157,10 @@ class GetAtt(Function):
         attribute = resolve(attribute, ctx)
         if not isinstance(attribute, str):
             raise FunctionError("Attribute name must be a string.")
+        if path and member_of(attribute) == attribute:
+            # As in Heat, [owner, resource.<name>, attribute, ...] reads that attribute of
+            # the nested resource, not a path into its reference.
+            attribute, path = f"{attribute}.{resolve(path[0], ctx)}", path[1:]
         value = ctx.resources.attribute(resource, attribute)
         if not path:
             return value
