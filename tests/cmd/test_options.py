@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from oslo_config import cfg
+from oslo_log import log
 
 from ember.cmd.config import list_opts, load_settings
 from ember.common.options import (
@@ -46,12 +48,22 @@ PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {
 
 
 def oslo_defaults() -> dict[tuple[str, str], Any]:
-    """The default of every registered option, by (group, name), lists as tuples."""
-    return {
+    """The default of every registered option, by (group, name), lists as tuples: the heat
+    namespace's, and those of oslo.log's that Settings reads too (the sample lists them
+    with oslo.log's)."""
+    found = {
         (group, opt.dest): tuple(opt.default) if isinstance(opt.default, list) else opt.default
         for group, group_opts in list_opts()
         for opt in group_opts
     }
+    logging = cfg.ConfigOpts()
+    log.register_options(logging)
+    logging([], default_config_files=[], default_config_dirs=[])
+    for opt in opts(Settings):
+        if opt.group == "DEFAULT" and opt.name in logging:
+            assert ("DEFAULT", opt.name) not in found, f"{opt.name} is listed twice"
+            found["DEFAULT", opt.name] = logging[opt.name]
+    return found
 
 
 def test_every_field_is_an_option_derived_from_options_or_marked_internal() -> None:
@@ -160,7 +172,7 @@ def test_the_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> No
 
 
 def test_the_heat_namespace_lists_every_option(tmp_path: Path) -> None:
-    generated = generate(tmp_path, "--namespace", "heat")
+    generated = generate(tmp_path, "--namespace", "heat", "--namespace", "oslo.log")
     for opt in opts(Settings):
         assert f"[{opt.group}]" in generated, opt.group
         # An empty default is written "#name =", with nothing after it.
