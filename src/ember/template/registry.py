@@ -165,6 +165,19 @@ class ResourceRegistry:
                     return target
         return None
 
+    def facade_of(self, type_name: str, resource_name: str) -> ResolvedType | None:
+        """The type a template resource stands in for, whose interface its template must
+        offer (Heat's facade): what ``type_name`` means without the resource's own entry
+        when it has one, else the built-in type a global mapping overrides (the caller
+        checks that such a type exists). None when it stands in for nothing."""
+        if self._per_resource_type(type_name, resource_name) is not None:
+            facade = self.resolve(type_name)
+            concrete = self.resolve(type_name, resource_name)
+            return facade if facade != concrete else None
+        if not is_template_name(type_name) and is_template_name(self._lookup(type_name) or ""):
+            return ResolvedType(type_name, chain=(type_name,))
+        return None
+
     def resolve(self, type_name: str, resource_name: str | None = None) -> ResolvedType:
         """Follow aliases to a plugin type or a template file, refusing alias loops."""
         chain = [type_name]

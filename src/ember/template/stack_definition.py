@@ -415,12 +415,12 @@ def _build_outputs(defn: StackDefinition, conditions: Conditions, pctx: ParseCon
         )
 
 
-def template_resource_info(nested: StackDefinition) -> TypeInfo:
-    """A template resource's properties are the nested template's parameters; its attributes
-    are the nested outputs, and those of the nested resources (``resource.<name>...``)."""
+def template_interface(template: Template, parameter_defaults: Mapping[str, Any]) -> TypeInfo:
+    """What a template offers as a resource type: its parameters as properties (required
+    when they have no default), its outputs and Heat's stack attributes as attributes."""
     properties = {}
-    for name, schema in nested.template.parameter_schemas().items():
-        has_default = schema.has_default or name in nested.environment.parameter_defaults
+    for name, schema in template.parameter_schemas().items():
+        has_default = schema.has_default or name in parameter_defaults
         properties[name] = PropertySchema(
             type=_PARAM_TO_PROPERTY[schema.type],
             description=schema.description,
@@ -428,13 +428,22 @@ def template_resource_info(nested: StackDefinition) -> TypeInfo:
             update_allowed=True,
             immutable=schema.immutable,
         )
-    attributes = (
-        frozenset(nested.template.raw_outputs())
-        | {"OS::stack_id", "OS::stack_name", "show"}
-        # Heat's ``resource.<name>`` (its reference) and ``resource.<name>.<attribute>``.
-        | {f"{MEMBER_PREFIX}{name}" for name in nested.resources}
-    )
-    return TypeInfo(attributes=frozenset(str(a) for a in attributes), properties=properties)
+    attributes = frozenset(str(a) for a in template.raw_outputs()) | {
+        "OS::stack_id",
+        "OS::stack_name",
+        "show",
+    }
+    return TypeInfo(attributes=attributes, properties=properties)
+
+
+def template_resource_info(nested: StackDefinition) -> TypeInfo:
+    """A template resource's properties are the nested template's parameters; its attributes
+    are the nested outputs, and those of the nested resources (``resource.<name>...``)."""
+    interface = template_interface(nested.template, nested.environment.parameter_defaults)
+    assert interface.attributes is not None
+    # Heat's ``resource.<name>`` (its reference) and ``resource.<name>.<attribute>``.
+    members = {f"{MEMBER_PREFIX}{name}" for name in nested.resources}
+    return TypeInfo(attributes=interface.attributes | members, properties=interface.properties)
 
 
 __all__ = [
@@ -446,5 +455,6 @@ __all__ = [
     "TypeCatalog",
     "TypeInfo",
     "build",
+    "template_interface",
     "template_resource_info",
 ]

@@ -40,6 +40,7 @@ from ember.template.stack_definition import (
     TypeInfo,
     build,
     no_members,
+    template_interface,
     template_resource_info,
 )
 from ember.template.template import Template
@@ -189,6 +190,12 @@ def check_definition(
             if info is None:
                 diags.add(type_path, _unknown_type(resolved.name, catalog))
         attributes[name] = None if info is None else info.attributes
+        if (
+            resolved.is_template
+            and info is not None
+            and _facade_refused(defn, rd.type, name, info, catalog, limits)
+        ):
+            attributes[name] = None  # the one problem reported about its interface
         makes_members = info is not None and info.members is not no_members
         properties = known_value(rd.properties, rctx, diags, every_call=makes_members)
         known_value(rd.metadata, rctx, diags)
@@ -234,6 +241,76 @@ def check_definition(
         diags.add(
             (section,), f"Circular Dependency Found: {loop}", errors.CircularDependencyException
         )
+
+
+def _facade_refused(
+    defn: StackDefinition,
+    type_name: str,
+    name: str,
+    provider: TypeInfo,
+    catalog: TypeCatalog,
+    limits: Limits,
+) -> bool:
+    """Report a template resource whose template does not offer its facade's interface,
+    in Heat's own words (clients compare them)."""
+    mismatch = _facade_mismatch(defn, type_name, name, provider, catalog, limits)
+    if mismatch is not None:
+        defn.diags.add((), mismatch)
+    return mismatch is not None
+
+
+def _facade_mismatch(
+    defn: StackDefinition,
+    type_name: str,
+    name: str,
+    provider: TypeInfo,
+    catalog: TypeCatalog,
+    limits: Limits,
+) -> str | None:
+    """Where a template resource's template fails to offer the interface of the type it
+    stands in for (Heat's facade check), or None."""
+    resolved = defn.environment.registry.facade_of(type_name, name)
+    if resolved is None:
+        return None
+    facade: TypeInfo | None
+    if resolved.is_template:
+        content = defn.template.files.get(resolved.template or "")
+        if content is None:
+            return None
+        try:
+            template = Template.load(
+                content, defn.template.files, max_size=limits.max_template_size
+            )
+        except errors.EmberError:
+            return None
+        defaults = defn.environment.for_nested(name).parameter_defaults
+        facade = template_interface(template, defaults)
+    else:
+        facade = catalog.type_info(resolved.name)
+    if facade is None or facade.properties is None or provider.properties is None:
+        return None
+    for key, schema in facade.properties.items():
+        offered = provider.properties.get(key)
+        if schema.required and offered is None:
+            return f"Required property {key} for facade {type_name} missing in provider"
+        if offered is not None and _as_parameter_type(schema.type) != offered.type:
+            return (
+                f"Property {key} type mismatch between facade {type_name} ({schema.type}) "
+                f"and provider ({offered.type})"
+            )
+    for key, schema in provider.properties.items():
+        if schema.required and key not in facade.properties:
+            return f"Provider requires property {key} unknown in facade {type_name}"
+    for attribute in sorted(facade.attributes or ()):
+        if provider.attributes is not None and attribute not in provider.attributes:
+            return f"Attribute {attribute} for facade {type_name} missing in provider"
+    return None
+
+
+def _as_parameter_type(property_type: str) -> str:
+    # A template's number parameter is offered as a number property, whatever integer
+    # property the facade declares.
+    return "number" if property_type == "integer" else property_type
 
 
 def _template_resource(
