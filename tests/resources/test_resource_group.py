@@ -306,3 +306,43 @@ async def test_provider_members_beyond_worker_slots(tmp_path: Path) -> None:
         )
         stack = await env.wait(created["stack_id"], "CREATE", timeout=5)
         assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+
+
+async def test_nested_stacks_inherit_the_stacks_timeout(env: EngineEnv) -> None:
+    """As in Heat: a nested stack with no timeout of its own has its parent's, all the way
+    down (a group of template resources that hold groups)."""
+    inner = hot({"value": {"type": "OS::Heat::Value", "properties": {"value": "test"}}})
+    child = hot(
+        {
+            "child_group": {
+                "type": "OS::Heat::ResourceGroup",
+                "properties": {"count": 2, "resource_def": {"type": "value.yaml"}},
+            }
+        }
+    )
+    parent = hot(
+        {
+            "parent_group": {
+                "type": "OS::Heat::ResourceGroup",
+                "properties": {"count": 2, "resource_def": {"type": "child.yaml"}},
+            }
+        }
+    )
+    files = {"child.yaml": text(child), "value.yaml": text(inner)}
+    made = await env.client.create_stack(
+        env.ctx, "timed", parent, files=files, args={"timeout_mins": 10}
+    )
+    stack = await env.wait(made["stack_id"], "CREATE")
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    listed = await env.client.list_resources(env.ctx, "timed", nested_depth=3)
+    nested = [r["nested_stack_id"] for r in listed if r.get("nested_stack_id")]
+    # The group's stack, its two template members', their groups', and those groups' four
+    # template members'.
+    assert len(nested) == 1 + 2 + 2 + 4
+    assert {(await show(env, stack_id))["timeout_mins"] for stack_id in nested} == {10}
+
+    untimed = await env.create("untimed", parent, files=files)
+    assert untimed["stack_status"] == "CREATE_COMPLETE"
+    assert untimed["timeout_mins"] is None
+    group = await nested_id(env, "untimed", "parent_group")
+    assert (await show(env, group))["timeout_mins"] is None

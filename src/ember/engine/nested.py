@@ -146,7 +146,9 @@ class NestedStacks:
             limit = self.settings.max_nested_stack_depth
             if ctx.nested_depth >= limit:
                 raise errors.RequestLimitExceeded(f"Recursion depth exceeds {limit}.")
-            root = await self.db.run(_root_of, ctx.stack_id)
+            root, parent_timeout = await self.db.run(_root_and_timeout_of, ctx.stack_id)
+            if timeout_mins is None:
+                timeout_mins = parent_timeout  # as in Heat: the nested stack's own is its parent's
             # Errors in the nested definition keep their type (StackValidationFailed, ...).
             created = await self.stacks.create(
                 self._caller(ctx),
@@ -178,6 +180,8 @@ class NestedStacks:
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
     ) -> None:
+        if timeout_mins is None:
+            timeout_mins = (await self.db.run(_root_and_timeout_of, ctx.stack_id))[1]
         target = _digest(stack_id, template, parameters, files, environment, timeout_mins)
 
         async def start() -> None:
@@ -331,8 +335,10 @@ def _child_named(uow: UnitOfWork, owner_id: str, name: str) -> str | None:
     return uow.stacks.child_named(owner_id, name)
 
 
-def _root_of(uow: UnitOfWork, stack_id: str) -> str:
-    return uow.stacks.root_of(stack_id)
+def _root_and_timeout_of(uow: UnitOfWork, stack_id: str) -> tuple[str, int | None]:
+    """The root of a stack's tree, and the stack's own timeout."""
+    stack = uow.stacks.get(stack_id)
+    return uow.stacks.root_of(stack_id), stack.timeout_mins if stack is not None else None
 
 
 def _raw_template_of(uow: UnitOfWork, stack_id: str) -> int:
