@@ -18,6 +18,7 @@ from ember.common.states import CLEANUP, Action, Status
 from ember.common.timeutils import utcnow
 from ember.db.events import node_event
 from ember.db.records import ClaimedNode, NodeResult, ResourceWrite, Wait
+from ember.engine.planner import HELD
 
 # Actions that may turn out to be no-ops: they show themselves only when they act.
 DEFERRED_START = (Action.UPDATE, CLEANUP)
@@ -66,12 +67,18 @@ def shown_action(node: ClaimedNode) -> str:
     return Action.DELETE if node.action == CLEANUP else node.action
 
 
+def starts_late(node: ClaimedNode) -> bool:
+    """Whether a node shows its start only once it acts: an UPDATE or CLEANUP that may
+    have nothing to do, or a node that may pause at a breakpoint first."""
+    return node.action in DEFERRED_START or bool(node.node_data.get(HELD))
+
+
 def start_values(node: ClaimedNode, engine_id: str) -> dict[str, Any] | None:
-    """The columns a claimed node's resource shows as it starts: IN_PROGRESS (an UPDATE
-    or CLEANUP only once it turns out to act, a signal never; a node resumed after
-    parking already shows it)."""
+    """The columns a claimed node's resource shows as it starts: IN_PROGRESS (one that
+    starts late only once it acts, a signal never; a node resumed after parking already
+    shows it)."""
     if (
-        node.action in DEFERRED_START
+        starts_late(node)
         or node.action == Action.SIGNAL
         or node.cancelled
         or node.progress is not None
@@ -107,7 +114,7 @@ def start_events(nodes: Sequence[ClaimedNode]) -> list[dict[str, Any]]:
 def started_late(
     nodes: Sequence[ClaimedNode], engine_id: str
 ) -> tuple[list[ResourceWrite], list[dict[str, Any]]]:
-    """UPDATE or CLEANUP nodes that turned out to have real work show it now."""
+    """Nodes that start late (see ``starts_late``) and now act show it."""
     now = utcnow()
     writes, events = [], []
     for node in nodes:
@@ -203,10 +210,10 @@ def _record_progress(o: Outcome, result: NodeResult) -> None:
     if o.physical_id is not None:
         values["physical_resource_id"] = o.physical_id
     if o.paused:
-        action = shown_action(node)
-        values.update(action=action, status=Status.IN_PROGRESS, status_reason=o.paused)
+        # As in Heat, a resource paused before acting keeps its state (INIT_COMPLETE
+        # before its create), and the pause is an event of that state.
         result.events.append(
-            node_event(node, action, Status.IN_PROGRESS, o.paused, node.physical_id)
+            node_event(node, node.resource_action, node.resource_status, o.paused, node.physical_id)
         )
     if values:
         result.writes.append(ResourceWrite(target, values))

@@ -31,7 +31,7 @@ from ember.engine.plan import (
     plan,
     replacement,
 )
-from ember.engine.planner import LEFTOVER
+from ember.engine.planner import HELD, LEFTOVER
 from ember.engine.plugins import PluginRegistry
 from ember.engine.resource import (
     Parked,
@@ -281,6 +281,9 @@ class NodeRunner:
             if pre[1] != CLEARED:
                 return self._pause(node, *pre)
             forget.append(HOOK_KEY + pre[0])
+        if node.node_data.get(HELD) and not _shows_started(node):
+            # Not shown started when claimed, in case it paused: it acts now.
+            await self._starts.submit(node)
         outcome = await self._act(node, defn)
         outcome.forget = (*outcome.forget, *forget)
         if outcome.success and outcome.park is None and not outcome.silent:
@@ -602,13 +605,14 @@ def _checkpoint(
     uow.resources.checkpoint(resource_id, physical_id, data)
 
 
+def _shows_started(node: ClaimedNode) -> bool:
+    """Its resource already shows the node's action in progress (a node run again)."""
+    return node.resource_action == shown_action(node) and node.resource_status == Status.IN_PROGRESS
+
+
 def _mark_started(uow: UnitOfWork, nodes: list[ClaimedNode], engine_id: str) -> list[None]:
-    """UPDATE or CLEANUP nodes that turned out to have real work show it (once)."""
-    fresh = [
-        n
-        for n in nodes
-        if not (n.resource_action == shown_action(n) and n.resource_status == Status.IN_PROGRESS)
-    ]
+    """Nodes that start late and turned out to act show it (once)."""
+    fresh = [n for n in nodes if not _shows_started(n)]
     writes, events = outcomes.started_late(fresh, engine_id)
     uow.resources.write(writes)
     uow.events.add(events)
