@@ -5,10 +5,22 @@ is complete, and so are its events."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from ember.common import errors
 from tests.engine.conftest import EngineEnv
-from tests.engine.helpers import events, hot, of, tres, wait_event, wait_resource
+from tests.engine.helpers import (
+    custom_env,
+    events,
+    hot,
+    of,
+    tres,
+    wait_event,
+    wait_resource,
+)
 
 
 def hooked(hooks: str, name: str = "b") -> dict[str, Any]:
@@ -143,3 +155,39 @@ async def test_pre_create_of_a_wildcard_pauses_each_in_turn(env: EngineEnv) -> N
         await wait_resource(env, "wc", name, "CREATE_COMPLETE")
     stack = await env.wait(created["stack_id"], "CREATE")
     assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+
+
+async def test_a_timeout_at_a_pre_create_hook_leaves_the_resource_as_it_was(
+    tmp_path: Path,
+) -> None:
+    async with custom_env(tmp_path, stack_action_timeout=1) as env:
+        created = await env.client.create_stack(
+            env.ctx, "late", hot({"b": tres()}), environment=hooked("pre-create")
+        )
+        stack = await env.wait(created["stack_id"], "CREATE", timeout=20)
+        assert stack["stack_status"] == "CREATE_FAILED"
+        assert stack["stack_status_reason"] == "Timed out"
+        assert await state(env, "late", "b") == "INIT_COMPLETE"
+        assert states(of(await events(env, "late"), "b")) == [
+            ("INIT_COMPLETE", "CREATE paused until Hook pre-create is cleared"),
+            ("INIT_COMPLETE", "Failure occurred while waiting."),
+        ]
+        # The hook was cleared with the failure.
+        with pytest.raises(errors.InvalidRequest, match="hook is not active"):
+            await env.client.signal_resource(env.ctx, "late", "b", {"unset_hook": "pre-create"})
+
+
+async def test_a_cancel_at_a_pre_create_hook_leaves_the_resource_as_it_was(
+    env: EngineEnv,
+) -> None:
+    created = await env.client.create_stack(
+        env.ctx, "cancelled", hot({"b": tres()}), environment=hooked("pre-create")
+    )
+    await wait_event(env, "cancelled", "b", "CREATE paused until Hook pre-create is cleared")
+    await env.client.stack_action(env.ctx, "cancelled", "cancel_without_rollback")
+    stack = await env.wait(created["stack_id"], "CREATE")
+    assert stack["stack_status"] == "CREATE_FAILED"
+    assert stack["stack_status_reason"] == "Stack CREATE cancelled"
+    failed = await wait_event(env, "cancelled", "b", "Failure occurred while waiting.")
+    assert failed["resource_status"] == "INIT_COMPLETE"
+    assert await state(env, "cancelled", "b") == "INIT_COMPLETE"

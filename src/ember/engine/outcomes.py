@@ -51,6 +51,9 @@ class Outcome:
     # whether the refusal is shown.
     keep_state: bool = False
     event: bool = True
+    # With ``keep_state``: the (action, status) its event shows, if not the node's action
+    # and the outcome's status (a failure while paused at a breakpoint shows the state kept).
+    event_state: tuple[str, str] | None = None
     # The stack's failure reason when it differs from Heat's usual "<TYPE>: resources.x: ..."
     stack_reason: str | None = None
     # Wait for this instead of finishing; what the handler made so far is recorded.
@@ -165,7 +168,8 @@ def result_for(o: Outcome) -> NodeResult:
     status = Status.COMPLETE if o.success else Status.FAILED
     if o.keep_state:
         if o.event:
-            result.events.append(node_event(node, node.action, status, o.reason, node.physical_id))
+            action, shown = o.event_state or (node.action, status)
+            result.events.append(node_event(node, action, shown, o.reason, node.physical_id))
         return result
     action = Action.CREATE if o.replacement_id is not None else shown_action(node)
     shown_id = (

@@ -133,11 +133,18 @@ class NodeRunner:
 
     async def __call__(self, node: ClaimedNode) -> Outcome:
         if node.cancelled:
+            stopped = _stopped_waiting(node)
+            if stopped is not None:
+                return stopped
             return Outcome(node, success=False, reason=f"{shown_action(node)} cancelled")
         remaining = None
         if node.deadline is not None and node.action != Action.SIGNAL:
             remaining = (node.deadline - utcnow()).total_seconds()
             if remaining <= 0:
+                stopped = _stopped_waiting(node)
+                if stopped is not None:
+                    stopped.timed_out = True
+                    return stopped
                 return self._timed_out(node)
         try:
             if remaining is None:
@@ -603,6 +610,27 @@ def _checkpoint(
     uow: UnitOfWork, resource_id: int, physical_id: str | None, data: dict[str, str]
 ) -> None:
     uow.resources.checkpoint(resource_id, physical_id, data)
+
+
+def _stopped_waiting(node: ClaimedNode) -> Outcome | None:
+    """A node stopped (timed out or cancelled) while paused at a pre- hook has not acted:
+    as in Heat, its resource keeps its state, the hook is cleared and the failure is an
+    event of that state. None for a node not paused so."""
+    waiting = tuple(
+        key
+        for key, value in node.data.items()
+        if key.startswith(HOOK_KEY + "pre-") and value == WAITING
+    )
+    if not waiting or node.progress is not None or _shows_started(node):
+        return None
+    return Outcome(
+        node,
+        success=False,
+        reason="Failure occurred while waiting.",
+        keep_state=True,
+        event_state=(node.resource_action, node.resource_status),
+        forget=waiting,
+    )
 
 
 def _shows_started(node: ClaimedNode) -> bool:
