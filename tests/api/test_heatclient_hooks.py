@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.helpers import wait_stack, wait_until
+from tests.api.helpers import need, wait_stack, wait_until
+
+exc = need("heatclient.exc")
 
 
 def template(length: int = 8) -> dict[str, Any]:
@@ -30,8 +32,15 @@ def hooked(hook: str, name: str = "b") -> dict[str, Any]:
 
 def wait_event(hc: Any, stack: str, name: str, reason: str) -> Any:
     """The first event of resource ``name`` with ``reason``, once there is one."""
+
+    def probe() -> list[Any]:
+        try:
+            return list(hc.events.list(stack, resource_name=name))
+        except exc.HTTPNotFound:  # as in Heat, until the resource has an event
+            return []
+
     found = wait_until(
-        lambda: list(hc.events.list(stack, resource_name=name)),
+        probe,
         lambda evs: any(e.resource_status_reason == reason for e in evs),
         what=f"event {reason!r} of {name}",
     )
