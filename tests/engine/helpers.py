@@ -153,6 +153,30 @@ async def wait_resource(
         ) from None
 
 
+async def wait_event(
+    env: EngineEnv, stack: str, name: str, reason: str, timeout: float = 15.0
+) -> dict[str, Any]:
+    """Poll until resource ``name`` of ``stack`` has an event with ``reason``; the first."""
+    seen: list[str] = []
+
+    async def poll() -> dict[str, Any]:
+        nonlocal seen
+        while True:
+            evs = of(await events(env, stack), name)
+            seen = [e["resource_status_reason"] for e in evs]
+            found = [e for e in evs if e["resource_status_reason"] == reason]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.02)
+
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        raise AssertionError(
+            f"no event {reason!r} of {name} in {stack} within {timeout}s; reasons seen: {seen}"
+        ) from None
+
+
 @contextlib.asynccontextmanager
 async def custom_env(tmp_path: Path, **settings: Any) -> AsyncIterator[EngineEnv]:
     """One engine on SQLite with non-default settings."""

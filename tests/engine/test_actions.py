@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
 from ember.common import errors
 from tests.engine.conftest import EngineEnv, flat
-from tests.engine.helpers import wait_resource
+from tests.engine.helpers import wait_event, wait_resource
 
 
 def tr_template(**props: Any) -> dict[str, Any]:
@@ -104,11 +103,11 @@ async def test_pre_create_hook_waits_until_cleared(env: EngineEnv) -> None:
     hooks = {"resource_registry": {"resources": {"t": {"hooks": "pre-create"}}}}
     created = await env.client.create_stack(env.ctx, "h", tr_template(), environment=hooks)
     paused = "CREATE paused until Hook pre-create is cleared"
-    await wait_resource(env, "h", "t", "CREATE_IN_PROGRESS", reason=paused)
+    event = await wait_event(env, "h", "t", paused)
+    # As in Heat, the resource keeps its state while paused: nothing is created yet.
+    assert event["resource_status"] == "INIT_COMPLETE"
     shown = await env.client.show_resource(env.ctx, "h", "t")
-    assert shown["resource_status"] == "CREATE_IN_PROGRESS"
-    assert shown["resource_status_reason"] == "CREATE paused until Hook pre-create is cleared"
-    await asyncio.sleep(0.3)
+    assert shown["resource_status"] == "INIT_COMPLETE"
     stack = await env.client.show_stack(env.ctx, created["stack_id"], resolve_outputs=False)
     assert stack["stack_status"] == "CREATE_IN_PROGRESS"
     await env.client.signal_resource(env.ctx, "h", "t", {"unset_hook": "pre-create"})

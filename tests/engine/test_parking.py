@@ -93,6 +93,14 @@ async def assert_no_queries_while_waiting(env: EngineEnv) -> None:
     assert seen == [], f"{len(seen)} statements while parked, e.g. {seen[:3]}"
 
 
+async def paused_events(env: EngineEnv, stack: str, nested_depth: int = 0) -> list[Any]:
+    """The pause events at pre-create hooks (shown, as in Heat, as INIT_COMPLETE)."""
+    listed = await env.client.list_events(
+        env.ctx, stack, filters={"resource_status": "INIT_COMPLETE"}, nested_depth=nested_depth
+    )
+    return [e for e in listed if e["resource_status_reason"] == PAUSED]
+
+
 HOOKED = {"resource_registry": {"resources": {"r*": {"hooks": "pre-create"}}}}
 
 
@@ -102,10 +110,11 @@ async def test_a_thousand_resources_at_a_hook_hold_nothing(tmp_path: Path) -> No
         created = await env.client.create_stack(env.ctx, "held", template, environment=HOOKED)
 
         async def all_paused() -> bool:
-            listed = await env.client.list_resources(env.ctx, "held")
-            return sum(r["resource_status_reason"] == PAUSED for r in listed) == 1000
+            return len(await paused_events(env, "held")) == 1000
 
         await until(all_paused, "1000 resources to pause at their hook", 120)
+        listed = await env.client.list_resources(env.ctx, "held")
+        assert {r["resource_status"] for r in listed} == {"INIT_COMPLETE"}
         await idle(env)
         assert node_states(env) == {"PARKED": 1000}
         await assert_no_queries_while_waiting(env)
@@ -128,12 +137,14 @@ async def test_two_hundred_nested_stacks_in_progress_hold_nothing(tmp_path: Path
             env.ctx, "parents", template, files={"child.yaml": CHILD}, environment=environment
         )
 
-        async def children_paused() -> list[dict[str, Any]]:
-            listed = await env.client.list_resources(env.ctx, "parents", nested_depth=1)
-            paused = [r for r in listed if r["resource_status_reason"] == PAUSED]
-            return paused if len(paused) == 200 else []
+        async def children_paused() -> bool:
+            return len(await paused_events(env, "parents", nested_depth=1)) == 200
 
-        paused = await until(children_paused, "200 nested resources to pause", 120)
+        await until(children_paused, "200 nested resources to pause", 120)
+        listed = await env.client.list_resources(env.ctx, "parents", nested_depth=1)
+        paused = [r for r in listed if r["resource_name"] == "t"]
+        assert len(paused) == 200
+        assert {r["resource_status"] for r in paused} == {"INIT_COMPLETE"}
         await idle(env)
         # 200 owners wait for their nested stacks, 200 nested resources for their hooks.
         assert node_states(env) == {"PARKED": 400}

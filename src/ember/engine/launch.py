@@ -133,7 +133,14 @@ class Launcher:
         request_key: str | None = None,
     ) -> None:
         await self.publish(
-            await self.db.run(delete_tx, stack_id, policies(defn), action, request_key=request_key)
+            await self.db.run(
+                delete_tx,
+                stack_id,
+                policies(defn),
+                action,
+                request_key=request_key,
+                held_names=planner.held(defn, Action.DELETE),
+            )
         )
 
     async def act(self, stack_id: str, action: str) -> None:
@@ -149,7 +156,14 @@ class Launcher:
         current = await self.definitions.get(stack.id, stack.raw_template_id)
         if stack.prev_raw_template_id is None:
             await self.publish(
-                await self.db.run(delete_tx, stack.id, policies(current), Action.ROLLBACK, failed)
+                await self.db.run(
+                    delete_tx,
+                    stack.id,
+                    policies(current),
+                    Action.ROLLBACK,
+                    failed,
+                    held_names=planner.held(current, Action.DELETE),
+                )
             )
             return
         previous = await self.definitions.get(stack.id, stack.prev_raw_template_id)
@@ -258,6 +272,7 @@ def delete_tx(
     undoes: str | None = None,
     *,
     request_key: str | None = None,
+    held_names: frozenset[str] = frozenset(),
 ) -> list[NodeKey]:
     stack = uow.stacks.lock(stack_id)
     if undoes is not None and stack.current_traversal != undoes:
@@ -266,7 +281,7 @@ def delete_tx(
         return []
     rows = uow.resources.of_stack(stack_id)
     stored = [planner.StoredResource(r.uuid, r.name, r.type, tuple(r.requires or ())) for r in rows]
-    nodes = planner.delete_nodes(stored, old_policies, Action.DELETE)
+    nodes = planner.delete_nodes(stored, old_policies, Action.DELETE, held_names)
     stack_action = Action.ROLLBACK if action == Action.ROLLBACK else Action.DELETE
     uow.stacks.set_state(stack, stack_action, Status.IN_PROGRESS, f"Stack {stack_action} started")
     traversal_id, ready = uow.traversals.start(

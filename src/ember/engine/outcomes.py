@@ -18,6 +18,7 @@ from ember.common.states import CLEANUP, Action, Status
 from ember.common.timeutils import utcnow
 from ember.db.events import node_event
 from ember.db.records import ClaimedNode, NodeResult, ResourceWrite, Wait
+from ember.engine.planner import HELD
 
 # Actions that may turn out to be no-ops: they show themselves only when they act.
 DEFERRED_START = (Action.UPDATE, CLEANUP)
@@ -50,6 +51,9 @@ class Outcome:
     # whether the refusal is shown.
     keep_state: bool = False
     event: bool = True
+    # With ``keep_state``: the (action, status) its event shows, if not the node's action
+    # and the outcome's status (a failure while paused at a breakpoint shows the state kept).
+    event_state: tuple[str, str] | None = None
     # The stack's failure reason when it differs from Heat's usual "<TYPE>: resources.x: ..."
     stack_reason: str | None = None
     # Wait for this instead of finishing; what the handler made so far is recorded.
@@ -66,12 +70,18 @@ def shown_action(node: ClaimedNode) -> str:
     return Action.DELETE if node.action == CLEANUP else node.action
 
 
+def starts_late(node: ClaimedNode) -> bool:
+    """Whether a node shows its start only once it acts: an UPDATE or CLEANUP that may
+    have nothing to do, or a node that may pause at a breakpoint first."""
+    return node.action in DEFERRED_START or bool(node.node_data.get(HELD))
+
+
 def start_values(node: ClaimedNode, engine_id: str) -> dict[str, Any] | None:
-    """The columns a claimed node's resource shows as it starts: IN_PROGRESS (an UPDATE
-    or CLEANUP only once it turns out to act, a signal never; a node resumed after
-    parking already shows it)."""
+    """The columns a claimed node's resource shows as it starts: IN_PROGRESS (one that
+    starts late only once it acts, a signal never; a node resumed after parking already
+    shows it)."""
     if (
-        node.action in DEFERRED_START
+        starts_late(node)
         or node.action == Action.SIGNAL
         or node.cancelled
         or node.progress is not None
@@ -107,7 +117,7 @@ def start_events(nodes: Sequence[ClaimedNode]) -> list[dict[str, Any]]:
 def started_late(
     nodes: Sequence[ClaimedNode], engine_id: str
 ) -> tuple[list[ResourceWrite], list[dict[str, Any]]]:
-    """UPDATE or CLEANUP nodes that turned out to have real work show it now."""
+    """Nodes that start late (see ``starts_late``) and now act show it."""
     now = utcnow()
     writes, events = [], []
     for node in nodes:
@@ -158,7 +168,8 @@ def result_for(o: Outcome) -> NodeResult:
     status = Status.COMPLETE if o.success else Status.FAILED
     if o.keep_state:
         if o.event:
-            result.events.append(node_event(node, node.action, status, o.reason, node.physical_id))
+            action, shown = o.event_state or (node.action, status)
+            result.events.append(node_event(node, action, shown, o.reason, node.physical_id))
         return result
     action = Action.CREATE if o.replacement_id is not None else shown_action(node)
     shown_id = (
@@ -203,10 +214,10 @@ def _record_progress(o: Outcome, result: NodeResult) -> None:
     if o.physical_id is not None:
         values["physical_resource_id"] = o.physical_id
     if o.paused:
-        action = shown_action(node)
-        values.update(action=action, status=Status.IN_PROGRESS, status_reason=o.paused)
+        # As in Heat, a resource paused before acting keeps its state (INIT_COMPLETE
+        # before its create), and the pause is an event of that state.
         result.events.append(
-            node_event(node, action, Status.IN_PROGRESS, o.paused, node.physical_id)
+            node_event(node, node.resource_action, node.resource_status, o.paused, node.physical_id)
         )
     if values:
         result.writes.append(ResourceWrite(target, values))

@@ -7,7 +7,7 @@ deletes what it replaced once everything referring to it has moved to the new on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,24 @@ class StoredResource:
 
 # Node data of a clean-up node for a row an earlier, unfinished operation left behind.
 LEFTOVER = "leftover"
+# Node data of a CREATE or DELETE node whose resource has a pre- breakpoint for it: as in
+# Heat, the resource keeps its state while paused, so its start is shown only once it acts
+# (not when claimed).
+HELD = "held"
+
+
+def held(
+    defn: StackDefinition, action: str, names: Collection[str] | None = None
+) -> frozenset[str]:
+    """The resources (of ``defn``, or ``names``) with a pre- breakpoint for ``action``."""
+    hook = f"pre-{action.lower()}"
+    registry = defn.environment.registry
+    candidates = defn.resources if names is None else names
+    return frozenset(n for n in candidates if hook in registry.hooks(n))
+
+
+def _held_data(name: str, names: Collection[str]) -> dict[str, Any]:
+    return {HELD: True} if name in names else {}
 
 
 def current_rows(
@@ -85,21 +103,26 @@ def create_nodes(
     order = _order(list(defn.resources), requires)
     seq = {name: i for i, name in enumerate(order)}
     node_data = node_data or {}
+    holding = held(defn, action) if action == Action.CREATE else frozenset()
     return [
         NodeSpec(
             seq[name],
             uuids[name],
             action,
             tuple(seq[d] for d in requires[name]),
-            dict(node_data.get(name, {})),
+            {**node_data.get(name, {}), **_held_data(name, holding)},
         )
         for name in order
     ]
 
 
 def delete_nodes(
-    rows: Sequence[StoredResource], policies: Mapping[str, str], action: str = Action.DELETE
+    rows: Sequence[StoredResource],
+    policies: Mapping[str, str],
+    action: str = Action.DELETE,
+    held_names: Collection[str] = (),
 ) -> list[NodeSpec]:
+    """``held_names``: resources with a pre-delete breakpoint (see ``HELD``)."""
     seq = {row.uuid: i for i, row in enumerate(rows)}
     by_name: dict[str, list[StoredResource]] = {}
     for row in rows:
@@ -117,7 +140,10 @@ def delete_nodes(
             row.uuid,
             action,
             tuple(sorted(required_by[row.uuid])),
-            {"deletion_policy": policies.get(row.name, "Delete")},
+            {
+                "deletion_policy": policies.get(row.name, "Delete"),
+                **_held_data(row.name, held_names),
+            },
         )
         for row in rows
     ]
@@ -158,6 +184,8 @@ def update_nodes(
         n: sorted(r for r in rd.requires if r in defn.resources) for n, rd in defn.resources.items()
     }
     order = _order(list(defn.resources), requires)
+    held_create = held(defn, Action.CREATE)
+    held_delete = held(defn, Action.DELETE, [r.name for r in removed])
     nodes: list[NodeSpec] = []
     forward = {name: i for i, name in enumerate(order)}
     base = len(order)
@@ -179,7 +207,11 @@ def update_nodes(
                 uuid,
                 action,
                 tuple(forward[d] for d in requires[name]),
-                {"template_id": template_id, **(node_data or {}).get(name, {})},
+                {
+                    "template_id": template_id,
+                    **(node_data or {}).get(name, {}),
+                    **(_held_data(name, held_create) if action == Action.CREATE else {}),
+                },
             )
         )
     for name, seq in cleanup.items():
@@ -218,7 +250,10 @@ def update_nodes(
                 row.uuid,
                 Action.DELETE,
                 tuple(sorted(before_delete)),
-                {"deletion_policy": old_policies.get(row.name, "Delete")},
+                {
+                    "deletion_policy": old_policies.get(row.name, "Delete"),
+                    **_held_data(row.name, held_delete),
+                },
             )
         )
     return nodes

@@ -31,7 +31,7 @@ from ember.engine.plan import (
     plan,
     replacement,
 )
-from ember.engine.planner import LEFTOVER
+from ember.engine.planner import HELD, LEFTOVER
 from ember.engine.plugins import PluginRegistry
 from ember.engine.resource import (
     Parked,
@@ -133,11 +133,18 @@ class NodeRunner:
 
     async def __call__(self, node: ClaimedNode) -> Outcome:
         if node.cancelled:
+            stopped = _stopped_waiting(node)
+            if stopped is not None:
+                return stopped
             return Outcome(node, success=False, reason=f"{shown_action(node)} cancelled")
         remaining = None
         if node.deadline is not None and node.action != Action.SIGNAL:
             remaining = (node.deadline - utcnow()).total_seconds()
             if remaining <= 0:
+                stopped = _stopped_waiting(node)
+                if stopped is not None:
+                    stopped.timed_out = True
+                    return stopped
                 return self._timed_out(node)
         try:
             if remaining is None:
@@ -281,6 +288,9 @@ class NodeRunner:
             if pre[1] != CLEARED:
                 return self._pause(node, *pre)
             forget.append(HOOK_KEY + pre[0])
+        if node.node_data.get(HELD) and not _shows_started(node):
+            # Not shown started when claimed, in case it paused: it acts now.
+            await self._starts.submit(node)
         outcome = await self._act(node, defn)
         outcome.forget = (*outcome.forget, *forget)
         if outcome.success and outcome.park is None and not outcome.silent:
@@ -602,13 +612,35 @@ def _checkpoint(
     uow.resources.checkpoint(resource_id, physical_id, data)
 
 
+def _stopped_waiting(node: ClaimedNode) -> Outcome | None:
+    """A node stopped (timed out or cancelled) while paused at a pre- hook has not acted:
+    as in Heat, its resource keeps its state, the hook is cleared and the failure is an
+    event of that state. None for a node not paused so."""
+    waiting = tuple(
+        key
+        for key, value in node.data.items()
+        if key.startswith(HOOK_KEY + "pre-") and value == WAITING
+    )
+    if not waiting or node.progress is not None or _shows_started(node):
+        return None
+    return Outcome(
+        node,
+        success=False,
+        reason="Failure occurred while waiting.",
+        keep_state=True,
+        event_state=(node.resource_action, node.resource_status),
+        forget=waiting,
+    )
+
+
+def _shows_started(node: ClaimedNode) -> bool:
+    """Its resource already shows the node's action in progress (a node run again)."""
+    return node.resource_action == shown_action(node) and node.resource_status == Status.IN_PROGRESS
+
+
 def _mark_started(uow: UnitOfWork, nodes: list[ClaimedNode], engine_id: str) -> list[None]:
-    """UPDATE or CLEANUP nodes that turned out to have real work show it (once)."""
-    fresh = [
-        n
-        for n in nodes
-        if not (n.resource_action == shown_action(n) and n.resource_status == Status.IN_PROGRESS)
-    ]
+    """Nodes that start late and turned out to act show it (once)."""
+    fresh = [n for n in nodes if not _shows_started(n)]
     writes, events = outcomes.started_late(fresh, engine_id)
     uow.resources.write(writes)
     uow.events.add(events)
