@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -371,3 +372,47 @@ async def test_an_unknown_nested_resource_is_refused_at_validation(env: EngineEn
     assert "The Referenced Attribute (secret2 resource.nothing.value) is incorrect" in str(
         caught.value
     )
+
+
+async def test_resource_facade_reads_the_owning_resource(env: EngineEnv) -> None:
+    nested = hot(
+        {
+            "test": {
+                "type": "OS::Heat::Value",
+                "properties": {"value": {"Fn::Select": ["foo", {"resource_facade": "metadata"}]}},
+            }
+        },
+        outputs={
+            "output": {"get_attr": ["test", "value"]},
+            "policy": {"resource_facade": "deletion_policy"},
+            "update": {"resource_facade": "update_policy"},
+        },
+    )
+    nested["heat_template_version"] = "2013-05-23"  # where Fn::Select is HOT too
+
+    def parent(foo: str) -> dict[str, Any]:
+        return hot(
+            {
+                "the_nested": {
+                    "type": "the.yaml",
+                    "metadata": {"foo": foo},
+                    "deletion_policy": "Retain",
+                    "update_policy": {"rolling": True},
+                }
+            },
+            outputs={
+                "value": {"get_attr": ["the_nested", "output"]},
+                "policy": {"get_attr": ["the_nested", "policy"]},
+                "update": {"get_attr": ["the_nested", "update"]},
+            },
+        )
+
+    files = {"the.yaml": text(nested)}
+    stack = await env.create("facade", parent("bar"), files=files)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert outputs(stack) == {"value": "bar", "policy": "Retain", "update": {"rolling": True}}
+
+    # Only the metadata changes: the nested stack is brought up to date with it.
+    updated = await update(env, "facade", parent("baz"), files=files)
+    assert updated["stack_status"] == "UPDATE_COMPLETE", updated["stack_status_reason"]
+    assert outputs(updated)["value"] == "baz"

@@ -128,6 +128,8 @@ class Stack(Base):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(TIMESTAMP)
     # The tags again, comma-joined (a tag holds no comma): listing reads no second table.
     tags: Mapped[str | None] = mapped_column(Text)
+    # A nested stack's ``resource_facade``: its owning resource's metadata and policies.
+    facade: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Why the last action failed, as data (``common.failures.Failure``), for the resource
     # that owns this stack to report where it went wrong.
     failure: Mapped[dict[str, Any] | None] = mapped_column(JSON)

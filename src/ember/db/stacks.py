@@ -254,8 +254,14 @@ class StackRepository:
 
     def set_options(self, stack: Stack, **fields: Any) -> None:
         """Operation options kept on the stack (``disable_rollback``, ``timeout_mins``,
-        ``prev_raw_template_id``, ``raw_template_id``)."""
-        allowed = {"disable_rollback", "timeout_mins", "prev_raw_template_id", "raw_template_id"}
+        ``prev_raw_template_id``, ``raw_template_id``, a nested stack's ``facade``)."""
+        allowed = {
+            "disable_rollback",
+            "timeout_mins",
+            "prev_raw_template_id",
+            "raw_template_id",
+            "facade",
+        }
         for name, value in fields.items():
             if name not in allowed:
                 raise ValueError(f"{name} is not a stack option")

@@ -28,6 +28,7 @@ class StoredTemplate:
     stack_name: str
     stack_id: str
     project_id: str
+    facade: dict[str, Any] | None = None
 
 
 def load_stored(uow: UnitOfWork, stack_id: str, raw_template_id: int) -> StoredTemplate:
@@ -35,7 +36,13 @@ def load_stored(uow: UnitOfWork, stack_id: str, raw_template_id: int) -> StoredT
     stack = uow.stacks.get(stack_id)
     assert stack is not None
     return StoredTemplate(
-        raw.template, raw.files, raw.environment, stack.name, stack_id, stack.project_id
+        raw.template,
+        raw.files,
+        raw.environment,
+        stack.name,
+        stack_id,
+        stack.project_id,
+        stack.facade,
     )
 
 
@@ -50,13 +57,15 @@ def definition_from(
 ) -> StackDefinition:
     template = Template(stored.template, stored.files)
     identity = StackIdentity(stored.stack_name, stored.stack_id, stored.project_id, region)
-    return build(
+    defn = build(
         template,
         environment_from_dict(stored.environment),
         identity=identity,
         require_parameters=False,
         limits=limits,
     )
+    defn.facade = stored.facade
+    return defn
 
 
 class DefinitionCache:

@@ -82,6 +82,8 @@ class StackChange:
     # Names the change asked for: the same key asked again, while the traversal it started
     # runs (or once it completed), starts nothing new.
     request_key: str | None = None
+    # A nested stack's resource_facade, as its owner resolved it now.
+    facade: dict[str, Any] | None = None
 
 
 class Launcher:
@@ -184,6 +186,7 @@ class Launcher:
                 tags=None,
                 node_data={},
                 undoes=failed,
+                facade=stack.facade,
             )
         )
 
@@ -342,6 +345,7 @@ def update_tx(uow: UnitOfWork, change: StackChange) -> list[NodeKey]:
     options: dict[str, Any] = {
         "disable_rollback": change.disable_rollback,
         "timeout_mins": math.ceil(float(change.timeout)) if change.timeout else None,
+        "facade": change.facade,
     }
     if change.action == Action.UPDATE:
         options["prev_raw_template_id"] = stack.raw_template_id

@@ -135,6 +135,7 @@ class NestedStacks:
         files: Mapping[str, str],
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
+        facade: Mapping[str, Any] | None = None,
     ) -> str:
         if ctx.physical_id is None:
             # Made before, by a run of this node whose engine died before it noted the id:
@@ -163,6 +164,7 @@ class NestedStacks:
                     "resource_name": ctx.name,
                     "root_stack_id": root,
                     "depth": ctx.nested_depth + 1,
+                    "facade": dict(facade) if facade is not None else None,
                 },
             )
             ctx.physical_id = created["stack_id"]
@@ -179,10 +181,11 @@ class NestedStacks:
         files: Mapping[str, str],
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
+        facade: Mapping[str, Any] | None = None,
     ) -> None:
         if timeout_mins is None:
             timeout_mins = (await self.db.run(_root_and_timeout_of, ctx.stack_id))[1]
-        target = _digest(stack_id, template, parameters, files, environment, timeout_mins)
+        target = _digest(stack_id, template, parameters, files, environment, timeout_mins, facade)
 
         async def start() -> None:
             # Keyed by what is asked: a node run again after its engine died, before it
@@ -194,7 +197,11 @@ class NestedStacks:
                 params=dict(parameters),
                 files=dict(files),
                 environment=dict(environment or {}),
-                args={"timeout_mins": timeout_mins, "request_key": target},
+                args={
+                    "timeout_mins": timeout_mins,
+                    "request_key": target,
+                    "facade": dict(facade) if facade is not None else None,
+                },
             )
 
         await self._once(ctx, UPDATING_KEY, target, start, stack_id, Action.UPDATE)

@@ -137,6 +137,7 @@ class StackServices(Protocol):
         files: Mapping[str, str],
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
+        facade: Mapping[str, Any] | None = None,
     ) -> str: ...
 
     async def update_nested(
@@ -148,6 +149,7 @@ class StackServices(Protocol):
         files: Mapping[str, str],
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
+        facade: Mapping[str, Any] | None = None,
     ) -> None: ...
 
     async def wait_nested(self, ctx: ResourceContext, stack_id: str, action: str) -> None:
@@ -252,6 +254,7 @@ class ResourceContext:
     data: dict[str, str] = field(default_factory=dict)
     old_properties: dict[str, Any] | None = None
     update_policy: dict[str, Any] = field(default_factory=dict)
+    deletion_policy: str = "Delete"
     nested_depth: int = 0
     files: Mapping[str, str] = field(default_factory=dict)
     environment: Mapping[str, Any] = field(default_factory=dict)

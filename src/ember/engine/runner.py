@@ -325,6 +325,7 @@ class NodeRunner:
         ctx.type = rd.type  # what is being made: the definition's type, not the stored one
         ctx.metadata = metadata
         ctx.update_policy = rd.resolved_update_policy(rctx)
+        ctx.deletion_policy = rd.deletion_policy
         await self._give_signal_access(plugin_cls, ctx)
         if node.action == Action.UPDATE:
             return await self._update(node, plugin_cls, ctx, defn)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from ember.engine.resource import (
@@ -36,11 +36,20 @@ class NestedSpec:
     files: Mapping[str, str] = field(default_factory=dict)
     environment: Mapping[str, Any] = field(default_factory=dict)
     timeout_mins: int | None = None
+    # What the nested templates read with resource_facade (the owner's, by default).
+    facade: Mapping[str, Any] | None = None
 
     def digest(self) -> str:
         """Changes when anything the nested stack is made of changes."""
         text = json.dumps(
-            [self.template, self.parameters, self.files, self.environment, self.timeout_mins],
+            [
+                self.template,
+                self.parameters,
+                self.files,
+                self.environment,
+                self.timeout_mins,
+                self.facade,
+            ],
             sort_keys=True,
             default=str,
         )
@@ -92,6 +101,17 @@ class StackResource(ResourcePlugin):
     def child_environment(self) -> dict[str, Any]:
         return child_environment(self.ctx.environment, self.ctx.name)
 
+    def facade(self) -> dict[str, Any]:
+        """What the nested templates read with resource_facade: this resource's own."""
+        return {
+            "metadata": dict(self.ctx.metadata),
+            "deletion_policy": self.ctx.deletion_policy,
+            "update_policy": dict(self.ctx.update_policy),
+        }
+
+    def _facade_of(self, spec: NestedSpec) -> Mapping[str, Any]:
+        return spec.facade if spec.facade is not None else self.facade()
+
     async def create_child(self, spec: NestedSpec) -> str:
         """Create the nested stack (or, when resumed, wait for the one already made)."""
         services: Any = self.services
@@ -102,6 +122,7 @@ class StackResource(ResourcePlugin):
             spec.files,
             spec.timeout_mins,
             environment=spec.environment,
+            facade=self._facade_of(spec),
         )
         await self._record(spec)
         return stack_id
@@ -117,11 +138,12 @@ class StackResource(ResourcePlugin):
             spec.files,
             spec.timeout_mins,
             environment=spec.environment,
+            facade=self._facade_of(spec),
         )
         await self._record(spec)
 
     async def _record(self, spec: NestedSpec) -> None:
-        self.ctx.data[DIGEST_KEY] = spec.digest()
+        self.ctx.data[DIGEST_KEY] = replace(spec, facade=self._facade_of(spec)).digest()
         await self.ctx.checkpoint()
 
     async def current_members(self) -> dict[str, dict[str, Any]]:
@@ -181,7 +203,7 @@ class StackResource(ResourcePlugin):
             spec = self.child_spec()
         except ResourceFailure:
             return True  # let the update report it
-        return self.ctx.data.get(DIGEST_KEY) != spec.digest()
+        return self.ctx.data.get(DIGEST_KEY) != replace(spec, facade=self._facade_of(spec)).digest()
 
     def reference_id(self) -> str | None:
         return self.ctx.physical_id

@@ -150,6 +150,8 @@ class StackDefinition:
         # resources' nested stacks', its groups' members), as far as known before anything
         # exists; set by validation.
         self.tree_size = 0
+        # A nested stack's: what ``resource_facade`` reads of the resource that owns it.
+        self.facade: Mapping[str, Any] | None = None
 
     @property
     def description(self) -> str:
@@ -167,7 +169,7 @@ class StackDefinition:
             files=self.template.files,
             conditions=self.conditions,
             mappings=self.template.mappings(),
-            facade=facade,
+            facade=facade if facade is not None else self.facade,
             availability_zones=availability_zones,
             yaql_limit_iterators=self.limits.yaql_limit_iterators,
             yaql_memory_quota=self.limits.yaql_memory_quota,

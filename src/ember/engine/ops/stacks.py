@@ -127,7 +127,8 @@ class StackOps:
         owner: Mapping[str, Any] | None = None,
     ) -> StackIdentity:
         """Check the request and start the create. ``owner`` (for a nested stack): the
-        parent's ``stack_id``, the owning ``resource_name``, ``root_stack_id``, ``depth``."""
+        parent's ``stack_id``, the owning ``resource_name``, ``root_stack_id``, ``depth``
+        and the ``facade`` its templates read with ``resource_facade``."""
         args = dict(args or {})
         check_stack_name(stack_name)
         key = args.get("idempotency_key")
@@ -188,6 +189,7 @@ class StackOps:
             "root_stack_id": owner.get("root_stack_id"),
             "nested_depth": int(owner.get("depth", 0)),
             "idempotency_key": key,
+            "facade": owner.get("facade"),
         }
         requires = requirements(defn)
         new = NewStack(
@@ -302,6 +304,7 @@ class StackOps:
                 tags=tags_of(args["tags"]) if "tags" in args else None,
                 node_data={n: {"restore": d} for n, d in (args.get("restore") or {}).items()},
                 request_key=str(request_key) if request_key is not None else None,
+                facade=args.get("facade", stack.facade),
             )
         )
         return identity_of(stack)
