@@ -7,6 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from ember.common import errors
 from tests.engine.conftest import EngineEnv
 from tests.resources.helpers import (
     custom_env,
@@ -346,3 +349,43 @@ async def test_nested_stacks_inherit_the_stacks_timeout(env: EngineEnv) -> None:
     assert untimed["timeout_mins"] is None
     group = await nested_id(env, "untimed", "parent_group")
     assert (await show(env, group))["timeout_mins"] is None
+
+
+async def test_members_templates_are_validated_unless_there_are_none(env: EngineEnv) -> None:
+    """As in Heat: a group's member template is checked with the request, except for a
+    group of no members (how a template switches a feature off)."""
+    broken = hot(
+        {"random": {"type": "OS::Heat::RandomString", "properties": {"length": "BAD"}}},
+        parameters={"length": {"type": "string", "default": 50}},
+    )
+    environment = {"resource_registry": {"My::RandomString": "provider.yaml"}}
+    files = {"provider.yaml": text(broken)}
+
+    def grouped(count: int) -> dict[str, Any]:
+        return hot(
+            {
+                "random_group": {
+                    "type": "OS::Heat::ResourceGroup",
+                    "properties": {
+                        "count": count,
+                        "resource_def": {"type": "My::RandomString", "properties": {"length": 30}},
+                    },
+                }
+            }
+        )
+
+    empty = await env.create("empty", grouped(0), files=files, environment=environment)
+    assert empty["stack_status"] == "CREATE_COMPLETE", empty["stack_status_reason"]
+    with pytest.raises(errors.StackValidationFailed) as refused:
+        await env.client.create_stack(
+            env.ctx, "two", grouped(2), files=files, environment=environment
+        )
+    assert str(refused.value) == (
+        "resources.random_group.resources.0.resources.random.properties.length: "
+        "Value 'BAD' is not an integer"
+    )
+    with pytest.raises(errors.StackValidationFailed):
+        await env.client.update_stack(
+            env.ctx, "empty", grouped(2), files=files, environment=environment
+        )
+    assert (await show(env, empty["id"]))["stack_status"] == "CREATE_COMPLETE"

@@ -207,7 +207,7 @@ def check_definition(
             env = defn.environment.for_nested(name)
             for members in info.members(properties):
                 tree_size += _members_size(
-                    members, env, defn, catalog, limits, depth + 1, custom_constraints, tree
+                    members, env, defn, catalog, limits, depth + 1, custom_constraints, tree, path
                 )
         if info is not None:
             check_static(info.properties, rd.properties, (*path, keys["properties"]), diags)
@@ -372,10 +372,13 @@ def _members_size(
     depth: int,
     custom_constraints: Mapping[str, c.CustomCheck] | None,
     tree: TreeCount,
+    path: Path,
 ) -> int:
     """Resources that ``members`` make, in a nested stack at ``depth`` whose environment is
     ``env``: each member, and what each member's own nested stack holds (a template
-    resource's template is defined once, for the first member, as Heat validates it)."""
+    resource's template is defined once, for the first member, as Heat validates it, and
+    its problems reported under ``path``, the making resource's, as the first member's).
+    A group of no members is not looked into (Heat's way to switch a feature off)."""
     if members.count <= 0:
         return 0
     each = 1
@@ -406,6 +409,7 @@ def _members_size(
                     depth=depth + 1,
                     tree=tree,
                 )
+                defn.diags.extend(nested.diags, prefix=(*path, "resources", "0"))
                 each += nested.tree_size
     else:
         info = catalog.type_info(resolved.name)
@@ -413,7 +417,15 @@ def _members_size(
             inner = env.for_nested("0")
             for sub in info.members(members.properties):
                 each += _members_size(
-                    sub, inner, defn, catalog, limits, depth + 1, custom_constraints, tree
+                    sub,
+                    inner,
+                    defn,
+                    catalog,
+                    limits,
+                    depth + 1,
+                    custom_constraints,
+                    tree,
+                    (*path, "resources", "0"),
                 )
     return members.count * each
 
