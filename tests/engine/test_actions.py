@@ -37,15 +37,22 @@ async def test_resume_needs_a_suspended_stack(env: EngineEnv) -> None:
         await env.client.stack_action(env.ctx, "s", "nope")
 
 
-async def test_cancel_without_rollback_stops_a_create(env: EngineEnv) -> None:
-    created = await env.client.create_stack(env.ctx, "c", tr_template(wait_secs=30))
+async def test_cancel_without_rollback_lets_what_runs_finish(env: EngineEnv) -> None:
+    """As Heat's: the operation goes no further (the stack fails at once, what waits for
+    the running resource never starts) and the running resource completes normally."""
+    template = tr_template(action_wait_secs={"create": 2})
+    template["resources"]["after"] = {"type": "OS::Heat::TestResource", "depends_on": ["t"]}
+    created = await env.client.create_stack(env.ctx, "c", template)
     await wait_resource(env, created["stack_id"], "t", "CREATE_IN_PROGRESS")
     await env.client.stack_action(env.ctx, "c", "cancel_without_rollback")
-    stack = await env.wait(created["stack_id"], "CREATE", timeout=20)  # the create waits 30 s
+    stack = await env.wait(created["stack_id"], "CREATE", timeout=20)
     assert stack["stack_status"] == "CREATE_FAILED"
     assert stack["stack_status_reason"] == "Stack CREATE cancelled"
-    resource = await env.client.show_resource(env.ctx, "c", "t")
-    assert resource["resource_status"] == "CREATE_FAILED"
+    await wait_resource(env, created["stack_id"], "t", "CREATE_COMPLETE")
+    after = await env.client.show_resource(env.ctx, "c", "after")
+    assert after["resource_status"] == "INIT_COMPLETE"
+    shown = await env.client.show_stack(env.ctx, "c")
+    assert shown["stack_status"] == "CREATE_FAILED"
 
 
 async def test_cancel_update_rolls_back(env: EngineEnv) -> None:

@@ -177,9 +177,11 @@ async def test_a_timeout_at_a_pre_create_hook_leaves_the_resource_as_it_was(
             await env.client.signal_resource(env.ctx, "late", "b", {"unset_hook": "pre-create"})
 
 
-async def test_a_cancel_at_a_pre_create_hook_leaves_the_resource_as_it_was(
+async def test_a_cancel_without_rollback_leaves_the_paused_resource_waiting(
     env: EngineEnv,
 ) -> None:
+    """As Heat's: the stack's operation stops, the resource at its hook keeps waiting in
+    its state, and once the hook is cleared it completes its action."""
     created = await env.client.create_stack(
         env.ctx, "cancelled", hot({"b": tres()}), environment=hooked("pre-create")
     )
@@ -188,6 +190,9 @@ async def test_a_cancel_at_a_pre_create_hook_leaves_the_resource_as_it_was(
     stack = await env.wait(created["stack_id"], "CREATE")
     assert stack["stack_status"] == "CREATE_FAILED"
     assert stack["stack_status_reason"] == "Stack CREATE cancelled"
-    failed = await wait_event(env, "cancelled", "b", "Failure occurred while waiting.")
-    assert failed["resource_status"] == "INIT_COMPLETE"
     assert await state(env, "cancelled", "b") == "INIT_COMPLETE"
+    await env.client.signal_resource(env.ctx, "cancelled", "b", {"unset_hook": "pre-create"})
+    await wait_event(env, "cancelled", "b", "state changed")
+    assert await state(env, "cancelled", "b") == "CREATE_COMPLETE"
+    shown = await env.client.show_stack(env.ctx, "cancelled")
+    assert shown["stack_status"] == "CREATE_FAILED"

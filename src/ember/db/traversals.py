@@ -697,12 +697,19 @@ class TraversalRepository:
         )
         return affected(result)
 
-    def cancel(self, traversal_id: str) -> list[NodeKey]:
-        """A user's cancel: the traversal stops; nodes not started never will; parked nodes
-        are woken to record that they were cancelled."""
-        self.session.execute(
-            update(TRAVERSALS).where(T.id == traversal_id).values(state=TraversalState.CANCELLED)
-        )
+    def cancel(self, traversal_id: str, *, stop_started: bool = True) -> list[NodeKey]:
+        """A user's cancel: the traversal stops; nodes not started never will. With
+        ``stop_started``, parked nodes are woken to record that they were cancelled. Without,
+        the traversal ends as a failed one does, with no rollback: nodes running or parked
+        carry on and finish as they would have."""
+        if stop_started:
+            stopped = update(TRAVERSALS).values(state=TraversalState.CANCELLED)
+        else:
+            data = self.session.execute(select(T.data).where(T.id == traversal_id)).scalar()
+            stopped = update(TRAVERSALS).values(
+                state=TraversalState.FAILED, data={**(data or {}), "rollback_on_failure": False}
+            )
+        self.session.execute(stopped.where(T.id == traversal_id))
         self.session.execute(
             update(NODES)
             .where(
@@ -711,6 +718,8 @@ class TraversalRepository:
             )
             .values(state=NodeState.CANCELLED)
         )
+        if not stop_started:
+            return []
         return self._wake_where(
             and_(N.traversal_id == traversal_id, N.state == NodeState.PARKED), "cancel"
         )

@@ -380,10 +380,13 @@ def action_tx(uow: UnitOfWork, stack_id: str, action: str) -> list[NodeKey]:
     return ready + progress.close_if_empty(uow, traversal_id, not nodes)
 
 
-def cancel_tx(uow: UnitOfWork, stack_id: str, traversal_id: str | None) -> list[NodeKey]:
-    """Stop the stack's operation; parked nodes wake only to record their cancellation."""
+def cancel_tx(
+    uow: UnitOfWork, stack_id: str, traversal_id: str | None, *, stop_started: bool = True
+) -> list[NodeKey]:
+    """Stop the stack's operation: nothing more starts; with ``stop_started``, parked nodes
+    wake only to record their cancellation, else what has started finishes."""
     stack = uow.stacks.lock(stack_id)
-    woken = uow.traversals.cancel(traversal_id) if traversal_id else []
+    woken = uow.traversals.cancel(traversal_id, stop_started=stop_started) if traversal_id else []
     uow.stacks.set_state(stack, stack.action, Status.FAILED, f"Stack {stack.action} cancelled")
     return woken
 

@@ -411,8 +411,10 @@ class StackOps:
                 "is not supported."
             )
         traversal = stack.current_traversal
-        woken = await self.db.run(cancel_tx, stack.id, traversal)
-        if traversal:
+        # As Heat's: a cancel that rolls back stops what runs; one that does not only stops
+        # the operation going further, and what has started completes normally.
+        woken = await self.db.run(cancel_tx, stack.id, traversal, stop_started=rollback)
+        if traversal and rollback:
             await self.launcher.cancel_running(traversal)
         await self.launcher.publish(woken)
         if rollback and traversal:
