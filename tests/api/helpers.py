@@ -172,7 +172,11 @@ def wait_stack(hc: Any, stack: str, status: str, timeout: float = 30.0) -> Any:
 
 
 def create_stack(
-    hc: Any, name: str, template: dict[str, Any], status: str = "CREATE_COMPLETE", **fields: Any
+    hc: Any,
+    name: str,
+    template: dict[str, Any] | str,
+    status: str = "CREATE_COMPLETE",
+    **fields: Any,
 ) -> Any:
     created = hc.stacks.create(stack_name=name, template=template, **fields)
     return wait_stack(hc, created["stack"]["id"], status)

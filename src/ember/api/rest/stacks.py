@@ -400,6 +400,8 @@ async def _preview_update(
     args = _stack_args(data)
     if patch:
         args["existing"] = True
+    if util.flag(request.query_params.get("show_nested"), "show_nested"):
+        args["show_nested"] = True
     changes = await util.engine(request).preview_update_stack(
         util.rpc_ctx(request),
         stack_name,

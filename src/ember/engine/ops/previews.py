@@ -13,15 +13,16 @@ from ember.common.settings import Settings
 from ember.common.states import Action, Status
 from ember.common.timeutils import isotime, utcnow
 from ember.db.database import Database
-from ember.db.models import Resource
+from ember.db.models import Resource, Stack
 from ember.db.unit import UnitOfWork
 from ember.engine.caller import Caller
 from ember.engine.ops.stacks import StackOps
 from ember.engine.plan import PREVIEW, Capabilities, Stored, Wanted, plan
 from ember.engine.plugins import PluginRegistry
-from ember.engine.resource import ResourceContext, ResourcePlugin
+from ember.engine.resource import ResourceContext, ResourceFailure, ResourcePlugin
 from ember.engine.runner import PeerResources
 from ember.engine.stack_requests import build_request, check_stack_name
+from ember.resources.stack_resource import StackResource
 from ember.rpc.api import Ctx, JSONMap
 from ember.template import (
     PropertyError,
@@ -194,14 +195,15 @@ class PreviewOps:
         args: JSONMap | None = None,
         stack_id: str | None = None,
     ) -> JSONMap:
+        """What an update would do to each resource. With ``args["show_nested"]``, the
+        resources of the nested stacks too, each naming its ``parent_resource``."""
         caller = Caller.from_ctx(ctx)
+        args = dict(args or {})
+        show_nested = bool(args.pop("show_nested", False))
         stack = await self.stacks.find(caller, stack_identity, stack_id)
         _, request = await self.stacks.update_request(
-            stack, dict(args or {}), template, params, files, environment, environment_files
+            stack, args, template, params, files, environment, environment_files
         )
-        defn = request.defn
-        rows, peers, data = await self.db.read(_current, stack.id)
-        by_name = {r.name: r for r in rows}
         changes: dict[str, list[dict[str, Any]]] = {
             "added": [],
             "deleted": [],
@@ -209,11 +211,28 @@ class PreviewOps:
             "unchanged": [],
             "updated": [],
         }
+        await self._changes(caller, stack, request.defn, changes, show_nested, None)
+        return {"resource_changes": changes}
+
+    async def _changes(
+        self,
+        caller: Caller,
+        stack: Stack,
+        defn: StackDefinition,
+        changes: dict[str, list[dict[str, Any]]],
+        show_nested: bool,
+        parent: str | None,
+    ) -> None:
+        """Add what updating ``stack`` to ``defn`` would do to ``changes``."""
+        rows, peers, data = await self.db.read(_current, stack.id)
+        by_name = {r.name: r for r in rows}
         required_by = _required_by(defn)
         resolved = await self._resolved_all(defn, peers)
         for name in defn.resources:
             plugin, props = resolved[name]
             view = _resource_preview(defn, name, stack.name, stack.id, required_by[name], props)
+            if parent is not None:
+                view["parent_resource"] = parent
             row = by_name.get(name)
             if row is None:
                 changes["added"].append(view)
@@ -225,26 +244,66 @@ class PreviewOps:
                 creation_time=isotime(row.created_at),
                 updated_time=isotime(row.updated_at or row.created_at),
             )
-            kind = self._change_kind(row, plugin, props, defn, data.get(row.id, {}))
+            kind, instance = self._change_kind(row, plugin, props, defn, data.get(row.id, {}))
+            if isinstance(instance, StackResource) and kind == "unchanged":
+                # As in Heat: a nested stack is always updated; its resources decide.
+                kind = "updated"
             changes[kind].append(view)
+            if not (show_nested and row.physical_resource_id):
+                continue
+            if kind == "updated" and isinstance(instance, StackResource):
+                await self._nested_changes(caller, instance, row, changes)
+            elif kind == "replaced":
+                stored = self.plugins.resolved(defn.environment.registry, row.type, row.name)
+                if _owns_stack(stored):
+                    await self._nested_deleted(caller, row.physical_resource_id, changes, name)
         for row in rows:
-            if row.name not in defn.resources:
-                changes["deleted"].append(
-                    {
-                        "resource_name": row.name,
-                        "resource_type": row.type,
-                        "resource_action": row.action,
-                        "resource_status": row.status,
-                        "physical_resource_id": row.physical_resource_id or "",
-                        "resource_identity": {
-                            "stack_name": stack.name,
-                            "stack_id": stack.id,
-                            "path": f"/resources/{row.name}",
-                        },
-                        "stack_identity": {"stack_name": stack.name, "stack_id": stack.id},
-                    }
-                )
-        return {"resource_changes": changes}
+            if row.name in defn.resources:
+                continue
+            changes["deleted"].append(_deleted_view(row, stack, parent))
+            stored = self.plugins.resolved(defn.environment.registry, row.type, row.name)
+            if show_nested and row.physical_resource_id and _owns_stack(stored):
+                await self._nested_deleted(caller, row.physical_resource_id, changes, row.name)
+
+    async def _nested_changes(
+        self,
+        caller: Caller,
+        owner: StackResource,
+        row: Resource,
+        changes: dict[str, list[dict[str, Any]]],
+    ) -> None:
+        """What updating ``row``'s nested stack to what ``owner`` would make of it does."""
+        try:
+            spec = owner.child_spec()
+            nested = await self.stacks.find(caller, str(row.physical_resource_id))
+        except (ResourceFailure, errors.EntityNotFound):
+            return  # the update itself would say why
+        _, request = await self.stacks.update_request(
+            nested,
+            {},
+            spec.template,
+            dict(spec.parameters),
+            dict(spec.files),
+            spec.environment,
+            None,
+        )
+        await self._changes(caller, nested, request.defn, changes, True, row.name)
+
+    async def _nested_deleted(
+        self, caller: Caller, stack_id: str, changes: dict[str, list[dict[str, Any]]], parent: str
+    ) -> None:
+        """Every resource of a nested stack the update would delete, its nested ones too."""
+        try:
+            nested = await self.stacks.find(caller, stack_id)
+        except errors.EntityNotFound:
+            return
+        defn = await self.stacks.definitions.get(nested.id, nested.raw_template_id)
+        rows, _, _ = await self.db.read(_current, nested.id)
+        for row in rows:
+            changes["deleted"].append(_deleted_view(row, nested, parent))
+            stored = self.plugins.resolved(defn.environment.registry, row.type, row.name)
+            if row.physical_resource_id and _owns_stack(stored):
+                await self._nested_deleted(caller, row.physical_resource_id, changes, row.name)
 
     def _change_kind(
         self,
@@ -253,10 +312,11 @@ class PreviewOps:
         props: dict[str, Any] | None,
         defn: StackDefinition,
         data: Mapping[str, str],
-    ) -> str:
-        """What the update would do to ``row``, in the preview's words."""
+    ) -> tuple[str, ResourcePlugin | None]:
+        """What the update would do to ``row``, in the preview's words, and the resource
+        as it would be (None when that cannot be known yet)."""
         if plugin is None or props is None:
-            return "updated"  # what it would become cannot be known yet
+            return "updated", None  # what it would become cannot be known yet
         stored_plugin = self.plugins.resolved(defn.environment.registry, row.type, row.name)
         ctx = ResourceContext(
             name=row.name,
@@ -290,7 +350,30 @@ class PreviewOps:
                 restricted=defn.environment.registry.restricted_actions(row.name),
             ),
         )
-        return PREVIEW[decided.change]
+        return PREVIEW[decided.change], instance
+
+
+def _owns_stack(plugin: type[ResourcePlugin] | None) -> bool:
+    return plugin is not None and issubclass(plugin, StackResource)
+
+
+def _deleted_view(row: Resource, stack: Stack, parent: str | None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "resource_name": row.name,
+        "resource_type": row.type,
+        "resource_action": row.action,
+        "resource_status": row.status,
+        "physical_resource_id": row.physical_resource_id or "",
+        "resource_identity": {
+            "stack_name": stack.name,
+            "stack_id": stack.id,
+            "path": f"/resources/{row.name}",
+        },
+        "stack_identity": {"stack_name": stack.name, "stack_id": stack.id},
+    }
+    if parent is not None:
+        view["parent_resource"] = parent
+    return view
 
 
 def _current(
