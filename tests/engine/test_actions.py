@@ -134,3 +134,37 @@ async def test_services_list_this_engine(env: EngineEnv) -> None:
     services = await env.client.list_services(env.ctx)
     assert [s["engine_id"] for s in services] == [env.engine.engine_id]
     assert services[0]["status"] == "up" and services[0]["binary"] == "heat-engine"
+
+
+async def test_check_goes_on_after_a_failure_and_says_what_it_cannot_check(
+    env: EngineEnv,
+) -> None:
+    """Heat's check: a resource whose create failed fails its check, what depends on it is
+    never checked (it stays INIT_COMPLETE), the others are checked, and a type that cannot
+    check says so."""
+    template = {
+        "heat_template_version": "2016-10-14",
+        "resources": {
+            "check_succeed": {"type": "OS::Heat::TestResource"},
+            "check_failed": {
+                "type": "OS::Heat::TestResource",
+                "properties": {"fail": True, "action_wait_secs": {"create": 1}},
+            },
+            "check_deps_failed": {"type": "OS::Heat::TestResource", "depends_on": ["check_failed"]},
+            "plain": {"type": "OS::Heat::RandomString"},
+        },
+    }
+    created = await env.client.create_stack(env.ctx, "checked", template)
+    assert (await env.wait(created["stack_id"], "CREATE"))["stack_status"] == "CREATE_FAILED"
+    await env.client.stack_action(env.ctx, "checked", "check")
+    stack = await env.wait(created["stack_id"], "CHECK")
+    assert stack["stack_status"] == "CHECK_FAILED"
+    shown = {
+        r["resource_name"]: (r["resource_status"], r["resource_status_reason"])
+        for r in await env.client.list_resources(env.ctx, "checked")
+    }
+    assert shown["check_succeed"][0] == "CHECK_COMPLETE"
+    assert shown["check_failed"][0] == "CHECK_FAILED"
+    assert "Resource not created" in shown["check_failed"][1]
+    assert shown["check_deps_failed"][0] == "INIT_COMPLETE"
+    assert shown["plain"] == ("CHECK_COMPLETE", "CHECK not supported for OS::Heat::RandomString")

@@ -344,6 +344,9 @@ class ResourcePlugin:
     # A FAILED resource is brought up to date in place (as Heat's StackResource does)
     # instead of being replaced.
     update_failed_in_place: ClassVar[bool] = False
+    # ``check`` looks at the physical resource (Heat's ``handle_check``); a type without
+    # it is only recorded as not supporting a check.
+    check_supported: ClassVar[bool] = False
     # ``signal`` is implemented.
     signal_supported: ClassVar[bool] = False
     # Whether the resource is given a signal credential of its own (``ctx.signal_access``)

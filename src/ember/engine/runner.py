@@ -308,6 +308,10 @@ class NodeRunner:
         if rd is None:
             raise ResourceFailure(f"Resource {node.resource_name} is not in the template")
         plugin_cls = self._plugin_class(defn, node)
+        if node.action == Action.CHECK:
+            unchecked = _unchecked(node, plugin_cls)
+            if unchecked is not None:
+                return unchecked
         rctx = defn.resolve_context(PeerResources(node.peers))
         path = ("resources", node.resource_name, "properties")
         if rd.amplifying:
@@ -696,3 +700,21 @@ def _begin_replacements(
     made = [r.id for r in rows if r.physical_resource_id is not None]
     data = uow.resources.data_of(made)
     return [(r.id, r.uuid, r.physical_resource_id, data.get(r.id, {})) for r in rows]
+
+
+def _unchecked(node: ClaimedNode, plugin_cls: type[ResourcePlugin]) -> Outcome | None:
+    """Heat's answer to a check that does not look at anything (None: the check runs): a
+    resource never made fails it if its type can check, and is left as it is if not; a
+    type that cannot check is recorded as such."""
+    never_made = (node.resource_action, node.resource_status) == (Action.INIT, Status.COMPLETE)
+    if plugin_cls.check_supported:
+        if never_made:
+            return Outcome(
+                node,
+                success=False,
+                reason=f"Can not check {node.resource_name}, resource not created yet.",
+            )
+        return None
+    if never_made:
+        return Outcome(node, success=True, silent=True)
+    return Outcome(node, success=True, reason=f"CHECK not supported for {node.resource_type}")

@@ -69,6 +69,7 @@ class StackResource(ResourcePlugin):
     # The runner updates a FAILED resource of these types in place (the nested stack is
     # brought up to date) rather than replacing it.
     update_failed_in_place: ClassVar[bool] = True
+    check_supported: ClassVar[bool] = True  # the nested stack is checked
 
     def __init__(self, ctx: ResourceContext) -> None:
         super().__init__(ctx)

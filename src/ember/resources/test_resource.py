@@ -18,6 +18,7 @@ class TestFailure(ResourceFailure):
 class TestResource(ResourcePlugin):
     __test__ = False  # not a pytest class
     type_name = "OS::Heat::TestResource"
+    check_supported = True
     description = "A resource which stores the string value that was provided."
     properties_schema = {
         "value": PropertySchema(
@@ -102,6 +103,10 @@ class TestResource(ResourcePlugin):
 
     async def delete(self) -> None:
         await self._wait_and_maybe_fail("delete")
+
+    async def check(self) -> None:
+        if self.ctx.physical_id is None:
+            raise TestFailure("Resource not created")
 
     def needs_replace(self, changed: Mapping[str, Any]) -> bool:
         if "update_replace_value" in changed:
