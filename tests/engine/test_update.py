@@ -284,6 +284,23 @@ async def test_patch_with_a_new_template_keeps_stored_parameters(env: EngineEnv)
     assert outputs(stack) == {"a": "a-given"}
 
 
+async def test_patch_with_a_template_that_drops_a_parameter_drops_its_value(
+    env: EngineEnv,
+) -> None:
+    """As Heat: the stored value of a parameter the new template no longer declares is
+    forgotten, not refused as undeclared."""
+    await env.create("drop", PARAMETERISED, params={"pa": "a-given", "pb": "b-given"})
+    template = hot(
+        {"a": {"type": "OS::Heat::TestResource", "properties": {"value": {"get_param": "pa"}}}},
+        parameters={"pa": {"type": "string"}},
+        outputs={"a": {"value": {"get_attr": ["a", "output"]}}},
+    )
+    stack = await update_and_wait(env, "drop", template, args={"existing": True})
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert outputs(stack) == {"a": "a-given"}
+    assert "pb" not in stack["parameters"]
+
+
 async def test_patch_clear_parameters_reverts_to_defaults(env: EngineEnv) -> None:
     await env.create("clear", PARAMETERISED, params={"pa": "a-given", "pb": "b-given"})
     stack = await update_and_wait(

@@ -157,7 +157,20 @@ def patched(
         for key in ("parameter_defaults", "resource_registry"):
             env.setdefault(key, {}).update(environment.get(key) or {})
         env["parameters"].update(environment.get("parameters") or {})
+    declared = _declared_parameters(template, merged_files)
+    if declared is not None:
+        # As Heat: the values of parameters the new template no longer has are dropped.
+        env["parameters"] = {k: v for k, v in env["parameters"].items() if k in declared}
     return template, merged_files, env
+
+
+def _declared_parameters(template: Any, files: Mapping[str, Any]) -> set[str] | None:
+    """The parameters a template declares; None when it does not load (the update's own
+    checks then say why)."""
+    try:
+        return set(Template.load(template, files).parameter_schemas())
+    except errors.EmberError:
+        return None
 
 
 def carried_over(
