@@ -416,3 +416,37 @@ async def test_resource_facade_reads_the_owning_resource(env: EngineEnv) -> None
     updated = await update(env, "facade", parent("baz"), files=files)
     assert updated["stack_status"] == "UPDATE_COMPLETE", updated["stack_status_reason"]
     assert outputs(updated)["value"] == "baz"
+
+
+async def test_a_template_overriding_a_built_in_type_may_use_that_type(env: EngineEnv) -> None:
+    """The mapping that made a resource a template resource does not reach that template:
+    there the type means the built-in one (no endless recursion), as in Heat."""
+    nested = hot(
+        {"secret2": {"type": "OS::Heat::RandomString"}},
+        outputs={"value": {"get_attr": ["secret2", "value"]}},
+    )
+    template = hot(
+        {"secret1": {"type": "OS::Heat::RandomString"}},
+        outputs={"secret": {"get_attr": ["secret1", "value"]}},
+    )
+    registry = {"resource_registry": {"OS::Heat::RandomString": "nested.yaml"}}
+    stack = await env.create(
+        "override", template, files={"nested.yaml": text(nested)}, environment=registry
+    )
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    first = outputs(stack)["secret"]
+    assert len(first) == 32
+    child = await nested_id(env, "override", "secret1")
+    assert set(await resources(env, child)) == {"secret2"}
+
+    # The mapping now names another file: the resource follows it.
+    moved = hot({"secret2": {"type": "OS::Heat::RandomString"}}, outputs={"value": "freddy"})
+    updated = await update(
+        env,
+        "override",
+        template,
+        files={"new/nested.yaml": text(moved)},
+        environment={"resource_registry": {"OS::Heat::RandomString": "new/nested.yaml"}},
+    )
+    assert updated["stack_status"] == "UPDATE_COMPLETE", updated["stack_status_reason"]
+    assert outputs(updated)["secret"] == "freddy"

@@ -459,3 +459,23 @@ def test_to_dict_round_trip() -> None:
     reg = registry(section)
     assert reg.to_dict() == section
     assert registry(reg.to_dict()) == reg
+
+
+def test_a_template_resource_does_not_pass_its_own_mapping_down() -> None:
+    env = Environment.parse(
+        {
+            "resource_registry": {
+                "OS::Heat::RandomString": "nested.yaml",
+                "My::*": "OS::Heat::None",
+                "resources": {"special": {"OS::Heat::RandomString": "own.yaml"}},
+            }
+        }
+    )
+    child = env.for_template_resource("OS::Heat::RandomString", "r").registry
+    assert child.resolve("OS::Heat::RandomString").name == "OS::Heat::RandomString"
+    assert child.resolve("My::Thing").name == "OS::Heat::None"  # other mappings stay
+    wildcard = env.for_template_resource("My::Thing", "r").registry
+    assert wildcard.resolve("My::Thing").name == "My::Thing"
+    # A resource's own entry made it a template resource: the global mapping stays.
+    own = env.for_template_resource("OS::Heat::RandomString", "special").registry
+    assert own.resolve("OS::Heat::RandomString").template == "nested.yaml"

@@ -50,6 +50,12 @@ class TemplateResource(StackResource):
             raise ResourceFailure(f"The type {self.ctx.type} is not a template resource.")
         return resolved.template
 
+    def child_environment(self) -> dict[str, Any]:
+        # The mapping that made this resource a template resource does not reach its own
+        # template: the type means its built-in self in there (no endless recursion).
+        env = Environment.from_dict(self.ctx.environment, Diagnostics())
+        return env.for_template_resource(self.ctx.type, self.ctx.name).to_dict()
+
     def child_spec(self) -> NestedSpec:
         name = self.template_name()
         content = self.ctx.files.get(name)

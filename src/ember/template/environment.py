@@ -91,6 +91,14 @@ class Environment:
             encrypted_param_names=(),
         )
 
+    def for_template_resource(self, type_name: str, resource_name: str) -> Environment:
+        """What the nested stack of template resource ``resource_name`` sees: as
+        ``for_nested``, with the registry of ``ResourceRegistry.for_template_resource``."""
+        nested = self.for_nested(resource_name)
+        return replace(
+            nested, registry=self.registry.for_template_resource(type_name, resource_name)
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "parameters": dict(self.parameters),

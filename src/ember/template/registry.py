@@ -141,11 +141,7 @@ class ResourceRegistry:
         """One mapping step: exact match first, then the longest matching wildcard."""
         if type_name in self.mappings:
             return self.mappings[type_name]
-        best = None
-        for key in self.mappings:
-            wildcard = key.endswith("*") and type_name.startswith(key[:-1])
-            if wildcard and (best is None or len(key) > len(best)):
-                best = key
+        best = self._wildcard_key(type_name)
         if best is None:
             return None
         target = self.mappings[best]
@@ -227,6 +223,29 @@ class ResourceRegistry:
             if "restricted_actions" in spec:
                 found.update(_as_list(spec["restricted_actions"]))
         return frozenset(found)
+
+    def for_template_resource(self, type_name: str, resource_name: str) -> ResourceRegistry:
+        """The registry the nested stack of template resource ``resource_name`` (of type
+        ``type_name``) sees: ``for_nested``, without the global mapping that made the type a
+        template (its exact key, else the wildcard matching it), so that the type inside
+        its own template means what it would without it (Heat's guard against endless
+        recursion). A resource's own entry is not passed down anyway."""
+        nested = self.for_nested(resource_name)
+        if self._per_resource_type(type_name, resource_name) is not None:
+            return nested
+        key = type_name if type_name in self.mappings else self._wildcard_key(type_name)
+        if key is None:
+            return nested
+        mappings = {k: v for k, v in self.mappings.items() if k != key}
+        return ResourceRegistry(mappings, nested.resources, self.base_url)
+
+    def _wildcard_key(self, type_name: str) -> str | None:
+        best = None
+        for key in self.mappings:
+            wildcard = key.endswith("*") and type_name.startswith(key[:-1])
+            if wildcard and (best is None or len(key) > len(best)):
+                best = key
+        return best
 
     def for_nested(self, resource_name: str) -> ResourceRegistry:
         """The registry a nested stack under ``resource_name`` sees."""

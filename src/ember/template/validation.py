@@ -349,7 +349,7 @@ def _template_resource(
         return TypeInfo()
     nested = define(
         nested_template,
-        defn.environment.for_nested(name),
+        defn.environment.for_template_resource(resolved.chain[0], name),
         identity=StackIdentity(region=defn.identity.region),
         catalog=catalog,
         require_parameters=False,
@@ -400,7 +400,7 @@ def _members_size(
             if template is not None:
                 nested = define(
                     template,
-                    env.for_nested("0"),
+                    env.for_template_resource(members.type or "", "0"),
                     identity=StackIdentity(region=defn.identity.region),
                     catalog=catalog,
                     require_parameters=False,
