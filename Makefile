@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/ruff check src tests bench conformance $(wildcard bin/*)
 	$(BIN)/ruff format --check src tests bench conformance $(wildcard bin/*)
 	$(BIN)/mypy
-	$(BIN)/mypy --follow-imports=silent conformance
+	MYPYPATH=src $(BIN)/mypy --follow-imports=silent conformance
 
 test: lint
 	$(BIN)/pytest

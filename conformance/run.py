@@ -146,10 +146,11 @@ def start_heat(workdir: Path, keystone: ks.Keystone) -> HeatServer:
     log = workdir / "heat-all.log"
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ember.cmd.all", "--config-file", str(conf)],
+            [sys.executable, "-m", "conformance.serve", "--config-file", str(conf)],
             cwd=workdir,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
     server = HeatServer(keystone.heat_port, process, log, workdir)
     try:
