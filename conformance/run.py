@@ -164,9 +164,10 @@ def start_heat(workdir: Path, keystone: ks.Keystone) -> HeatServer:
 
 
 def write_tempest_conf(workdir: Path, keystone: ks.Keystone, build_timeout: int) -> Path:
-    """tempest.conf's ``[heat_plugin]`` for the demo member and the bootstrap admin; no
-    image, flavor or network, so tests that boot servers skip themselves, and every
-    service but Heat (and Keystone) marked absent."""
+    """tempest.conf's ``[heat_plugin]`` for the demo member and the bootstrap admin, every
+    service but Heat (and Keystone) marked absent. The image and flavor are names only:
+    the scaling group tests pass them through to a provider template standing in for
+    AWS::EC2::Instance, and every test that would boot a server with them is excluded."""
     demo, admin = keystone.accounts["demo"], keystone.accounts["admin"]
     absent = (
         "nova",
@@ -217,6 +218,12 @@ def write_tempest_conf(workdir: Path, keystone: ks.Keystone, build_timeout: int)
         f"project_domain_name = {ks.DOMAIN}\n"
         "region = RegionOne\n"
         "endpoint_type = public\n"
+        "image_ref = conformance-image\n"
+        "minimal_image_ref = conformance-image\n"
+        "instance_type = conformance-flavor\n"
+        "minimal_instance_type = conformance-flavor\n"
+        # heat.conf's hidden_stack_tags default, as in Ember.
+        "hidden_stack_tag = data-processing-cluster\n"
         # The option is whole seconds; 1 is the shortest poll it allows.
         "build_interval = 1\n"
         f"build_timeout = {build_timeout}\n"
