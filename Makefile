@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench bench-cfn bench-signals bench-scale bench-cli
+.PHONY: install run test lint bench bench-cfn bench-signals bench-scale bench-cli conformance conformance-report
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,10 @@ run: install
 
 # Type checks: strict for common/ and template/, everything else clean (pyproject.toml).
 lint: install
-	$(BIN)/ruff check src tests bench $(wildcard bin/*)
-	$(BIN)/ruff format --check src tests bench $(wildcard bin/*)
+	$(BIN)/ruff check src tests bench conformance $(wildcard bin/*)
+	$(BIN)/ruff format --check src tests bench conformance $(wildcard bin/*)
 	$(BIN)/mypy
+	MYPYPATH=src $(BIN)/mypy --follow-imports=silent conformance
 
 test: lint
 	$(BIN)/pytest
@@ -64,3 +65,22 @@ bench-cli: install
 	$(BIN)/python bench/cli_bench.py --output bench/results/cli.json
 	$(BIN)/python bench/event_latency_bench.py --output bench/results/events.json
 	$(BIN)/python bench/event_latency_bench.py --deployment split --output bench/results/events-split.json
+
+# Heat's own suites (heat-tempest-plugin's API and functional tests, openstack-heat's
+# heat_integrationtests) against heat-all behind a real Keystone, from a virtualenv of
+# their own. Counts and failing tests go to bench/results/conformance.json.
+CONFORMANCE_VENV ?= .conformance/venv
+CONFORMANCE_ARGS ?=
+
+$(CONFORMANCE_VENV)/.installed: conformance/requirements.txt
+	$(PYTHON) -m venv $(CONFORMANCE_VENV)
+	$(CONFORMANCE_VENV)/bin/pip install --quiet --upgrade pip
+	$(CONFORMANCE_VENV)/bin/pip install --quiet -r conformance/requirements.txt
+	touch $@
+
+conformance: install $(CONFORMANCE_VENV)/.installed
+	$(BIN)/python -m conformance.run --venv $(CONFORMANCE_VENV) $(CONFORMANCE_ARGS)
+
+# The same run, recorded without failing on the tests that fail today.
+conformance-report: install $(CONFORMANCE_VENV)/.installed
+	$(BIN)/python -m conformance.run --venv $(CONFORMANCE_VENV) --report-only $(CONFORMANCE_ARGS)
