@@ -30,6 +30,7 @@ from ember.template import (
     StackDefinition,
     StackIdentity,
     apply_schema,
+    define,
 )
 
 
@@ -42,7 +43,6 @@ def _resource_preview(
     properties: Any,
 ) -> dict[str, Any]:
     rd = defn.resources[name]
-    now = isotime(utcnow())
     return {
         "resource_name": name,
         "logical_resource_id": name,
@@ -68,8 +68,9 @@ def _resource_preview(
             "path": "",
         },
         "stack_name": stack_name,
-        "creation_time": now,
-        "updated_time": now,
+        # Nothing exists yet: Heat shows no times.
+        "creation_time": None,
+        "updated_time": None,
     }
 
 
@@ -147,21 +148,7 @@ class PreviewOps:
         )
         defn = request.defn
         caller.check_types(self.stacks.policy, (rd.type for rd in defn.resources.values()))
-        required_by = _required_by(defn)
-        resources = []
-        resolved = await self._resolved_all(defn, {})
-        for name in defn.resources:
-            _, props = resolved[name]
-            entry: Any = _resource_preview(
-                defn, name, stack_name, stack_id, required_by[name], props
-            )
-            nested = defn.nested.get(name)
-            if nested is not None:
-                entry = [
-                    _resource_preview(nested, n, stack_name, stack_id, [], None)
-                    for n in nested.resources
-                ]
-            resources.append(entry)
+        resources = await self._previews(defn, stack_name, stack_id, None)
         args = dict(args or {})
         return {
             "id": stack_id,
@@ -182,6 +169,53 @@ class PreviewOps:
             "tags": [],
             "resources": resources,
         }
+
+    async def _previews(
+        self, defn: StackDefinition, stack_name: str, stack_id: str, parent: str | None
+    ) -> list[Any]:
+        """Each resource of ``defn`` as a create would make it; a template resource as the
+        list of its nested stack's (named ``<stack>-<resource>``, as Heat names it there),
+        each with its ``parent_resource``."""
+        required_by = _required_by(defn)
+        resolved = await self._resolved_all(defn, {})
+        out: list[Any] = []
+        for name in defn.resources:
+            plugin, props = resolved[name]
+            nested = self._nested_definition(defn, name, stack_name, props)
+            if nested is not None:
+                out.append(await self._previews(nested, f"{stack_name}-{name}", stack_id, name))
+                continue
+            entry = _resource_preview(defn, name, stack_name, stack_id, required_by[name], props)
+            entry["attributes"] = dict.fromkeys(sorted(plugin.attribute_names()) if plugin else ())
+            if parent is not None:
+                entry["parent_resource"] = parent
+            out.append(entry)
+        return out
+
+    def _nested_definition(
+        self, defn: StackDefinition, name: str, stack_name: str, props: dict[str, Any] | None
+    ) -> StackDefinition | None:
+        """The nested stack a template resource would make, given its properties (None: not
+        a template resource, or its template is not known)."""
+        checked = defn.nested.get(name)
+        resolved = defn.resource_types.get(name)
+        if checked is None or resolved is None:
+            return None
+        parameters = {k: v for k, v in (props or {}).items() if v is not None}
+        environment = defn.environment.for_template_resource(resolved.chain[0], name)
+        return define(
+            checked.template,
+            environment.with_parameters(parameters),
+            identity=StackIdentity(
+                f"{stack_name}-{name}",
+                defn.identity.stack_id,
+                defn.identity.project_id,
+                defn.identity.region,
+            ),
+            catalog=self.plugins,
+            require_parameters=False,
+            limits=defn.limits,
+        )
 
     async def preview_update_stack(
         self,
