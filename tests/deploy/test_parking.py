@@ -64,9 +64,14 @@ def node_states(database_url: str, stack_id: str) -> collections.Counter[str]:
 
 
 def paused(hc: Any, stack_id: str, count: int, depth: int = 0) -> list[Any]:
+    """The pause events at pre-create hooks: as in Heat, a paused resource keeps its state
+    (INIT_COMPLETE) and only its event says it waits."""
+
     def probe() -> list[Any]:
-        listed = hc.resources.list(stack_id, nested_depth=depth)
-        return [r for r in listed if r.resource_status_reason == PAUSED]
+        listed = hc.events.list(
+            stack_id, nested_depth=depth, filters={"resource_status": "INIT_COMPLETE"}
+        )
+        return [e for e in listed if e.resource_status_reason == PAUSED]
 
     return wait_until(probe, lambda found: len(found) == count, WAIT, f"{count} paused")
 
@@ -84,11 +89,9 @@ def assert_nothing_held(database_url: str, stack_id: str, parked: int) -> None:
     assert counts.unacknowledged == 0 and counts.ready == 0
 
 
-def clear(hc: Any, resources: list[Any], stack_of: Any) -> None:
-    for resource in resources:
-        hc.resources.signal(
-            stack_of(resource), resource.resource_name, {"unset_hook": "pre-create"}
-        )
+def clear(hc: Any, events: list[Any], stack_of: Any) -> None:
+    for event in events:
+        hc.resources.signal(stack_of(event), event.resource_name, {"unset_hook": "pre-create"})
 
 
 def test_a_thousand_resources_at_a_hook_hold_no_message(deployment: Deployment, hc: Any) -> None:
@@ -116,7 +119,7 @@ def test_nested_stacks_in_progress_hold_no_message(deployment: Deployment, hc: A
 
 
 def _stack_of(resource: Any) -> str:
-    """The stack a listed resource is in (nested resources name theirs in their links)."""
+    """The stack a listed event is in (nested events name theirs in their links)."""
     for link in resource.links:
         if link["rel"] == "stack":
             return str(link["href"].rstrip("/").rsplit("/", 1)[-1])

@@ -6,7 +6,9 @@ The engines broadcast the events of each committed transaction (``EVENTS_TOPIC``
 process subscribes once and hands every event to the followers of its stack and root stack,
 so a follower costs no database query after its first: on connecting, the events it has not
 seen are read once (all of them, or those after its ``Last-Event-ID``), and whatever was
-pushed meanwhile is passed on without repeating any. A follower too slow to keep up is
+pushed meanwhile is passed on without repeating any. Pushed events come in the order the
+engines' broadcasts arrive: each resource's in order, but two engines committing at once may
+land in either order, unlike the time order of a listing. A follower too slow to keep up is
 ended; it reconnects with its last event id and misses nothing.
 """
 
