@@ -90,7 +90,7 @@ def test_deep_json_object_template_is_400_as_yaml_text_is(http: Any) -> None:
     as_text = http.post("/validate", json={"template": json.dumps(deep)})
 
     assert "nested more than 100 levels deep" in fault(as_object, "HTTPBadRequest")
-    assert "nested more than 100 levels deep" in fault(as_text, "TemplateLoadError")
+    assert "nested more than 100 levels deep" in fault(as_text, "HTTPBadRequest")
 
 
 @pytest.mark.parametrize("member", ["environment", "parameters", "files", "adopt_stack_data"])

@@ -367,16 +367,21 @@ async def test_rolling_update_pause_parks_between_batches(env: EngineEnv) -> Non
 
 
 async def test_bad_sizes_and_adjustment_type(env: EngineEnv) -> None:
-    stack = await env.create("s", group(min_size=4, max_size=2))
+    # Sizes written in the template are refused with the request, as Heat refuses them.
+    with pytest.raises(errors.StackValidationFailed) as refused:
+        await env.client.create_stack(env.ctx, "s", group(min_size=4, max_size=2))
+    assert str(refused.value) == (
+        "resources.asg.properties: MinSize can not be greater than MaxSize"
+    )
+    with pytest.raises(errors.StackValidationFailed) as refused:
+        await env.client.create_stack(env.ctx, "s2", group(desired_capacity=9))
+    assert str(refused.value).endswith("DesiredCapacity must be between MinSize and MaxSize")
+    # Sizes computed from other resources are checked when they are known.
+    computed = group(min_size={"get_attr": ["low", "value"]}, max_size=2)
+    computed["resources"]["low"] = {"type": "OS::Heat::Value", "properties": {"value": 4}}
+    stack = await env.create("s4", computed)
     assert stack["stack_status"] == "CREATE_FAILED"
-    assert stack["stack_status_reason"] == (
-        "Resource CREATE failed: StackValidationFailed: resources.asg: "
-        "MinSize can not be greater than MaxSize"
-    )
-    stack = await env.create("s2", group(desired_capacity=9))
-    assert stack["stack_status_reason"].endswith(
-        "DesiredCapacity must be between MinSize and MaxSize"
-    )
+    assert stack["stack_status_reason"].endswith("MinSize can not be greater than MaxSize")
     with pytest.raises(errors.StackValidationFailed) as refused:
         await env.client.create_stack(env.ctx, "s3", group(policies={"p": up(1, "sideways")}))
     assert "resources.p.properties.adjustment_type" in str(refused.value)

@@ -279,11 +279,20 @@ async def test_delete_removes_nested_stack(env: EngineEnv) -> None:
 
 
 async def test_unknown_member_type_is_a_clear_error(env: EngineEnv) -> None:
-    stack = await env.create("g", group(2, {"type": "OS::Nova::Serverr"}))
-    assert stack["stack_status"] == "CREATE_FAILED"
-    assert stack["stack_status_reason"].startswith(
-        "Resource CREATE failed: StackValidationFailed: resources.group: "
-        "resources.0.type: The Resource Type (OS::Nova::Serverr) could not be found."
+    # Refused with the request, as Heat refuses it.
+    with pytest.raises(errors.StackValidationFailed) as refused:
+        await env.client.create_stack(env.ctx, "g", group(2, {"type": "OS::Nova::Serverr"}))
+    assert str(refused.value).startswith(
+        "resources.group.resources.0.type: The Resource Type (OS::Nova::Serverr) could not "
+        "be found."
+    )
+
+
+async def test_unknown_member_property_is_refused_with_the_request(env: EngineEnv) -> None:
+    with pytest.raises(errors.StackValidationFailed) as refused:
+        await env.client.create_stack(env.ctx, "g", group(2, tres("v", nonsense=1)))
+    assert "resources.group.resources.0.properties.nonsense: Unknown Property nonsense" in str(
+        refused.value
     )
 
 

@@ -352,6 +352,11 @@ MEMBERS = [".member.0.Name=k0", ".member.0.Value=v0", "member.1.Name=k1", "membe
         (["Name", "Value", MEMBERS], {"k0": "v0", "k1": "v=1"}),
         (["Value", "Name", MEMBERS], {"v0": "k0", "v=1": "k1"}),
         (["Name", "Value", []], {}),
+        # The AWS query API's prefixed lists; a member without its value is left out.
+        (
+            ["Name", "Value", ["P.member.1.Name=a", "P.member.1.Value=b", "P.member.2.Name=c"]],
+            {"a": "b"},
+        ),
     ],
 )
 def test_member_list_to_map(version: tuple[str, str], args: list[Any], expected: Any) -> None:

@@ -54,7 +54,7 @@ VALID_VALUES = [
     ("number", 42, 42),
     ("number", 0.25, 0.25),
     ("number", "1e3", 1000.0),
-    ("comma_delimited_list", "a, b", ["a", "b"]),
+    ("comma_delimited_list", "a, b", ["a", " b"]),
     ("comma_delimited_list", "a,b,,c", ["a", "b", "", "c"]),
     ("comma_delimited_list", "single", ["single"]),
     ("comma_delimited_list", "", []),
@@ -190,7 +190,10 @@ def test_bad_default_is_reported_at_the_default(ptype: str, default: Any, fragme
 def test_bad_parameter_declarations(template: dict, fragment: str) -> None:
     defn = make_definition(template, require_parameters=False)
     assert fragment in messages(defn)
-    with pytest.raises(errors.StackValidationFailed):
+    # A declaration Heat's parameter schema refuses; a section of the wrong shape is the
+    # template's own problem.
+    section = "section must be a map" in fragment
+    with pytest.raises(errors.StackValidationFailed if section else errors.InvalidSchemaError):
         defn.diags.raise_if_errors()
 
 
@@ -226,7 +229,7 @@ def test_hidden_values_are_masked(template: dict, hidden: bool) -> None:
     [
         ("string", "abc", "abc"),
         ("number", "5", "5"),
-        ("comma_delimited_list", "a, b", "a,b"),
+        ("comma_delimited_list", "a, b", "a, b"),
         ("json", {"a": 1}, '{"a": 1}'),
         ("boolean", "yes", "True"),
         ("boolean", "no", "False"),

@@ -15,6 +15,7 @@ so names follow Heat's.
     │   ├── UnknownUserParameter
     │   ├── ImmutableParameterModified
     │   ├── InvalidTemplateReference
+    │   ├── InvalidSchemaError
     │   ├── InvalidTemplateAttribute
     │   ├── CircularDependencyException
     │   ├── InvalidRestrictedAction
@@ -48,6 +49,8 @@ class EmberError(Exception):
     # Whether the message may be shown to the caller (an unexpected error shows its type
     # only, as Heat's fault body does).
     safe: ClassVar[bool] = True
+    # The type clients are shown when it is not the class's own name.
+    shown_as: ClassVar[str | None] = None
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         self.kwargs = kwargs
@@ -55,7 +58,7 @@ class EmberError(Exception):
             message = self.msg_fmt % kwargs if kwargs else self.msg_fmt
         self.message = message
         # The type clients are shown; a subclass rebuilt as its registered base keeps it.
-        self.shown_type = type(self).__name__
+        self.shown_type = self.shown_as or type(self).__name__
         super().__init__(message)
 
     @property
@@ -87,6 +90,8 @@ class InvalidTemplateSection(InvalidRequest):
 
 class InvalidEnvironment(InvalidRequest):
     msg_fmt = "The environment is invalid: %(explanation)s"
+    # Heat's API reads the environment itself and answers a plain bad request.
+    shown_as = "HTTPBadRequest"
 
 
 class UserParameterMissing(InvalidRequest):
@@ -103,6 +108,13 @@ class ImmutableParameterModified(InvalidRequest):
 
 class InvalidTemplateReference(InvalidRequest):
     msg_fmt = 'The specified reference "%(resource)s" (in %(key)s) is incorrect.'
+
+
+class InvalidSchemaError(InvalidRequest):
+    """A parameter declared wrongly: an unknown type or key, a default its own
+    constraints refuse."""
+
+    msg_fmt = "%(message)s"
 
 
 class InvalidTemplateAttribute(InvalidRequest):

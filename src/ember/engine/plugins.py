@@ -72,6 +72,7 @@ class PluginRegistry:
             attributes=None if plugin.dynamic_attributes else plugin.attribute_names(),
             properties=None if plugin.any_properties else plugin.properties_schema,
             members=plugin.nested_members,
+            problems=plugin.property_problems,
         )
 
     def type_names(self) -> Iterable[str]:

@@ -370,6 +370,14 @@ class ResourcePlugin:
         return ()
 
     @classmethod
+    def property_problems(cls, properties: Mapping[str, Any]) -> Sequence[str]:
+        """What the type refuses in its properties taken together, as far as they are known
+        before anything exists (what is not known is None or missing), so that a request
+        that could never succeed is refused up front, as Heat refuses it; most check none
+        beyond their schema."""
+        return ()
+
+    @classmethod
     def attribute_names(cls) -> frozenset[str]:
         return frozenset(cls.attributes_schema) | {"show"}
 

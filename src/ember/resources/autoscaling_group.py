@@ -128,6 +128,20 @@ class AutoScalingGroup(ScalingGroup):
         value = self.ctx.properties.get("cooldown")
         return None if value is None else float(value)
 
+    @classmethod
+    def property_problems(cls, properties: Mapping[str, Any]) -> Sequence[str]:
+        lower, upper = properties.get("min_size"), properties.get("max_size")
+        desired = properties.get("desired_capacity")
+        if not isinstance(lower, int) or not isinstance(upper, int):
+            return ()  # computed by functions: checked when they are
+        if not (desired is None or isinstance(desired, int)):
+            return ()
+        try:
+            check_sizes(lower, upper, desired)
+        except ValidationFailed as exc:
+            return (str(exc),)
+        return ()
+
     def validate(self) -> None:
         check_sizes(*self.bounds(), self.desired())
 

@@ -69,7 +69,7 @@ class AWSAutoScalingGroup(InstanceGroup):
         size = known_count(properties.get("DesiredCapacity"))
         if size is None:
             size = known_count(properties.get("MinSize"))
-        return () if size is None else (Members(MEMBER_TYPE, size, {}),)
+        return () if size is None else (Members(MEMBER_TYPE, size, defined_here=False),)
 
     # Sizes ------------------------------------------------------------------------------
 

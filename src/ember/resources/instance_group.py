@@ -70,7 +70,7 @@ class InstanceGroup(ScalingGroup):
     @classmethod
     def nested_members(cls, properties: Mapping[str, Any]) -> Sequence[Members]:
         size = known_count(properties.get("Size"))
-        return () if size is None else (Members(MEMBER_TYPE, size, {}),)
+        return () if size is None else (Members(MEMBER_TYPE, size, defined_here=False),)
 
     # Sizes ------------------------------------------------------------------------------
 

@@ -76,7 +76,7 @@ class SoftwareDeploymentGroup(ResourceGroup):
         servers = properties.get("servers")
         if not isinstance(servers, Mapping):
             return ()
-        return (Members(cls.member_type, len(servers), {}),)
+        return (Members(cls.member_type, len(servers), defined_here=False),)
 
     def servers(self) -> dict[str, Any]:
         return dict(self.ctx.properties.get("servers") or {})

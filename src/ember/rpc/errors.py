@@ -49,6 +49,7 @@ REGISTRY: Mapping[str, type[errors.EmberError]] = {
         errors.UnknownUserParameter,
         errors.ImmutableParameterModified,
         errors.InvalidTemplateReference,
+        errors.InvalidSchemaError,
         errors.InvalidTemplateAttribute,
         errors.CircularDependencyException,
         errors.InvalidRestrictedAction,

@@ -38,21 +38,23 @@ class Diagnostic:
 
 
 class Diagnostics:
-    """An ordered, de-duplicated list of problems."""
+    """An ordered, de-duplicated list of problems; ``kind`` is the error a problem added
+    without one of its own is."""
 
-    __slots__ = ("_items", "_seen")
+    __slots__ = ("_items", "_kind", "_seen")
 
-    def __init__(self) -> None:
+    def __init__(self, kind: type[errors.InvalidRequest] = errors.StackValidationFailed) -> None:
         self._items: list[Diagnostic] = []
         self._seen: set[tuple[Path, str]] = set()
+        self._kind = kind
 
     def add(
         self,
         path: Iterable[PathPart],
         message: str,
-        kind: type[errors.InvalidRequest] = errors.StackValidationFailed,
+        kind: type[errors.InvalidRequest] | None = None,
     ) -> None:
-        diag = Diagnostic(tuple(path), message, kind)
+        diag = Diagnostic(tuple(path), message, kind or self._kind)
         key = (diag.path, diag.message)
         if key not in self._seen:
             self._seen.add(key)

@@ -41,6 +41,8 @@ _Loader.yaml_implicit_resolvers = {
 
 class TemplateLoadError(errors.InvalidRequest):
     msg_fmt = "%(message)s"
+    # Heat's API parses the template itself and answers a plain bad request.
+    shown_as = "HTTPBadRequest"
 
 
 def _check_nodes(root: yaml.Node, budget: int) -> None:

@@ -31,8 +31,7 @@ CFN_PSEUDO = ("AWS::StackName", "AWS::StackId", "AWS::Region")
 def coerce(type_: str, value: Any) -> Any:
     """Convert a user or default value to the parameter type, or raise ``ValueError``."""
     if type_ == "string":
-        if isinstance(value, bool):
-            return "true" if value else "false"
+        # A boolean reads as Python spells it ("True"), as in Heat.
         if isinstance(value, (str, int, float)):
             return str(value)
         raise ValueError(f"Value must be a string, not {type(value).__name__}")
@@ -45,7 +44,8 @@ def coerce(type_: str, value: Any) -> Any:
         if isinstance(value, list):
             return [v if isinstance(v, str) else json.dumps(v) for v in value]
         if isinstance(value, str):
-            return [] if value == "" else [item.strip() for item in value.split(",")]
+            # Heat splits on commas only: spaces around items are kept.
+            return [] if value == "" else value.split(",")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return [str(value)]
         raise ValueError(f"Value must be a comma-delimited list string, not {type(value).__name__}")

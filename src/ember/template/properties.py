@@ -73,8 +73,7 @@ def _coerce(schema: PropertySchema, value: Any) -> Any:
     if kind == "any":
         return value
     if kind == "string":
-        if isinstance(value, bool):
-            return "true" if value else "false"
+        # A boolean reads as Python spells it ("True"), as in Heat.
         if isinstance(value, (str, int, float)):
             return str(value)
         raise ValueError(f"Value must be a string, not {type(value).__name__}")

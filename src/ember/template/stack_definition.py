@@ -70,9 +70,16 @@ class Members:
     type: str | None  # None: not known before anything exists
     count: int
     properties: Mapping[str, Any] = field(default_factory=dict)
+    # False: the members' definitions come from elsewhere (a launch configuration, a
+    # deployment's servers), so neither their type nor their properties are checked here.
+    defined_here: bool = True
 
 
 def no_members(properties: Mapping[str, Any]) -> Sequence[Members]:
+    return ()
+
+
+def no_problems(properties: Mapping[str, Any]) -> Sequence[str]:
     return ()
 
 
@@ -85,6 +92,8 @@ class TypeInfo:
     # The members a resource of the type makes, from its properties as far as they are
     # known before anything exists (what is not known yet is None or missing).
     members: Callable[[Mapping[str, Any]], Sequence[Members]] = no_members
+    # What the type refuses in its properties taken together (known ones only).
+    problems: Callable[[Mapping[str, Any]], Sequence[str]] = no_problems
 
 
 class TypeCatalog(Protocol):
@@ -261,6 +270,7 @@ def build(
         functions=template.version.functions,
         diags=diags,
         parameter_names=frozenset(parameters),
+        resource_names=frozenset(str(n) for n in template.raw_resources()),
         evaluate_condition=conditions.evaluate_argument,
     )
     if with_resources:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from ember.common import errors
 from ember.template import loader, parameter_schemas, versions
 from ember.template.diagnostics import Diagnostics
 from ember.template.parameters import ParameterSchema
@@ -76,7 +77,7 @@ class Template:
 
     @cached_property
     def _parameter_parse(self) -> tuple[dict[str, ParameterSchema], Diagnostics]:
-        diags = Diagnostics()
+        diags = Diagnostics(errors.InvalidSchemaError)
         section = self.section("parameters")
         if self.kind == "cfn":
             return parameter_schemas.parse_cfn(section, self.version, diags), diags

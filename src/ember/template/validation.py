@@ -211,11 +211,15 @@ def check_definition(
                 )
         if info is not None:
             check_static(info.properties, rd.properties, (*path, keys["properties"]), diags)
+            if isinstance(properties, dict):
+                for problem in info.problems(properties):
+                    diags.add((*path, keys["properties"]), problem)
         for dep in rd.depends_on:
             if dep not in defn.resources and dep not in defn.disabled:
                 diags.add(
                     (*path, keys["depends_on"]),
                     f'The specified reference "{dep}" (in {name}) is incorrect.',
+                    errors.InvalidTemplateReference,
                 )
 
     vctx = ValidationContext(
@@ -387,7 +391,11 @@ def _members_size(
     except RegistryError:
         resolved = None
     if resolved is None:
-        pass
+        if members.type and members.defined_here:
+            defn.diags.add(
+                (*path, "resources", "0", "type"),
+                f"The Resource Type ({members.type}) could not be found.",
+            )
     elif resolved.is_template:
         content = defn.template.files.get(resolved.template or "")
         if content is not None and depth + 1 <= limits.max_nested_depth and not tree.full():
@@ -413,7 +421,18 @@ def _members_size(
                 each += nested.tree_size
     else:
         info = catalog.type_info(resolved.name)
-        if info is not None:
+        if info is None:
+            if members.defined_here:
+                defn.diags.add(
+                    (*path, "resources", "0", "type"),
+                    f"The Resource Type ({members.type}) could not be found.",
+                )
+        else:
+            if members.defined_here:
+                where = (*path, "resources", "0", "properties")
+                check_static(info.properties, dict(members.properties), where, defn.diags)
+                for problem in info.problems(members.properties):
+                    defn.diags.add(where, problem)
             inner = env.for_nested("0")
             for sub in info.members(members.properties):
                 each += _members_size(

@@ -11,6 +11,7 @@ from ember.api.rest import util
 from ember.api.rest.faults import HTTPError
 from ember.api.rest.schemas import VALIDATE_BODY, body_doc
 from ember.api.rest.stacks import _engine_fields
+from ember.common import errors
 
 router = APIRouter()
 TENANT = "/v1/{tenant_id}"
@@ -31,16 +32,22 @@ async def validate(tenant_id: str, request: Request) -> Response:
     fields = _engine_fields(data, util.max_template_size(request))
     query = request.query_params
     ignore = [e for e in (query.get("ignore_errors") or "").split(",") if e]
-    result = await util.engine(request).validate_template(
-        util.rpc_ctx(request),
-        fields["template"],
-        params=fields["params"],
-        files=fields["files"],
-        environment=fields["environment"],
-        environment_files=fields["environment_files"],
-        show_nested=util.flag(query.get("show_nested"), "show_nested"),
-        ignore_errors=ignore,
-    )
+    try:
+        result = await util.engine(request).validate_template(
+            util.rpc_ctx(request),
+            fields["template"],
+            params=fields["params"],
+            files=fields["files"],
+            environment=fields["environment"],
+            environment_files=fields["environment_files"],
+            show_nested=util.flag(query.get("show_nested"), "show_nested"),
+            ignore_errors=ignore,
+        )
+    except errors.StackValidationFailed as exc:
+        # Heat's validate answers its engine's refusal as a plain bad request; the other
+        # errors (a wrong reference, a bad parameter schema) keep their own types.
+        exc.shown_type = "HTTPBadRequest"
+        raise
     return util.json(result)
 
 

@@ -111,11 +111,19 @@ class ValidationContext:
     outputs: bool = False
 
 
+def reference_error(ctx: ValidationContext) -> type[errors.InvalidRequest]:
+    """The error a reference to no resource is: in a resource, Heat's own
+    InvalidTemplateReference; in an output, a validation failure as Heat's."""
+    return errors.StackValidationFailed if ctx.outputs else errors.InvalidTemplateReference
+
+
 @dataclass(slots=True)
 class ParseContext:
     functions: Mapping[str, type[Function]]
     diags: Diagnostics
     parameter_names: frozenset[str] = frozenset()
+    # Every resource the template names (None: not known here, as in conditions).
+    resource_names: frozenset[str] | None = None
     # Evaluates a condition argument while parsing so ``if`` can pick its branch; returns
     # None when the value cannot be known yet.
     evaluate_condition: Callable[[Any, Path], bool | None] | None = None

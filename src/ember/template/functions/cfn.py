@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ember.common import errors
 from ember.template.functions.base import (
     OMIT,
     Function,
@@ -27,32 +28,46 @@ NO_VALUE = "AWS::NoValue"
 class Ref(Function):
     """A function for resolving parameters or resource references."""
 
-    __slots__ = ("is_parameter",)
+    __slots__ = ("is_parameter", "unknown")
 
     def __init__(self, name: str, args: Any, path: tuple[Any, ...]) -> None:
         super().__init__(name, args, path)
         self.is_parameter = False
+        # Neither a parameter nor a resource of the template: as in Heat, a reference to a
+        # parameter that is not there.
+        self.unknown = False
 
     def check(self, ctx: ParseContext) -> None:
         if not isinstance(self.args, str):
             raise FunctionError(f'Argument to "{self.name}" must be a parameter or resource name.')
         # A parameter wins over a resource of the same name, as in Heat.
         self.is_parameter = self.args in ctx.parameter_names or self.args == NO_VALUE
+        self.unknown = (
+            not self.is_parameter
+            and ctx.resource_names is not None
+            and self.args not in ctx.resource_names
+        )
 
     def dependencies(self) -> Iterator[str]:
-        if not self.is_parameter and isinstance(self.args, str):
+        if not self.is_parameter and not self.unknown and isinstance(self.args, str):
             yield self.args
 
     def validate(self, ctx: ValidationContext) -> None:
-        if not self.is_parameter and self.args not in ctx.resources:
+        if self.is_parameter or (self.args in ctx.resources and not self.unknown):
+            return
+        # In an output, the output carries the error when it is shown, as in Heat.
+        if not ctx.outputs:
             ctx.diags.add(
                 self.error_path(),
                 f'The specified reference "{self.args}" (in {self.name}) is incorrect.',
+                errors.InvalidTemplateReference,
             )
 
     def result(self, ctx: ResolveContext) -> Any:
         if self.args == NO_VALUE:
             return OMIT
+        if self.unknown:
+            raise FunctionError(f"The Parameter ({self.args}) was not provided.")
         if self.is_parameter:
             return ctx.parameters[self.args]
         return ctx.resources.reference(self.args)
@@ -217,7 +232,9 @@ class FindInMap(Function):
             ) from None
 
 
-_MEMBER = re.compile(r"^\.?member\.(\d+)\.(.+)$")
+# ".member.N.Key", with or without a prefix before it, as the AWS query API writes lists
+# ("Parameters.member.1.ParameterKey").
+_MEMBER = re.compile(r"^(?:.*\.)?member\.(\d+)\.(.+)$")
 
 
 class MemberListToMap(Function):
@@ -243,8 +260,8 @@ class MemberListToMap(Function):
             entries.setdefault(match.group(1), {})[match.group(2)] = value
         out = {}
         for entry in entries.values():
-            if key_name in entry:
-                out[entry[key_name]] = entry.get(value_name)
+            if key_name in entry and value_name in entry:
+                out[entry[key_name]] = entry[value_name]
         return out
 
 

@@ -11,6 +11,7 @@ from ember.template.functions.base import (
     ParseContext,
     ResolveContext,
     ValidationContext,
+    reference_error,
     resolve,
 )
 
@@ -34,7 +35,8 @@ def select_path(value: Any, path: list[Any], *, missing: Any) -> Any:
         try:
             if isinstance(value, dict):
                 value = value[key]
-            elif isinstance(value, list):
+            elif isinstance(value, (list, str)):
+                # A string is a sequence of characters to Heat's path lookups too.
                 value = value[int(key)]
             else:
                 return missing
@@ -89,6 +91,7 @@ class GetResource(Function):
             ctx.diags.add(
                 self.error_path(),
                 f'The specified reference "{self.args}" (in {self.name}) is incorrect.',
+                reference_error(ctx),
             )
 
     def result(self, ctx: ResolveContext) -> Any:
@@ -136,6 +139,7 @@ class GetAtt(Function):
             ctx.diags.add(
                 self.error_path(),
                 f'The specified reference "{resource}" (in {self.name}) is incorrect.',
+                reference_error(ctx),
             )
             return
         if isinstance(attribute, str):
