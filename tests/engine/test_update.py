@@ -167,6 +167,38 @@ async def test_a_type_change_replaces_the_resource(env: EngineEnv) -> None:
     assert listed["r"]["physical_resource_id"] != old
 
 
+async def test_an_alias_mapped_to_another_type_replaces_the_resource(env: EngineEnv) -> None:
+    # The type written is the same; what the environment maps it to is not (Heat's rule).
+    template = hot({"r": {"type": "My::Thing"}})
+    registry = {"resource_registry": {"My::Thing": "OS::Heat::RandomString"}}
+    await env.create("remap", template, environment=registry)
+    old = (await physical_ids(env, "remap"))["r"]
+    registry = {"resource_registry": {"My::Thing": "OS::Heat::TestResource"}}
+    stack = await update_and_wait(env, "remap", template, environment=registry)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    listed = await resources(env, "remap")
+    assert listed["r"]["resource_type"] == "My::Thing"
+    assert listed["r"]["physical_resource_id"] != old
+
+
+async def test_a_renamed_alias_of_the_same_type_keeps_the_resource(env: EngineEnv) -> None:
+    registry = {
+        "resource_registry": {
+            "My::One": "OS::Heat::RandomString",
+            "My::Two": "OS::Heat::RandomString",
+        }
+    }
+    await env.create("rename", hot({"r": {"type": "My::One"}}), environment=registry)
+    old = (await physical_ids(env, "rename"))["r"]
+    stack = await update_and_wait(
+        env, "rename", hot({"r": {"type": "My::Two"}}), environment=registry
+    )
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    listed = await resources(env, "rename")
+    assert listed["r"]["physical_resource_id"] == old
+    assert listed["r"]["resource_type"] == "My::Two"
+
+
 # Added, removed and unchanged resources --------------------------------------------------
 
 

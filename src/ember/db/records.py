@@ -106,6 +106,9 @@ class ClaimedNode:
     dependents: tuple[int, ...] = ()
     replaced_by: int | None = None
     needs_replace: bool = False
+    # The raw template the resource was last made or updated with (its type is resolved
+    # through that template's environment).
+    template_id: int | None = None
     reference_id: str | None = None
     metadata: dict[str, Any] | None = None
     signals: int = 0

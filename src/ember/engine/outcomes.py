@@ -47,6 +47,9 @@ class Outcome:
     silent: bool = False
     # Replacement: the new row the outcome belongs to; the node's row is marked replaced.
     replacement_id: int | None = None
+    # The type name the template now writes, when an update kept the resource although
+    # the name changed (an alias or a provider template of the same kind).
+    resource_type: str | None = None
     # The resource row is left as it was (a refused or superseded action); ``event`` says
     # whether the refusal is shown.
     keep_state: bool = False
@@ -160,10 +163,13 @@ def result_for(o: Outcome) -> NodeResult:
         _record_signal(o, result)
         return result
     if o.silent:
+        quiet: dict[str, Any] = {}
         if "template_id" in node.node_data:
-            result.writes.append(
-                ResourceWrite(node.resource_id, {"template_id": node.node_data["template_id"]})
-            )
+            quiet["template_id"] = node.node_data["template_id"]
+        if o.resource_type is not None:
+            quiet["type"] = o.resource_type
+        if quiet:
+            result.writes.append(ResourceWrite(node.resource_id, quiet))
         return result
     status = Status.COMPLETE if o.success else Status.FAILED
     if o.keep_state:
@@ -269,4 +275,6 @@ def _row_values(o: Outcome, action: str, status: str) -> dict[str, Any]:
         values["metadata_"] = o.metadata
     if "template_id" in o.node.node_data and o.success:
         values["template_id"] = o.node.node_data["template_id"]
+    if o.resource_type is not None and o.success:
+        values["type"] = o.resource_type
     return values

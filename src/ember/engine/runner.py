@@ -410,13 +410,13 @@ class NodeRunner:
             restricted=defn.environment.registry.restricted_actions(node.resource_name),
         )
 
-    def _stored(self, node: ClaimedNode, defn: StackDefinition) -> Stored:
+    async def _stored(self, node: ClaimedNode, defn: StackDefinition) -> Stored:
         return Stored(
             action=node.resource_action,
             status=node.resource_status,
             physical_id=node.physical_id,
             properties=node.properties,
-            plugin_type=self._stored_type(defn, node),
+            plugin_type=await self._stored_type(defn, node),
             needs_replace=node.needs_replace,
             data={k: v for k, v in node.data.items() if not k.startswith(HOOK_KEY)},
         )
@@ -447,20 +447,23 @@ class NodeRunner:
                 Change(node.progress), changed_properties(node.properties or {}, wanted.properties)
             )
         else:
-            decided = plan(self._stored(node, defn), wanted, capabilities)
+            decided = plan(await self._stored(node, defn), wanted, capabilities)
             if decided.change in RESUMABLE:
                 node.progress = decided.change
+        renamed = new_type if new_type != node.resource_type else None
         if decided.change == Change.NONE:
-            return Outcome(node, success=True, silent=True)
+            return Outcome(node, success=True, silent=True, resource_type=renamed)
         if decided.change == Change.CREATE:
             await self._starts.submit(node)
             return await self._call(node, plugin, plugin.create(), ctx.properties)
         if decided.change in (Change.UPDATE, Change.REPAIR):
             await self._starts.submit(node)
             try:
-                return await self._call(
+                updated = await self._call(
                     node, plugin, plugin.update(decided.changed), ctx.properties
                 )
+                updated.resource_type = renamed
+                return updated
             except UpdateReplace:
                 decided = replacement(capabilities, decided.changed)
         if decided.change == Change.RESTRICTED:
@@ -499,11 +502,17 @@ class NodeRunner:
             f"{action} is restricted for resource.",
         )
 
-    def _stored_type(self, defn: StackDefinition, node: ClaimedNode) -> str:
-        """The plugin type of the stored resource, through the registry: template resources
-        and aliases compare by what they resolve to, not by the name written."""
+    async def _stored_type(self, defn: StackDefinition, node: ClaimedNode) -> str:
+        """The plugin type of the stored resource, through the registry of the template it
+        was made with: template resources and aliases compare by what they resolve to, not
+        by the name written, so a mapping the update changes makes a new resource."""
+        made_with = defn
+        if node.template_id is not None and node.template_id != node.raw_template_id:
+            # Its template gone, the current registry is all there is.
+            with contextlib.suppress(errors.EntityNotFound):
+                made_with = await self.definitions.get(node.stack_id, node.template_id)
         try:
-            return self._plugin_class(defn, node, stored=True).type_name
+            return self._plugin_class(made_with, node, stored=True).type_name
         except ResourceFailure:
             return node.resource_type
 
