@@ -68,6 +68,22 @@ async def test_create_passes_properties_and_exposes_outputs(env: EngineEnv) -> N
     assert outputs(nested)["name"] == "web"
 
 
+async def test_nested_resources_name_the_resource_their_stack_belongs_to(
+    env: EngineEnv,
+) -> None:
+    await env.create("owned", parent(), files={"server.yaml": text(SERVER)})
+    child = await nested_id(env, "owned", "server")
+    # As in Heat: shown or listed from the nested stack itself, or listed from the top.
+    shown = await env.client.show_resource(env.ctx, child, "box")
+    assert shown["parent_resource"] == "server"
+    assert (await resources(env, child))["box"]["parent_resource"] == "server"
+    top = await env.client.list_resources(env.ctx, "owned", nested_depth=1)
+    assert {r["resource_name"]: r.get("parent_resource") for r in top} == {
+        "server": None,
+        "box": "server",
+    }
+
+
 async def test_registry_mapping_to_a_template(env: EngineEnv) -> None:
     template = hot(
         {"server": {"type": "My::Server", "properties": {"name": "mapped"}}},

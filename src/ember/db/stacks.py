@@ -117,8 +117,9 @@ class StackRepository:
         }
 
     def tree(self, stack: Stack, depth: int) -> list[tuple[Stack, str | None]]:
-        """The stack and its nested stacks to ``depth`` levels, with each one's owner."""
-        out: list[tuple[Stack, str | None]] = [(stack, None)]
+        """The stack and its nested stacks to ``depth`` levels, with the name of the
+        resource each one belongs to (the first's too, when it is itself nested)."""
+        out: list[tuple[Stack, str | None]] = [(stack, stack.owner_resource)]
         frontier = [stack]
         for _ in range(depth):
             if not frontier:

@@ -115,6 +115,7 @@ class ResourceOps:
             detail=True,
             description=rd.description if rd else "",
             nested_stack=nested,
+            parent_resource=stack.owner_resource,
         )
 
     async def resource_metadata(
