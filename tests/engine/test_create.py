@@ -156,7 +156,7 @@ async def test_an_output_of_an_undeclared_parameter_carries_its_error(env: Engin
         "output_key": "missing",
         "description": "No description given",
         "output_value": None,
-        "output_error": "outputs.missing.value.get_param: The Parameter (nosuch) was not provided.",
+        "output_error": "The Parameter (nosuch) was not provided.",
     }
     assert shown == by_key["missing"]
     assert by_key["fine"]["output_value"] == "ok"
@@ -432,7 +432,7 @@ REFUSED = {
     "unknown-reference": (
         hot({"x": tres({"get_resource": "y"})}),
         {},
-        errors.StackValidationFailed,
+        errors.InvalidTemplateReference,
         '"y"',
     ),
     "dependency-cycle": (

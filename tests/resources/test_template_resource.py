@@ -84,6 +84,32 @@ async def test_nested_resources_name_the_resource_their_stack_belongs_to(
     }
 
 
+async def test_a_failed_nested_output_is_the_error_of_the_attribute(env: EngineEnv) -> None:
+    child = hot(
+        {"a": tres("a")},
+        outputs={"good": {"get_attr": ["a", "output"]}, "bad": {"get_param": "foo"}},
+    )
+    template = hot(
+        {"parent": {"type": "1.yaml"}},
+        outputs={
+            "good": {"get_attr": ["parent", "good"]},
+            "bad": {"get_attr": ["parent", "bad"]},
+        },
+    )
+    stack = await env.create("nested-error", template, files={"1.yaml": text(child)})
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    by_key = {o["output_key"]: o for o in stack["outputs"]}
+    assert by_key["good"]["output_value"] == "a"
+    # Heat's words, which heat-tempest-plugin compares.
+    assert by_key["bad"]["output_value"] is None
+    assert by_key["bad"]["output_error"] == (
+        "Error in parent output bad: The Parameter (foo) was not provided."
+    )
+    shown = await env.client.show_resource(env.ctx, "nested-error", "parent")
+    assert set(shown["attributes"]) >= {"good", "bad"}
+    assert all(not k.startswith("::") for k in shown["attributes"])
+
+
 async def test_registry_mapping_to_a_template(env: EngineEnv) -> None:
     template = hot(
         {"server": {"type": "My::Server", "properties": {"name": "mapped"}}},

@@ -74,7 +74,7 @@ def test_a_stored_stack_shows_the_output_error_instead_of_building_it() -> None:
     ctx = again.resolve_context()
     (value,) = again.resolve_outputs(ctx)
     assert value.value is None
-    assert value.error is not None and value.error.startswith("outputs.x.value.repeat: ")
+    assert value.error is not None and value.error.startswith("The value is too large")
     assert ctx.budget.items < 10_000  # the two lists read, nothing of nine million made
 
 
@@ -180,7 +180,7 @@ def test_one_budget_serves_every_output_of_a_show() -> None:
     )
     values = shown(stored(doc))
     assert len(values["a"]) == 120_001
-    assert values["b"].startswith("outputs.b.value.str_split: The value is too large")
+    assert values["b"].startswith("The value is too large")
 
 
 def test_a_value_used_many_times_counts_each_time() -> None:
@@ -233,7 +233,7 @@ def test_yaql_is_held_to_limit_iterators(limit: int, fails: bool) -> None:
     defn = validated(doc, Limits(yaql_limit_iterators=limit))
     (value,) = defn.resolve_outputs(defn.resolve_context())
     if fails:
-        assert value.error is not None and "outputs.x.value.yaql" in value.error
+        assert value.error is not None and "limit of 20 elements" in value.error
     else:
         assert value.error is None and value.value[-1] == 98
 

@@ -28,7 +28,12 @@ from ember.engine.caller import Caller
 from ember.engine.ops.software import SoftwareOps
 from ember.engine.ops.stacks import StackOps
 from ember.engine.progress import child_failure
-from ember.engine.resource import PeerResource, ResourceContext, ResourceFailure
+from ember.engine.resource import (
+    ATTRIBUTE_ERRORS,
+    PeerResource,
+    ResourceContext,
+    ResourceFailure,
+)
 from ember.engine.runner import ADJUST_KEY, NestedStackFailed
 
 # Resource data: the nested update or action started and not yet seen to end.
@@ -237,7 +242,12 @@ class NestedStacks:
 
     async def nested_outputs(self, stack_id: str) -> dict[str, Any]:
         shown = await self.stacks.show(Caller.engine(""), stack_id)
-        return {o["output_key"]: o.get("output_value") for o in shown.get("outputs", [])}
+        listed = shown.get("outputs") or []
+        outputs: dict[str, Any] = {o["output_key"]: o.get("output_value") for o in listed}
+        failed = {o["output_key"]: o["output_error"] for o in listed if "output_error" in o}
+        if failed:
+            outputs[ATTRIBUTE_ERRORS] = failed
+        return outputs
 
     async def nested_members(self, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
         return await self.db.read(_members_of, stack_id)

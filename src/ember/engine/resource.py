@@ -35,6 +35,11 @@ from ember.template import Limits, Members, PropertySchema
 PAUSE_KEY = "pause:"
 
 
+# Under this key of a resource's attributes: the attributes whose values failed (a nested
+# stack's outputs that did), by name, with why; reading one of them fails the same way.
+ATTRIBUTE_ERRORS = "::attribute-errors"
+
+
 class ResourceFailure(Exception):
     """A handler failed; the message becomes the resource's status reason. ``error_type``
     is the type clients are shown (Heat names some failures after Python's errors)."""

@@ -34,6 +34,7 @@ from ember.engine.plan import (
 from ember.engine.planner import HELD, LEFTOVER
 from ember.engine.plugins import PluginRegistry
 from ember.engine.resource import (
+    ATTRIBUTE_ERRORS,
     Parked,
     ResourceContext,
     ResourceFailure,
@@ -42,7 +43,14 @@ from ember.engine.resource import (
     UpdateReplace,
 )
 from ember.engine.signal_access import SignalCredentials
-from ember.template import Limits, PropertyError, StackDefinition, apply_schema, resolve
+from ember.template import (
+    FunctionError,
+    Limits,
+    PropertyError,
+    StackDefinition,
+    apply_schema,
+    resolve,
+)
 
 LOG = logging.getLogger(__name__)
 EXTERNAL_KEY = "external_id"
@@ -65,10 +73,15 @@ class PeerResources:
         return self.peers.get(name, (None, {}))[0]
 
     def attribute(self, name: str, attribute: str) -> Any:
-        return self.peers.get(name, (None, {}))[1].get(attribute)
+        values = self.peers.get(name, (None, {}))[1]
+        failed = values.get(ATTRIBUTE_ERRORS) or {}
+        if attribute in failed:
+            raise FunctionError(f"Error in {name} output {attribute}: {failed[attribute]}")
+        return values.get(attribute)
 
     def all_attributes(self, name: str) -> dict[str, Any]:
-        return dict(self.peers.get(name, (None, {}))[1])
+        values = self.peers.get(name, (None, {}))[1]
+        return {k: v for k, v in values.items() if k != ATTRIBUTE_ERRORS}
 
 
 class NestedStackFailed(ResourceFailure):

@@ -8,6 +8,7 @@ from typing import Any
 
 from ember.common.timeutils import isotime
 from ember.db.models import Event, Resource, Stack
+from ember.engine.resource import ATTRIBUTE_ERRORS
 from ember.template import StackDefinition
 
 # The stack columns a summary is made of, in the order ``stack_summaries`` unpacks them.
@@ -120,7 +121,8 @@ def resource_view(
         out["parent_resource"] = parent_resource
     if detail:
         out["description"] = description
-        out["attributes"] = attributes if attributes is not None else dict(res.attributes or {})
+        shown = attributes if attributes is not None else dict(res.attributes or {})
+        out["attributes"] = {k: v for k, v in shown.items() if k != ATTRIBUTE_ERRORS}
     return out
 
 

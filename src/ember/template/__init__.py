@@ -13,6 +13,7 @@ from ember.template.environment import Environment, merge_environment_files
 from ember.template.functions.base import (
     OMIT,
     Function,
+    FunctionError,
     ResolutionError,
     ResolveContext,
     ResourceResolver,
@@ -44,6 +45,7 @@ __all__ = [
     "Diagnostics",
     "Environment",
     "Function",
+    "FunctionError",
     "Limits",
     "Members",
     "ParameterSchema",

@@ -212,6 +212,9 @@ class StackDefinition:
             od = self.outputs[name]
             try:
                 out.append(OutputValue(name, od.description, resolve(od.value, ctx)))
+            except ResolutionError as exc:
+                # Heat's words: the output already names where the problem is.
+                out.append(OutputValue(name, od.description, None, exc.detail))
             except errors.EmberError as exc:
                 out.append(OutputValue(name, od.description, None, exc.message))
         return out
