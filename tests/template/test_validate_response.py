@@ -300,6 +300,23 @@ def test_environment_block(
     assert result["Environment"] == expected
 
 
+def test_a_template_file_written_as_a_type_is_in_the_registry() -> None:
+    # Heat registers such a type as mapped to itself, and shows it so.
+    template = {
+        "heat_template_version": "2018-08-31",
+        "resources": {"child": {"type": "child.yaml"}, "other": {"type": "My::Other"}},
+    }
+    files = {"child.yaml": "heat_template_version: 2018-08-31\n"}
+    environment = {"resource_registry": {"My::Other": "other.yaml"}}
+    files["other.yaml"] = files["child.yaml"]
+    result = response(template, files=files, environment=environment)
+    assert result["Environment"]["resource_registry"] == {
+        "child.yaml": "child.yaml",
+        "My::Other": "other.yaml",
+        "resources": {},
+    }
+
+
 def test_response_has_only_heat_keys() -> None:
     result = response(hot({}))
     assert set(result) == {"Description", "Parameters", "Environment"}

@@ -46,7 +46,7 @@ from ember.template.parameters import (
     pseudo_values,
 )
 from ember.template.properties import PropertySchema
-from ember.template.registry import ResolvedType
+from ember.template.registry import ResolvedType, is_template_name
 from ember.template.template import Template
 
 DEFAULT_MAX_NESTED_DEPTH = 5
@@ -202,6 +202,18 @@ class StackDefinition:
         """Whether computing these outputs (default all) may take a while."""
         chosen = self.outputs if names is None else {n: self.outputs[n] for n in names}
         return any(amplifies(od.value) for od in chosen.values())
+
+    def shown_environment(self) -> dict[str, Any]:
+        """The environment as Heat shows it: a template file written as a resource's type
+        is in the registry as mapped to itself (Heat registers it so), and the registry
+        always has its ``resources`` section."""
+        env = self.environment.to_dict()
+        registry = env["resource_registry"]
+        for rd in self.resources.values():
+            if is_template_name(rd.type) and rd.type not in registry:
+                registry[rd.type] = rd.type
+        registry.setdefault("resources", {})
+        return env
 
     def resolve_outputs(
         self, ctx: ResolveContext, names: Iterable[str] | None = None

@@ -498,9 +498,8 @@ def _parameter_view(defn: StackDefinition, name: str) -> dict[str, Any]:
 
 def validate_response(defn: StackDefinition, *, show_nested: bool = False) -> dict[str, Any]:
     """Heat's ``POST /validate`` body (CloudFormation-style keys even for HOT)."""
-    env = defn.environment.to_dict()
+    env = defn.shown_environment()
     registry = env["resource_registry"]
-    registry.setdefault("resources", {})
     result: dict[str, Any] = {
         "Description": defn.description,
         "Parameters": {name: _parameter_view(defn, name) for name in defn.parameters.schemas},

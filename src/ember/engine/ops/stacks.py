@@ -576,7 +576,7 @@ class StackOps:
     ) -> JSONMap:
         stack = await self.find(Caller.from_ctx(ctx), stack_identity, stack_id)
         defn = await self.definitions.get(stack.id, stack.raw_template_id)
-        env = defn.environment.to_dict()
+        env = defn.shown_environment()
         hidden = {n for n, s in defn.parameters.schemas.items() if s.hidden}
         env["parameters"] = {
             k: HIDDEN_VALUE if k in hidden else v for k, v in env["parameters"].items()
