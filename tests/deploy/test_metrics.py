@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from tests.api.conftest import free_port, legacy_client
-from tests.api.helpers import need, wait_stack
+from tests.api.helpers import need, wait_stack, wait_until
 from tests.api.metrics_scrape import moved, scrape, total
 from tests.deploy.conftest import (
     Daemon,
@@ -129,7 +129,13 @@ def test_heat_engine_serves_every_workers_metrics(launcher: Launcher, tmp_path: 
     assert moved(before, after, "ember_traversals_finished_total") == STACKS
     assert moved(before, after, "ember_traversal_seconds_count", action="CREATE") == STACKS
     assert moved(before, after, "ember_traversal_seconds_sum", action="CREATE") > 0
-    assert total(after, "ember_engines_alive") >= WORKERS
+    # Counted by each heartbeat: the first comes an interval after the engine starts.
+    wait_until(
+        lambda: total(scrape(engine_url), "ember_engines_alive"),
+        lambda alive: alive >= WORKERS,
+        60.0,
+        "the engines counted alive",
+    )
     assert total(after, "ember_db_transaction_seconds_count") > total(
         before, "ember_db_transaction_seconds_count"
     )
