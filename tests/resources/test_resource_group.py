@@ -201,6 +201,31 @@ async def test_rolling_update_in_batches(env: EngineEnv) -> None:
     assert order == ["2", "1", "0"]
 
 
+async def test_rolling_update_to_a_provider_template_moved_elsewhere(env: EngineEnv) -> None:
+    # The request no longer sends the old path; the members not yet replaced keep it.
+    policy = {"rolling_update": {"max_batch_size": 3, "min_in_service": 1, "pause_time": 0}}
+    provider = text(hot({"oops": tres("p")}))
+    await env.create(
+        "moved",
+        group(4, {"type": "/opt/provider.yaml"}, policy=policy),
+        files={"/opt/provider.yaml": provider},
+    )
+    before = await members(env, "moved")
+    stack = await update(
+        env,
+        "moved",
+        group(4, {"type": "/opt1/provider.yaml"}, policy=policy),
+        files={"/opt1/provider.yaml": provider},
+    )
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    # Both paths are template resources of the same template: the members' nested stacks
+    # are updated in place, and the members show the type they now have.
+    assert await members(env, "moved") == before
+    child = await nested_id(env, "moved", "group")
+    listed = await resources(env, child)
+    assert {r["resource_type"] for r in listed.values()} == {"/opt1/provider.yaml"}
+
+
 async def test_rolling_update_with_min_in_service_adds_temporary_member(env: EngineEnv) -> None:
     policy = {"rolling_update": {"max_batch_size": 1, "min_in_service": 2}}
     await env.create("g", group(2, tres("a", update_replace=True), policy=policy))

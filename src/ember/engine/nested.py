@@ -256,6 +256,9 @@ class NestedStacks:
         """The nested stack's current template (what its resources are defined as)."""
         return await self.stacks.template(Caller.engine(""), stack_id)
 
+    async def nested_files(self, stack_id: str) -> dict[str, str]:
+        return await self.db.read(_files_of, stack_id)
+
     async def create_software_config(
         self, ctx: ResourceContext, config_id: str | None = None, **fields: Any
     ) -> str:
@@ -386,3 +389,10 @@ def _by_name(uow: UnitOfWork, stack_id: str, name: str) -> tuple[Resource, dict[
 
 def _members_of(uow: UnitOfWork, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
     return uow.resources.peers_of(stack_id)
+
+
+def _files_of(uow: UnitOfWork, stack_id: str) -> dict[str, str]:
+    stack = uow.stacks.get(stack_id)
+    if stack is None:
+        return {}
+    return dict(uow.stacks.template(stack.raw_template_id).files or {})

@@ -169,6 +169,10 @@ class StackServices(Protocol):
 
     async def nested_template(self, stack_id: str) -> dict[str, Any]: ...
 
+    async def nested_files(self, stack_id: str) -> dict[str, str]:
+        """The files the nested stack's current template was given."""
+        ...
+
     async def nested_members(self, stack_id: str) -> dict[str, tuple[Any, dict[str, Any]]]:
         """Each resource of the nested stack by name: its reference id and attributes."""
         ...

@@ -260,7 +260,7 @@ class ResourceGroup(StackResource):
             "outputs": member_outputs(names),
         }
         return NestedSpec(
-            template=template, files=self.ctx.files, environment=self.child_environment()
+            template=template, files=self.files_for(members), environment=self.child_environment()
         )
 
     def child_spec(self) -> NestedSpec:

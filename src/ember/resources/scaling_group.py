@@ -246,7 +246,7 @@ class ScalingGroup(StackResource):
             "outputs": member_outputs(names),
         }
         return NestedSpec(
-            template=template, files=self.ctx.files, environment=self.member_environment()
+            template=template, files=self.files_for(members), environment=self.member_environment()
         )
 
     def shape(self) -> str:

@@ -74,6 +74,8 @@ class StackResource(ResourcePlugin):
     def __init__(self, ctx: ResourceContext) -> None:
         super().__init__(ctx)
         self._outputs: dict[str, Any] | None = None
+        # The files of the nested stack as it is now (read with its members).
+        self._nested_files: dict[str, str] = {}
 
     # What subclasses provide -----------------------------------------------------------
 
@@ -153,7 +155,19 @@ class StackResource(ResourcePlugin):
         if self.ctx.physical_id is None:
             return {}
         template = await self.services.nested_template(self.ctx.physical_id)
+        self._nested_files = await self.services.nested_files(self.ctx.physical_id)
         return dict(template.get("resources") or {})
+
+    def files_for(self, members: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+        """The files a nested stack of these members needs: the request's, and the files
+        of members still defined as before (a rolling update's old members keep the
+        provider template they were made with, however the request now names it)."""
+        files = dict(self.ctx.files)
+        for member in members.values():
+            kind = member.get("type") if isinstance(member, Mapping) else None
+            if isinstance(kind, str) and kind not in files and kind in self._nested_files:
+                files[kind] = self._nested_files[kind]
+        return files
 
     async def load_outputs(self) -> dict[str, Any]:
         if self.ctx.physical_id is None:
