@@ -93,6 +93,36 @@ async def test_pre_update_keeps_the_current_state_until_cleared(env: EngineEnv) 
     assert b["attributes"]["output"] == "two"
 
 
+async def test_a_cleared_pre_update_holds_while_the_update_waits_for_its_nested_stack(
+    env: EngineEnv,
+) -> None:
+    # A group's update parks until its nested stack is done; it must not stop at the hook
+    # a second time when it wakes.
+    paused = "UPDATE paused until Hook pre-update is cleared"
+    environment = {"resource_registry": {"resources": {"rg": {"hooks": "pre-update"}}}}
+
+    def group(count: int) -> dict[str, Any]:
+        member = {"type": "OS::Heat::RandomString"}
+        return {
+            "heat_template_version": "2014-10-16",
+            "resources": {
+                "rg": {
+                    "type": "OS::Heat::ResourceGroup",
+                    "properties": {"count": count, "resource_def": member},
+                }
+            },
+        }
+
+    await env.create("rgu", group(1), environment=environment)
+    await env.client.update_stack(env.ctx, "rgu", group(2), environment=environment)
+    await wait_event(env, "rgu", "rg", paused)
+    await env.client.signal_resource(env.ctx, "rgu", "rg", {"unset_hook": "pre-update"})
+    stack = await env.wait("rgu", "UPDATE")
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    reasons = [e["resource_status_reason"] for e in of(await events(env, "rgu"), "rg")]
+    assert reasons.count(paused) == 1, reasons
+
+
 async def test_pre_delete_keeps_the_current_state_until_cleared(env: EngineEnv) -> None:
     paused = "DELETE paused until Hook pre-delete is cleared"
     created = await env.create("pd", template(), environment=hooked("pre-delete", "a"))

@@ -78,8 +78,10 @@ def test_get_param_user_value_wins_over_default() -> None:
 @pytest.mark.parametrize("version", FIRST_AND_LAST)
 def test_get_param_undeclared_is_reported_at_validation(version: str) -> None:
     defn = define(hot(version, {"get_param": "nope"}, parameters=PARAMS))
+    # In Heat's words (heat-tempest-plugin looks for them), after where it is.
     assert defn.diags.messages() == [
-        f"{VALUE_PATH}.get_param: The Parameter (nope) was not defined in template."
+        f"{VALUE_PATH}.get_param: Property error: : {VALUE_PATH}: : The Parameter (nope) was "
+        "not provided."
     ]
     assert "The Parameter (nope) was not provided." in resolution_error(defn)
 

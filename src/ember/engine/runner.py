@@ -305,7 +305,10 @@ class NodeRunner:
             # Not shown started when claimed, in case it paused: it acts now.
             await self._starts.submit(node)
         outcome = await self._act(node, defn)
-        outcome.forget = (*outcome.forget, *forget)
+        if outcome.park is None:
+            # A node that parks (for its nested stack, say) comes back through here: the
+            # cleared hook is forgotten only once the action is over.
+            outcome.forget = (*outcome.forget, *forget)
         if outcome.success and outcome.park is None and not outcome.silent:
             post = self._hook(node, defn, "post")
             if post is not None and post[1] != CLEARED:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ember.template.diagnostics import format_path
 from ember.template.functions.base import (
     Function,
     FunctionError,
@@ -63,7 +64,12 @@ class GetParam(Function):
     def validate(self, ctx: ValidationContext) -> None:
         name, _ = self._parts()
         if isinstance(name, str) and name not in ctx.parameters and not ctx.outputs:
-            ctx.diags.add(self.error_path(), f"The Parameter ({name}) was not defined in template.")
+            message = f"The Parameter ({name}) was not defined in template."
+            if "properties" in self.path:
+                # Heat's words for it, which clients look for.
+                where = format_path(self.path)
+                message = f"Property error: : {where}: : The Parameter ({name}) was not provided."
+            ctx.diags.add(self.error_path(), message)
 
     def result(self, ctx: ResolveContext) -> Any:
         name, path = self._parts()
