@@ -38,6 +38,15 @@ PAUSE_KEY = "pause:"
 # Under this key of a resource's attributes: the attributes whose values failed (a nested
 # stack's outputs that did), by name, with why; reading one of them fails the same way.
 ATTRIBUTE_ERRORS = "::attribute-errors"
+# Set in a resource's attributes when they are every attribute it has (a template
+# resource's: its template's outputs): reading another fails, as in Heat, instead of null.
+ATTRIBUTES_CLOSED = "::attributes-closed"
+RESERVED_ATTRIBUTES = (ATTRIBUTE_ERRORS, ATTRIBUTES_CLOSED)
+
+
+def shown_attributes(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource's attributes without the keys that say how to read them."""
+    return {k: v for k, v in values.items() if k not in RESERVED_ATTRIBUTES}
 
 
 class ResourceFailure(Exception):

@@ -35,12 +35,14 @@ from ember.engine.planner import HELD, LEFTOVER
 from ember.engine.plugins import PluginRegistry
 from ember.engine.resource import (
     ATTRIBUTE_ERRORS,
+    ATTRIBUTES_CLOSED,
     Parked,
     ResourceContext,
     ResourceFailure,
     ResourcePlugin,
     StackServices,
     UpdateReplace,
+    shown_attributes,
 )
 from ember.engine.signal_access import SignalCredentials
 from ember.template import (
@@ -77,11 +79,12 @@ class PeerResources:
         failed = values.get(ATTRIBUTE_ERRORS) or {}
         if attribute in failed:
             raise FunctionError(f"Error in {name} output {attribute}: {failed[attribute]}")
+        if attribute not in values and values.get(ATTRIBUTES_CLOSED) and attribute != "show":
+            raise FunctionError(f"The Referenced Attribute ({name} {attribute}) is incorrect.")
         return values.get(attribute)
 
     def all_attributes(self, name: str) -> dict[str, Any]:
-        values = self.peers.get(name, (None, {}))[1]
-        return {k: v for k, v in values.items() if k != ATTRIBUTE_ERRORS}
+        return shown_attributes(self.peers.get(name, (None, {}))[1])
 
 
 class NestedStackFailed(ResourceFailure):

@@ -8,7 +8,7 @@ from typing import Any
 
 from ember.common.timeutils import isotime
 from ember.db.models import Event, Resource, Stack
-from ember.engine.resource import ATTRIBUTE_ERRORS
+from ember.engine.resource import shown_attributes
 from ember.template import StackDefinition
 
 # The stack columns a summary is made of, in the order ``stack_summaries`` unpacks them.
@@ -121,8 +121,9 @@ def resource_view(
         out["parent_resource"] = parent_resource
     if detail:
         out["description"] = description
-        shown = attributes if attributes is not None else dict(res.attributes or {})
-        out["attributes"] = {k: v for k, v in shown.items() if k != ATTRIBUTE_ERRORS}
+        out["attributes"] = shown_attributes(
+            attributes if attributes is not None else res.attributes or {}
+        )
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ember.engine.resource import ResourceContext, ResourceFailure
+from ember.engine.resource import ATTRIBUTES_CLOSED, ResourceContext, ResourceFailure
 from ember.resources.stack_resource import NestedSpec, StackResource
 from ember.template import Diagnostics, Environment
 from ember.template.functions.hot_refs import MEMBER_PREFIX
@@ -91,11 +91,16 @@ class TemplateResource(StackResource):
         return outputs
 
     def attributes_from(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
-        attributes = {STACK_ID: self.ctx.physical_id, STACK_NAME: self.ctx.physical_name()}
+        attributes: dict[str, Any] = {
+            STACK_ID: self.ctx.physical_id,
+            STACK_NAME: self.ctx.physical_name(),
+        }
         # Heat's resource.<name> and resource.<name>.<attribute> of the nested resources.
         for name, (reference, values) in self._members.items():
             attributes[f"{MEMBER_PREFIX}{name}"] = reference
             for key, value in (values or {}).items():
                 attributes[f"{MEMBER_PREFIX}{name}.{key}"] = value
         attributes.update(outputs)
+        if self.ctx.physical_id is not None:
+            attributes[ATTRIBUTES_CLOSED] = True  # its template's outputs are all there is
         return attributes

@@ -189,13 +189,12 @@ def check_definition(
             info = catalog.type_info(resolved.name)
             if info is None:
                 diags.add(type_path, _unknown_type(resolved.name, catalog))
-        attributes[name] = None if info is None else info.attributes
-        if (
-            resolved.is_template
-            and info is not None
-            and _facade_refused(defn, rd.type, name, info, catalog, limits)
-        ):
-            attributes[name] = None  # the one problem reported about its interface
+        # A template resource's attributes are not checked up front, as in Heat: an update
+        # may drop an output still read until the same update is done, and one read that
+        # the template does not have fails when it is read.
+        attributes[name] = None if info is None or resolved.is_template else info.attributes
+        if resolved.is_template and info is not None:
+            _facade_refused(defn, rd.type, name, info, catalog, limits)
         makes_members = info is not None and info.members is not no_members
         properties = known_value(rd.properties, rctx, diags, every_call=makes_members)
         known_value(rd.metadata, rctx, diags)
