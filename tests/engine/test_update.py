@@ -304,6 +304,24 @@ async def test_patch_reuses_stored_template_and_parameters(env: EngineEnv) -> No
     assert await env.client.get_template(env.ctx, "patch") == PARAMETERISED
 
 
+async def test_a_failed_update_keeps_its_template_for_a_patch(env: EngineEnv) -> None:
+    # As in Heat: without rollback, the stack is left with the template it was updated to,
+    # and a PATCH giving only a parameter starts from it.
+    failing = hot(
+        {"r": tres("v", fail={"get_param": "do_fail"})},
+        parameters={"do_fail": {"type": "boolean", "default": False}},
+    )
+    await env.create("fromfail", hot({}))
+    stack = await update_and_wait(env, "fromfail", failing, params={"do_fail": "true"})
+    assert stack["stack_status"] == "UPDATE_FAILED"
+    assert await env.client.get_template(env.ctx, "fromfail") == failing
+    stack = await update_and_wait(
+        env, "fromfail", None, params={"do_fail": "false"}, args={"existing": True}
+    )
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert sorted(await physical_ids(env, "fromfail")) == ["r"]
+
+
 async def test_patch_with_a_new_template_keeps_stored_parameters(env: EngineEnv) -> None:
     await env.create("patch", PARAMETERISED, params={"pa": "a-given"})
     template = hot(

@@ -129,6 +129,15 @@ def _stack_failed(
     action = trav.data.get("stack_action", trav.action)
     reason = first.stack_reason or f"Resource {first.node.action} failed"
     uow.stacks.set_state(stack, action, Status.FAILED, reason, first.failure)
+    if (
+        action == Action.UPDATE
+        and trav.data.get("raw_template_id")
+        and not trav.data.get("rollback_on_failure")
+    ):
+        # As in Heat: a failed update that is not rolled back leaves the stack with the
+        # template it was updated to (what a PATCH then starts from); the one before is
+        # kept for a rollback.
+        uow.stacks.set_options(stack, raw_template_id=trav.data["raw_template_id"])
     # Whatever waits for this stack (the resource owning it) hears of the failure now.
     woken.extend(uow.traversals.wake([stack_key(stack.id)], "child"))
 
