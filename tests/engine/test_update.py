@@ -322,6 +322,30 @@ async def test_a_failed_update_keeps_its_template_for_a_patch(env: EngineEnv) ->
     assert sorted(await physical_ids(env, "fromfail")) == ["r"]
 
 
+async def test_a_resource_left_by_a_failed_update_is_deleted_as_it_was_made(
+    env: EngineEnv,
+) -> None:
+    # The update drops the alias and the resource using it, then fails before removing it:
+    # deleting the stack still finds the type it was made as.
+    template = hot(
+        {
+            "test1": tres("foo"),
+            "my_res": {"type": "My::TestResource", "depends_on": "test1"},
+            "test2": {"type": "OS::Heat::TestResource", "depends_on": "my_res"},
+        }
+    )
+    registry = {"resource_registry": {"My::TestResource": "OS::Heat::TestResource"}}
+    await env.create("leftover", template, environment=registry)
+    updated = hot({"test1": tres("foo", fail=True), "test2": {**tres(), "depends_on": "test1"}})
+    stack = await update_and_wait(env, "leftover", updated)
+    assert stack["stack_status"] == "UPDATE_FAILED"
+    assert sorted(await physical_ids(env, "leftover")) == ["my_res", "test1", "test2"]
+    stack_id = stack["id"]
+    await env.client.delete_stack(env.ctx, "leftover")
+    deleted = await env.wait(stack_id, "DELETE")
+    assert deleted["stack_status"] == "DELETE_COMPLETE", deleted["stack_status_reason"]
+
+
 async def test_patch_with_a_new_template_keeps_stored_parameters(env: EngineEnv) -> None:
     await env.create("patch", PARAMETERISED, params={"pa": "a-given"})
     template = hot(

@@ -521,17 +521,23 @@ class NodeRunner:
             f"{action} is restricted for resource.",
         )
 
+    async def _made_with(self, defn: StackDefinition, node: ClaimedNode) -> StackDefinition:
+        """The definition the stored resource was last made or updated with (its type is
+        resolved through that one's registry, which a later template may not have)."""
+        if node.template_id is not None and node.template_id != node.raw_template_id:
+            # Its template gone, the current registry is all there is.
+            with contextlib.suppress(errors.EntityNotFound):
+                return await self.definitions.get(node.stack_id, node.template_id)
+        return defn
+
     async def _stored_type(self, defn: StackDefinition, node: ClaimedNode) -> str:
         """The plugin type of the stored resource, through the registry of the template it
         was made with: template resources and aliases compare by what they resolve to, not
         by the name written, so a mapping the update changes makes a new resource."""
-        made_with = defn
-        if node.template_id is not None and node.template_id != node.raw_template_id:
-            # Its template gone, the current registry is all there is.
-            with contextlib.suppress(errors.EntityNotFound):
-                made_with = await self.definitions.get(node.stack_id, node.template_id)
         try:
-            return self._plugin_class(made_with, node, stored=True).type_name
+            return self._plugin_class(
+                await self._made_with(defn, node), node, stored=True
+            ).type_name
         except ResourceFailure:
             return node.resource_type
 
@@ -592,7 +598,8 @@ class NodeRunner:
         if created and policy != "Retain" and EXTERNAL_KEY not in node.data:
             plugin_cls = self.plugins.get(node.resource_type)
             if plugin_cls is None:
-                plugin_cls = self._plugin_class(defn, node, stored=True)
+                made_with = await self._made_with(defn, node)
+                plugin_cls = self._plugin_class(made_with, node, stored=True)
             ctx = self._context(node, None, node.properties or {})
             plugin = plugin_cls(ctx)
             try:
