@@ -209,10 +209,8 @@ def check_definition(
                     members, env, defn, catalog, limits, depth + 1, custom_constraints, tree, path
                 )
         if info is not None:
-            check_static(info.properties, rd.properties, (*path, keys["properties"]), diags)
-            if isinstance(properties, dict):
-                for problem in info.problems(properties):
-                    diags.add((*path, keys["properties"]), problem)
+            where = (*path, keys["properties"])
+            _check_properties(info, rd.properties, properties, where, diags)
         for dep in rd.depends_on:
             if dep not in defn.resources and dep not in defn.disabled:
                 diags.add(
@@ -244,6 +242,17 @@ def check_definition(
         diags.add(
             (section,), f"Circular Dependency Found: {loop}", errors.CircularDependencyException
         )
+
+
+def _check_properties(
+    info: TypeInfo, written: Any, known: Any, where: Path, diags: Diagnostics
+) -> None:
+    """Properties against the type: what is written against its schema, what is known of
+    them before anything exists against the type's own rules for them taken together."""
+    check_static(info.properties, written, where, diags)
+    if isinstance(known, Mapping):
+        for problem in info.problems(known):
+            diags.add(where, problem)
 
 
 def _facade_refused(
@@ -395,13 +404,7 @@ def _members_size(
         resolved = env.registry.resolve(members.type, "0") if members.type else None
     except RegistryError:
         resolved = None
-    if resolved is None:
-        if members.type and members.defined_here:
-            defn.diags.add(
-                (*path, "resources", "0", "type"),
-                f"The Resource Type ({members.type}) could not be found.",
-            )
-    elif resolved.is_template:
+    if resolved is not None and resolved.is_template:
         content = defn.template.files.get(resolved.template or "")
         if content is not None and depth + 1 <= limits.max_nested_depth and not tree.full():
             try:
@@ -425,9 +428,9 @@ def _members_size(
                 defn.diags.extend(nested.diags, prefix=(*path, "resources", "0"))
                 each += nested.tree_size
     else:
-        info = catalog.type_info(resolved.name)
+        info = None if resolved is None else catalog.type_info(resolved.name)
         if info is None:
-            if members.defined_here:
+            if members.type and members.defined_here:
                 defn.diags.add(
                     (*path, "resources", "0", "type"),
                     f"The Resource Type ({members.type}) could not be found.",
@@ -435,9 +438,9 @@ def _members_size(
         else:
             if members.defined_here:
                 where = (*path, "resources", "0", "properties")
-                check_static(info.properties, dict(members.properties), where, defn.diags)
-                for problem in info.problems(members.properties):
-                    defn.diags.add(where, problem)
+                _check_properties(
+                    info, dict(members.properties), members.properties, where, defn.diags
+                )
             inner = env.for_nested("0")
             for sub in info.members(members.properties):
                 each += _members_size(
