@@ -14,6 +14,14 @@ from ember.template.parameters import coerce
 TYPES = ("string", "number", "comma_delimited_list", "json", "boolean")
 
 
+def _converted(kind: str, value: Any) -> Any:
+    """The value as its ``type``, or ``ValueError`` saying why it is not one."""
+    try:
+        return coerce(kind, value)
+    except ValueError as exc:
+        raise ValueError(f"Value {value!r} is not a valid {kind}: {exc}") from None
+
+
 class Value(ResourcePlugin):
     type_name = "OS::Heat::Value"
     description = "A resource which exposes its value property as an attribute."
@@ -39,9 +47,9 @@ class Value(ResourcePlugin):
         if value is None or kind not in TYPES:
             return ()  # computed by functions (or refused by the schema)
         try:
-            coerce(str(kind), value)
+            _converted(str(kind), value)
         except ValueError as exc:
-            return (f"Value {value!r} is not a valid {kind}: {exc}",)
+            return (str(exc),)
         return ()
 
     def _value(self) -> Any:
@@ -50,9 +58,9 @@ class Value(ResourcePlugin):
         if kind is None:
             return value
         try:
-            return coerce(kind, value)
+            return _converted(kind, value)
         except ValueError as exc:
-            raise ResourceFailure(f"Value {value!r} is not a valid {kind}: {exc}") from None
+            raise ResourceFailure(str(exc)) from None
 
     async def create(self) -> None:
         self.ctx.data["value"] = json.dumps(self._value())
