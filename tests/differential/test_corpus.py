@@ -6,6 +6,7 @@ are listed in ``docs/compatibility.md``)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Iterator
@@ -26,10 +27,12 @@ DIVERGENCES = Path(__file__).parent / "divergences.yaml"
 PARALLEL = 6
 
 
+@functools.cache
 def _recorded() -> dict[str, Any]:
     return dict(json.loads(RECORDED.read_text(encoding="utf-8"))["cases"])
 
 
+@functools.cache
 def _divergences() -> dict[str, Any]:
     return dict(yaml.safe_load(DIVERGENCES.read_text(encoding="utf-8")) or {})
 
