@@ -17,13 +17,18 @@ engine process is one unit of work), HAProxy runs the written ``apis-proxy.conf`
   a source address of its own (HAProxy's ``balance source`` spreads sources, not
   requests), with 1 and 2 heat-api processes.
 
-The clients share the machine's cores with every service process.
+The clients share the machine's cores with every service process. Each run also records
+the CPU seconds each component used (``/proc``) and how busy the machine was, and reads the
+services' ``GET /metrics`` before and after a batch of stacks: the benchmark stops if the
+APIs did not count one 201 per stack or the engines' finished nodes do not add up to 20 per
+stack (each engine serves its metrics on the port ``heat-manage scale-out`` gave it).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import configparser
 import json
 import os
 import platform
@@ -46,12 +51,14 @@ import httpx
 import sqlalchemy as sa
 
 # Run as a script, this file's directory is on the path.
+from accounting import Meter, moved, scrape
 from api_bench import free_port, load
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTS = ("127.0.0.2", "127.0.0.3")
 SOURCES = tuple(f"127.0.0.{n}" for n in (1, *range(4, 11)))
 POLL_S = 0.1
+STACKS_ROUTE = "/v1/{tenant_id}/stacks"
 
 
 def strings(count: int) -> dict[str, Any]:
@@ -77,6 +84,9 @@ class Deployment:
         self.tmp = Path(tempfile.mkdtemp(prefix="ember-scale-"))
         self.database = f"ember_scale_{uuid.uuid4().hex[:8]}"
         self.processes: list[subprocess.Popen[bytes]] = []
+        self.sessions: dict[str, list[int]] = {"heat-api": [], "heat-engine": [], "haproxy": []}
+        self.api_urls: list[str] = []
+        self.engine_urls: list[str] = []
         self.proxy_pidfile = self.tmp / "haproxy.pid"
         self.rest_port = free_port()
         self._create_database()
@@ -98,12 +108,14 @@ class Deployment:
             for name, command in _lines(self.tmp / "out" / host / "start.sh"):
                 if not name.startswith("heat-api-cfn"):  # the CFN API is not measured
                     self._spawn(f"{host}-{name}", command)
+                    self._note_listener(host, name)
         proxy_conf = self.tmp / "out" / "127.0.0.1" / "apis-proxy.conf"
         subprocess.run(
             ["haproxy", "-f", str(proxy_conf), "-p", str(self.proxy_pidfile)],
             check=True,
             capture_output=True,
         )
+        self.sessions["haproxy"] = _pids(self.proxy_pidfile)
         self.url = f"http://127.0.0.1:{self.rest_port}"
         self._wait_ready(apis, engines)
 
@@ -123,6 +135,7 @@ class Deployment:
             f"rabbit_host = {broker.host}\nrabbit_port = {broker.port or 5672}\n"
             f"rabbit_userid = {broker.username}\nrabbit_password = {broker.password}\n"
             "max_stacks_per_tenant = 100000\n"
+            f"[heat_engine]\nmetrics_bind_port = {free_port()}\n"
             f"[heat_api]\nbind_host = 127.0.0.1\nbind_port = {self.rest_port}\nworkers = 1\n"
             f"[heat_api_cfn]\nbind_host = 127.0.0.1\nbind_port = {free_port()}\nworkers = 1\n"
             "[paste_deploy]\nflavor = noauth\n",
@@ -132,9 +145,24 @@ class Deployment:
 
     def _spawn(self, name: str, command: list[str]) -> None:
         with (self.tmp / f"{name}.log").open("wb") as log:
-            self.processes.append(
-                subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
-            )
+            process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+        self.processes.append(process)
+        kind = "heat-engine" if "engine" in name else "heat-api"
+        self.sessions[kind].append(process.pid)  # its own session: its workers' too
+
+    def _note_listener(self, host: str, name: str) -> None:
+        """Where the process ``name`` of ``host`` serves ``GET /metrics``, from its copy."""
+        conf = configparser.ConfigParser(interpolation=None, strict=False)
+        conf.read(self.tmp / "out" / host / f"{name}.conf")
+        if name.startswith("heat-engine"):
+            port = conf.get("heat_engine", "metrics_bind_port")
+            self.engine_urls.append(f"http://{conf.get('heat_engine', 'metrics_bind_host')}:{port}")
+        else:
+            port = conf.get("heat_api", "bind_port")
+            self.api_urls.append(f"http://{conf.get('heat_api', 'bind_host')}:{port}")
+
+    def meter(self) -> Meter:
+        return Meter(self.sessions, {"mariadb": "mariadbd", "rabbitmq": "beam.smp"})
 
     def _wait_ready(self, apis: int, engines: int) -> None:
         deadline = time.monotonic() + 90
@@ -273,6 +301,41 @@ def stacks_at_once(url: str, project: str, template: dict[str, Any], count: int)
     return {"seconds": round(elapsed, 2), "stacks_per_s": round(count / elapsed, 2)}
 
 
+def counted_stacks(
+    made: Deployment, project: str, resource_type: str, count: int
+) -> dict[str, Any]:
+    """``count`` stacks of 20 ``resource_type`` at once, with what they cost in CPU and what
+    the services' own counters say they did; a counter that moved by anything but the work
+    sent ends the benchmark."""
+    template = strings(20) if resource_type == "OS::Heat::RandomString" else waits(20)
+    engines_before = [scrape(u) for u in made.engine_urls]
+    apis_before = [scrape(u) for u in made.api_urls]
+    meter = made.meter()
+    meter.start()
+    row = stacks_at_once(made.url, project, template, count)
+    row.update(meter.stop())
+    engines_after = [scrape(u) for u in made.engine_urls]
+    apis_after = [scrape(u) for u in made.api_urls]
+    kind = {"resource_type": resource_type, "action": "CREATE"}
+    nodes = [
+        moved(b, a, "ember_nodes_finished_total", outcome="complete", **kind)
+        for b, a in zip(engines_before, engines_after, strict=True)
+    ]
+    created = sum(
+        moved(b, a, "ember_api_requests_total", route=STACKS_ROUTE, method="POST", status="201")
+        for b, a in zip(apis_before, apis_after, strict=True)
+    )
+    failed = sum(
+        moved(b, a, "ember_nodes_finished_total", outcome="failed")
+        for b, a in zip(engines_before, engines_after, strict=True)
+    )
+    counted = {"creates_answered_201": created, "resources_created_by_engine": nodes}
+    if created != count or sum(nodes) != 20 * count or failed:
+        raise SystemExit(f"the metrics do not add up to the work sent: {counted}, {failed} failed")
+    row["metrics"] = counted
+    return row
+
+
 def populate(url: str, project: str, count: int) -> None:
     stacks_at_once(url, project, strings(1), count)
 
@@ -302,9 +365,11 @@ def main() -> None:
     for engines in (int(n) for n in args.engines.split(",")):
         with deployment(args, apis=2, engines=engines) as made:
             row = {
-                "20 RandomStrings": stacks_at_once(made.url, "strings", strings(20), args.stacks),
-                "20 TestResources (0.1 s)": stacks_at_once(
-                    made.url, "waits", waits(20), args.stacks
+                "20 RandomStrings": counted_stacks(
+                    made, "strings", "OS::Heat::RandomString", args.stacks
+                ),
+                "20 TestResources (0.1 s)": counted_stacks(
+                    made, "waits", "OS::Heat::TestResource", args.stacks
                 ),
             }
         results["stacks"][f"{engines} engine processes"] = row
@@ -312,7 +377,10 @@ def main() -> None:
     for apis in (1, 2):
         with deployment(args, apis=apis, engines=2) as made:
             populate(made.url, "list", 20)
+            meter = made.meter()
+            meter.start()
             row = list_load(made.url, "list", args.seconds)
+            row.update(meter.stop())
         results["list"][f"{apis} heat-api processes"] = row
         print(apis, "apis", json.dumps(row), flush=True)
     text = json.dumps(results, indent=2)

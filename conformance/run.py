@@ -276,6 +276,7 @@ def run_suite(
     rules: list[tuple[re.Pattern[str], str]],
     concurrency: int,
     suite_timeout: float,
+    filters: list[str],
 ) -> Result:
     result = Result()
     here = workdir / suite.name
@@ -309,6 +310,7 @@ def run_suite(
         str(EXCLUDE),
         "--concurrency",
         workers,
+        *filters,
     )
     started = time.monotonic()
     with subunit.open("wb") as sink, (here / "stderr.log").open("wb") as errors:
@@ -353,6 +355,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--build-timeout", type=int, default=60, help="seconds per wait")
     parser.add_argument("--suite-timeout", type=float, default=1800.0, help="seconds a suite")
     parser.add_argument("--report-only", action="store_true", help="exit 0 despite failures")
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        help="run only the tests matching this regex (stestr's filter; may repeat)",
+    )
     return parser.parse_args(argv)
 
 
@@ -388,7 +396,15 @@ def main(argv: list[str] | None = None) -> int:
                     setup_seconds = round(time.monotonic() - started, 1)
                 print(f"conformance: {suite.name} ...", flush=True)
                 result = run_suite(
-                    suite, venv, sp, workdir, env, rules, args.concurrency, args.suite_timeout
+                    suite,
+                    venv,
+                    sp,
+                    workdir,
+                    env,
+                    rules,
+                    args.concurrency,
+                    args.suite_timeout,
+                    args.filter,
                 )
                 results[suite.name] = result
                 result.heat_exited = heat.process.poll()
@@ -412,13 +428,15 @@ def main(argv: list[str] | None = None) -> int:
         "exclusions": [{"regex": r.pattern, "reason": reason} for r, reason in rules],
         "suites": {name: asdict(r) for name, r in results.items()},
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    # A filtered run is not the suites' figures: its report stays in the work directory.
+    output: Path = workdir / "report.json" if args.filter else args.output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for name, r in results.items():
         print(f"{name:18} {summary(r)}")
         for test_id in r.failing:
             print(f"    FAIL {test_id}")
-    print(f"written to {args.output}")
+    print(f"written to {output}")
     failed = sum(r.failed for r in results.values())
     return 0 if args.report_only or failed == 0 else 1
 

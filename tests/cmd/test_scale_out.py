@@ -105,6 +105,39 @@ def test_several_processes_of_a_kind_on_a_host_count_ports_up(tmp_path: Path) ->
     assert "server cfn-server-2 10.0.0.2:8001 check inter 2s" in proxy
 
 
+def test_engines_of_a_host_serve_their_metrics_on_ports_of_their_own(tmp_path: Path) -> None:
+    """With the controller's [heat_engine] metrics_bind_port set, each engine of a host
+    serves its metrics on its host's address, one port up from the one before."""
+    conf = CONTROLLER + "\n[heat_engine]\nmetrics_bind_port = 9190\n"
+    path = tmp_path / "heat.conf"
+    path.write_text(conf, encoding="utf-8")
+    out = tmp_path / "out"
+    argv = [str(HEAT_MANAGE), "--config-file", str(path), "scale-out", "--output", str(out)]
+    argv += ["--host", "10.0.0.2:engines=2", "--host", "10.0.0.3:engines=1"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    served = {
+        (host, n): dict(read(out / host / f"heat-engine-{n}.conf")["heat_engine"])
+        for host, n in (("10.0.0.2", 1), ("10.0.0.2", 2), ("10.0.0.3", 1))
+    }
+    assert served == {
+        ("10.0.0.2", 1): {"metrics_bind_port": "9190", "metrics_bind_host": "10.0.0.2"},
+        ("10.0.0.2", 2): {"metrics_bind_port": "9191", "metrics_bind_host": "10.0.0.2"},
+        ("10.0.0.3", 1): {"metrics_bind_port": "9190", "metrics_bind_host": "10.0.0.3"},
+    }
+    # A metrics port that an API of the host would take is refused.
+    clash = scale_out(
+        tmp_path,
+        "--output",
+        str(tmp_path / "clash"),
+        "--host",
+        "10.0.0.2:engines=2",
+        conf=CONTROLLER + "\n[heat_engine]\nmetrics_bind_port = 7999\n",
+    )
+    assert clash.returncode == 1
+    assert "metrics_bind_port" in clash.stderr and "8000" in clash.stderr, clash.stderr
+
+
 def test_start_script_and_units_run_the_guides_commands(tmp_path: Path) -> None:
     bin_dir = str(ROOT / "bin")
     out = written(

@@ -62,7 +62,8 @@ class HostSpec:
 
 @dataclass(frozen=True)
 class Instance:
-    """One process of one host: its kind, number on the host, and port (APIs)."""
+    """One process of one host: its kind, number on the host, and port (an API's, or the
+    port an engine serves its metrics on)."""
 
     kind: str
     number: int
@@ -88,6 +89,9 @@ class Plan:
     bin_dir: str
     check_interval: str
     stats_socket: Path | None = None
+    # The controller's [heat_engine] metrics_bind_port: the first engine of a host serves
+    # its metrics there, the next one port up (engines of one host cannot share a port).
+    engine_metrics_port: int | None = None
 
     def instances(self, host: HostSpec) -> list[Instance]:
         made = [
@@ -97,7 +101,11 @@ class Plan:
             Instance("heat-api-cfn", n + 1, host.address, self.cfn_port + n)
             for n in range(host.cfn_apis)
         ]
-        made += [Instance("heat-engine", n + 1, host.address, None) for n in range(host.engines)]
+        metrics = self.engine_metrics_port
+        made += [
+            Instance("heat-engine", n + 1, host.address, metrics + n if metrics else None)
+            for n in range(host.engines)
+        ]
         return made
 
 
@@ -273,6 +281,7 @@ def make_plan(settings: Settings, args: argparse.Namespace) -> Plan:
         bin_dir=args.bin_dir,
         check_interval=args.check_interval,
         stats_socket=args.stats_socket,
+        engine_metrics_port=settings.engine_metrics.bind_port if settings.engine_metrics else None,
     )
     _check_ports(plan)
     return plan
@@ -300,7 +309,8 @@ def _check_ports(plan: Plan) -> None:
             if instance.port in taken:
                 raise ScaleOutError(
                     f"on {host.address}, {instance.name} and {taken[instance.port]} would both "
-                    f"listen on port {instance.port}: pass --api-port or --cfn-port"
+                    f"listen on port {instance.port}: pass --api-port or --cfn-port, or "
+                    "change [heat_engine] metrics_bind_port"
                 )
             taken[instance.port] = instance.name
             for address, port in proxy:
@@ -388,6 +398,9 @@ def heat_conf_copy(original: str, plan: Plan, instance: Instance) -> str:
         changes[("DEFAULT", "host")] = instance.host
         if plan.engine_workers is not None:
             changes[("DEFAULT", "num_engine_workers")] = str(plan.engine_workers)
+        if instance.port is not None:
+            changes[("heat_engine", "metrics_bind_host")] = instance.host
+            changes[("heat_engine", "metrics_bind_port")] = str(instance.port)
     # What signals and metadata go to: the proxy, never one instance's own address.
     cfn_url = _http_url(plan.cfn_proxy, plan.controller)
     rest_url = _http_url(plan.rest_proxy, plan.controller)
