@@ -220,8 +220,9 @@ def write_tempest_conf(workdir: Path, keystone: ks.Keystone, build_timeout: int)
         "endpoint_type = public\n"
         "image_ref = conformance-image\n"
         "minimal_image_ref = conformance-image\n"
+        # Two flavors, as a cloud has: the update policy tests change one for the other.
         "instance_type = conformance-flavor\n"
-        "minimal_instance_type = conformance-flavor\n"
+        "minimal_instance_type = conformance-flavor-minimal\n"
         # heat.conf's hidden_stack_tags default, as in Ember.
         "hidden_stack_tag = data-processing-cluster\n"
         # The option is whole seconds; 1 is the shortest poll it allows.

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.engine.conftest import EngineEnv
 from tests.resources.helpers import hot, nested_id, outputs, physical_ids, resources, text, update
 from tests.resources.test_autoscaling import signal, until
@@ -147,6 +149,43 @@ async def test_new_launch_configuration_rolls_in_batches(env: EngineEnv) -> None
     assert len(updates) == 2  # one member at a time
 
 
+@pytest.mark.parametrize(
+    "min_in_service,batch,kept,made",
+    [(1, 3, 5, 0), (4, 4, 2, 3), (0, 20, 5, 0), (20, 2, 3, 2)],
+    ids=["no-conflict", "adjusted-capacity", "huge-batch", "huge-min-in-service"],
+)
+async def test_rolling_update_counts_members_as_heat_and_leaves_none_behind(
+    env: EngineEnv, min_in_service: int, batch: int, kept: int, made: int
+) -> None:
+    """Heat's functional InstanceGroupUpdatePolicyTest: five members, a new launch
+    configuration; how many keep their names, how many are made and removed follows
+    Heat's batches, and every member ends with the new configuration (each one is
+    UPDATE_COMPLETE: a template resource is always updated with its stack)."""
+    rolling = {
+        "RollingUpdate": {
+            "MinInstancesInService": str(min_in_service),
+            "MaxBatchSize": str(batch),
+            "PauseTime": "PT0S",
+        }
+    }
+    group = "OS::Heat::InstanceGroup"
+    await create(env, cfn({"Size": "5"}, update_policy=rolling, group_type=group))
+    before = set(await members(env))
+    stack = await update(
+        env,
+        "s",
+        cfn({"Size": "5"}, image="img-2", update_policy=rolling, group_type=group),
+        files=FILES,
+        environment=ENVIRONMENT,
+    )
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    after = set(await members(env))
+    assert (len(after & before), len(after - before), len(before - after)) == (kept, made, made)
+    assert outputs(stack)["InstanceList"] == ",".join(["img-2"] * 5)
+    rows = await resources(env, await nested_id(env, "s", "group"))
+    assert {r["resource_status"] for r in rows.values()} == {"UPDATE_COMPLETE"}
+
+
 async def test_without_update_policy_existing_members_keep_their_configuration(
     env: EngineEnv,
 ) -> None:
@@ -204,3 +243,4 @@ async def test_launch_configuration_needs_image_and_type(env: EngineEnv) -> None
     assert stack["stack_status_reason"].endswith(
         "If without InstanceId, ImageId and InstanceType are required."
     )
+

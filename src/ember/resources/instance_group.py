@@ -142,13 +142,6 @@ class InstanceGroup(ScalingGroup):
         # Only reached before a handler loaded it (``definition_changed``): as last made.
         raise ValidationFailed("The launch configuration has not been read")
 
-    def definition_changed(self) -> bool:
-        if self.ctx.adjustment is not None:
-            return super().definition_changed()
-        # What the launch configuration holds shows in LaunchConfigurationName (a new
-        # configuration is a new resource); the rest is the environment and files.
-        return False
-
     # Views ------------------------------------------------------------------------------
 
     def attributes_from(self, outputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -69,6 +69,22 @@ def batches(
         current = size
 
 
+def scaling_batches(
+    target: int, current: int, batch_size: int, min_in_service: int
+) -> Iterator[tuple[int, int]]:
+    """The batches of a scaling group's rolling update, counted as Heat's scaling groups
+    count them: every member given the new definition in a batch counts as up to date,
+    also one a later batch removes. That holds only if a member given the new definition
+    then counts as the newest (as a replaced instance is in Heat), so that a batch which
+    shrinks the group back removes old members first; the caller orders them so."""
+    updated = 0
+    while needs_update(target, current, updated):
+        size, count = next_batch(target, current, updated, batch_size, min_in_service)
+        yield size, count
+        updated += count
+        current = size
+
+
 def member_definitions(
     old: Sequence[tuple[str, Definition]],
     size: int,

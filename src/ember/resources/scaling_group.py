@@ -45,7 +45,6 @@ COOLDOWN_END = "cooldown_end"
 SCALING = "scaling"
 ADJUSTING = "adjusting"
 ADJUSTED = "adjusted"
-SHAPE = "scaling_shape"
 # What the engine's nested-stack services record while a nested update is under way.
 UPDATING_KEY = "nested_updating"
 
@@ -249,16 +248,6 @@ class ScalingGroup(StackResource):
             template=template, files=self.files_for(members), environment=self.member_environment()
         )
 
-    def shape(self) -> str:
-        """A digest of what the members are made of that the properties do not show
-        (the environment, the files, what a launch configuration holds)."""
-        text = json.dumps(
-            [self.member(), self.member_environment(), dict(self.ctx.files)],
-            sort_keys=True,
-            default=str,
-        )
-        return NestedSpec(template=text).digest()
-
     # Sizes and cooldowns ------------------------------------------------------------------
 
     def _finish(self, size_changed: bool, cooldown: float | None) -> None:
@@ -271,11 +260,12 @@ class ScalingGroup(StackResource):
         if size_changed:
             end = (utcnow() + dt.timedelta(seconds=max(0.0, float(cooldown or 0)))).isoformat()
             self.ctx.data[COOLDOWN_END] = max(end, self.ctx.data.get(COOLDOWN_END) or end)
-        self.ctx.data[SHAPE] = self.shape()
 
-    async def _resize(self, size: int) -> bool:
+    async def _resize(self, size: int, always: bool = False) -> bool:
         """Bring the group to ``size`` members, the ones kept as they are; whether the
-        nested stack had to change."""
+        nested stack had to change. ``always`` updates the nested stack even if nothing
+        in it changed (an update of the group, as Heat's; an adjustment that changes
+        nothing does nothing)."""
         self.check_fan_out(size)
         current = dict(self.ordered(await self.current_members()))
         names, made = self.resized(size)
@@ -286,10 +276,11 @@ class ScalingGroup(StackResource):
             # Not made yet, or made and not seen complete (a resumed create).
             await self.create_child(spec)
             return True
-        if spec.digest() == self.ctx.data.get(DIGEST_KEY):
+        unchanged = spec.digest() == self.ctx.data.get(DIGEST_KEY)
+        if unchanged and not always:
             return False
         await self.update_child(spec)
-        return True
+        return not unchanged
 
     async def _roll(self, current: dict[str, dict[str, Any]], target: int) -> None:
         """Bring the members to the new definition a batch at a time, keeping
@@ -300,7 +291,9 @@ class ScalingGroup(StackResource):
         capacity = len(current)
 
         def plan() -> list[tuple[int, int]]:
-            return list(rolling_update.batches(target, capacity, batch_size, min_in_service))
+            return list(
+                rolling_update.scaling_batches(target, capacity, batch_size, min_in_service)
+            )
 
         def members_for(
             now: dict[str, dict[str, Any]], size: int, updates: int
@@ -320,10 +313,13 @@ class ScalingGroup(StackResource):
                     self.ordered(now), size, updates, new_name, lambda _: self.member()
                 )
             )
-
-            # Kept oldest first: members made in this batch are the newest.
-            self.note(list(members), made + len(used))
-            return members
+            # Kept oldest first: members given the new definition in this batch, then
+            # those made in it, are the newest (the next batch removes the oldest).
+            kept = [n for n in members if n in now and members[n] == now[n]]
+            renewed = [n for n in members if n in now and members[n] != now[n]]
+            order = kept + renewed + [n for n in members if n not in now]
+            self.note(order, made + len(used))
+            return {n: members[n] for n in order}
 
         # Kept while the batches run: the group's size changes between them.
         under_way = self.ctx.data.get(rolling_update.BATCHES)
@@ -383,7 +379,7 @@ class ScalingGroup(StackResource):
             or (self.rolls_on in changed and any(d != self.member() for d in current.values()))
         ):
             await self._roll(dict(self.ordered(current)), min(self.wanted_size(capacity), capacity))
-        await self._resize(self.wanted_size(capacity))
+        await self._resize(self.wanted_size(capacity), always=True)
         # As in Heat, a finished update of the group starts its cooldown again.
         self._finish(True, self.group_cooldown())
         await self.load_outputs()
@@ -417,17 +413,14 @@ class ScalingGroup(StackResource):
 
     def definition_changed(self) -> bool:
         """An adjustment acts only when the group would make it (else the update does
-        nothing and shows nothing, as Heat records no event for it); otherwise, whether
-        what the members are made of changed although the properties did not."""
+        nothing and shows nothing, as Heat records no event for it); otherwise always, as
+        for any nested stack."""
         if self.ctx.adjustment is not None:
             if self._busy() or self.ctx.data.get(ADJUSTING):
                 return True
             size, _ = _decide(self.ctx.name, self.ctx.data, self.ctx.adjustment, utcnow())
             return size is not None
-        try:
-            return self.ctx.data.get(SHAPE) != self.shape()
-        except ResourceFailure:
-            return True
+        return True
 
     def member_names(self) -> list[str]:
         """The members as their attributes list them: oldest first."""

@@ -70,6 +70,7 @@ class StackResource(ResourcePlugin):
     # brought up to date) rather than replacing it.
     update_failed_in_place: ClassVar[bool] = True
     check_supported: ClassVar[bool] = True  # the nested stack is checked
+    adopts_nested: ClassVar[bool] = True  # an adopted one adopts its nested stack
 
     def __init__(self, ctx: ResourceContext) -> None:
         super().__init__(ctx)
@@ -126,6 +127,7 @@ class StackResource(ResourcePlugin):
             spec.timeout_mins,
             environment=spec.environment,
             facade=self._facade_of(spec),
+            adopt=self.ctx.adopt,
         )
         await self._record(spec)
         return stack_id
@@ -212,13 +214,10 @@ class StackResource(ResourcePlugin):
     # Views -----------------------------------------------------------------------------
 
     def definition_changed(self) -> bool:
-        """Whether the nested stack would be made differently now (a template file or the
-        environment changed) although the properties did not."""
-        try:
-            spec = self.child_spec()
-        except ResourceFailure:
-            return True  # let the update report it
-        return self.ctx.data.get(DIGEST_KEY) != replace(spec, facade=self._facade_of(spec)).digest()
+        """Always, as in Heat: an update of the stack updates every nested stack, and the
+        nested stack's own resources decide whether they change (so a template resource
+        is UPDATE_COMPLETE after any update of its stack, its own resources as they were)."""
+        return True
 
     def reference_id(self) -> str | None:
         return self.ctx.physical_id
