@@ -97,6 +97,98 @@ async def test_export_abandon_adopt_round_trip(open_env: EngineEnv) -> None:
     assert ids == {n: r["resource_id"] for n, r in abandoned["resources"].items()}
 
 
+GROUP_AND_PROVIDER = {
+    "heat_template_version": "2013-05-23",
+    "resources": {
+        "group": {
+            "type": "OS::Heat::ResourceGroup",
+            "properties": {"count": 2, "resource_def": {"type": "OS::Heat::RandomString"}},
+        },
+        "provided": {"type": "random.yaml"},
+    },
+    "outputs": {
+        "first": {"value": {"get_attr": ["group", "resource.0.value"]}},
+        "second": {"value": {"get_attr": ["group", "resource.1.value"]}},
+        "provided": {"value": {"get_attr": ["provided", "the_str"]}},
+    },
+}
+RANDOM_YAML = json.dumps(
+    {
+        "heat_template_version": "2013-05-23",
+        "resources": {"real": {"type": "OS::Heat::RandomString"}},
+        "outputs": {"the_str": {"value": {"get_attr": ["real", "value"]}}},
+    }
+)
+
+
+def _random(value: str, resource_id: str) -> dict[str, Any]:
+    return {
+        "type": "OS::Heat::RandomString",
+        "resource_data": {"value": value},
+        "resource_id": resource_id,
+        "action": "CREATE",
+        "status": "COMPLETE",
+    }
+
+
+async def test_adopting_a_group_and_a_template_resource_adopts_their_nested_stacks(
+    open_env: EngineEnv,
+) -> None:
+    """As Heat's StackResource.handle_adopt: a nested stack is made from the resource's own
+    adopt data (its ``resources``), its members adopted, not made afresh."""
+    env = open_env
+    data = {
+        "template": GROUP_AND_PROVIDER,
+        "environment": {"parameters": {}},
+        "resources": {
+            "group": {
+                "type": "OS::Heat::ResourceGroup",
+                "resource_id": "old-group-id",
+                "resource_data": {},
+                "resources": {"0": _random("goopie", "ID-0"), "1": _random("different", "ID-1")},
+            },
+            "provided": {
+                "type": "random.yaml",
+                "resources": {"real": _random("froggy", "ID-real")},
+            },
+        },
+    }
+    created = await env.client.create_stack(
+        env.ctx,
+        "adopted",
+        None,
+        files={"random.yaml": RANDOM_YAML},
+        args={"adopt_stack_data": json.dumps(data)},
+    )
+    stack = await env.wait(created["stack_id"], "ADOPT")
+    assert stack["stack_status"] == "ADOPT_COMPLETE", stack["stack_status_reason"]
+    outputs = {o["output_key"]: o["output_value"] for o in stack["outputs"]}
+    assert outputs == {"first": "goopie", "second": "different", "provided": "froggy"}
+    resources = {r["resource_name"]: r for r in await env.client.list_resources(env.ctx, "adopted")}
+    group_stack = resources["group"]["physical_resource_id"]
+    members = await env.client.list_resources(env.ctx, group_stack)
+    assert {m["resource_name"]: m["physical_resource_id"] for m in members} == {
+        "0": "ID-0",
+        "1": "ID-1",
+    }
+    assert {m["resource_status"] for m in members} == {"ADOPT_COMPLETE"}
+    nested = await env.client.show_stack(env.ctx, group_stack)
+    assert nested["stack_status"] == "ADOPT_COMPLETE"
+
+
+async def test_a_nested_tree_abandoned_is_adopted_with_its_values(open_env: EngineEnv) -> None:
+    env = open_env
+    first = await env.create("tree", GROUP_AND_PROVIDER, files={"random.yaml": RANDOM_YAML})
+    values = {o["output_key"]: o["output_value"] for o in first["outputs"]}
+    abandoned = await env.client.abandon_stack(env.ctx, "tree")
+    created = await env.client.create_stack(
+        env.ctx, "again", None, args={"adopt_stack_data": json.dumps(abandoned)}
+    )
+    stack = await env.wait(created["stack_id"], "ADOPT")
+    assert stack["stack_status"] == "ADOPT_COMPLETE", stack["stack_status_reason"]
+    assert {o["output_key"]: o["output_value"] for o in stack["outputs"]} == values
+
+
 async def test_external_id_takes_over_without_creating_or_deleting(env: EngineEnv) -> None:
     template = {
         "heat_template_version": "2018-08-31",

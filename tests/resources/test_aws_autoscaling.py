@@ -244,3 +244,33 @@ async def test_launch_configuration_needs_image_and_type(env: EngineEnv) -> None
         "If without InstanceId, ImageId and InstanceType are required."
     )
 
+
+async def test_a_signal_refreshes_metadata_that_reads_the_group(env: EngineEnv) -> None:
+    """As Heat's signal handling: once a policy's signal has resized the group, the
+    metadata of a template resource reading the group's InstanceList is resolved again
+    (Heat's functional AutoScalingSignalTest)."""
+    template = cfn(
+        {"MinSize": "0", "MaxSize": "5", "DesiredCapacity": "2"},
+        policy={"AdjustmentType": "ChangeInCapacity", "ScalingAdjustment": "1", "Cooldown": "0"},
+    )
+    template["Resources"]["balancer"] = {
+        "Type": "AWS::EC2::Instance",
+        "Properties": {"ImageId": "lb", "InstanceType": "m1.small"},
+        "Metadata": {"IPs": {"Fn::GetAtt": ["group", "InstanceList"]}},
+    }
+    stack = await create(env, template)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+
+    async def ips() -> str:
+        shown = await env.client.resource_metadata(env.ctx, "s", "balancer")
+        return str(shown["IPs"])
+
+    assert await ips() == "img-1,img-1"
+    await signal(env, "up")
+
+    async def refreshed() -> bool:
+        return await ips() == "img-1,img-1,img-1"
+
+    await until(refreshed, "the balancer's metadata naming three members")
+    # A resource whose type keeps its metadata as given is not touched.
+    assert (await env.client.resource_metadata(env.ctx, "s", "config")) == {"role": "web"}

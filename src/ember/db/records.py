@@ -190,4 +190,7 @@ class Progress:
     took: list[tuple[str, float]] = field(default_factory=list)
     # (stack id, failed traversal id) of stacks to roll back
     rollbacks: list[tuple[str, str]] = field(default_factory=list)
+    # Stacks where a signal (or the scaling it asked for) was handled: their resources'
+    # metadata is resolved again
+    signalled: list[str] = field(default_factory=list)
     deadlines: list[tuple[NodeKey, dt.datetime]] = field(default_factory=list)  # parked

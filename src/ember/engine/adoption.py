@@ -61,7 +61,8 @@ def parse_adopt_data(raw: Any) -> dict[str, Any]:
 
 
 def adopt_data_for(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each resource's physical id and data, as the adopting nodes take them."""
+    """Each resource's physical id and data, as the adopting nodes take them, and the
+    adopt data of its nested stack (its own ``resources``, as abandon gives them)."""
     return {
         name: {
             "resource_id": r.get("resource_id"),
@@ -69,6 +70,7 @@ def adopt_data_for(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 str(k): v if isinstance(v, str) else json.dumps(v)
                 for k, v in (r.get("resource_data") or {}).items()
             },
+            "resources": r.get("resources") if isinstance(r.get("resources"), dict) else {},
         }
         for name, r in (doc.get("resources") or {}).items()
         if isinstance(r, dict)

@@ -16,6 +16,7 @@ from ember.engine.definitions import DefinitionCache
 from ember.engine.dispatch import Dispatcher, bind_handlers
 from ember.engine.launch import Launcher
 from ember.engine.liveness import Liveness
+from ember.engine.metadata_refresh import refresh_metadata
 from ember.engine.nested import NestedStacks
 from ember.engine.ops.catalog import CatalogOps
 from ember.engine.ops.credentials import CredentialOps
@@ -118,11 +119,14 @@ class Engine:
         )
 
     async def _after(self, moved: Progress) -> None:
-        """What follows the end of traversals: old events go, failed ones roll back."""
+        """What follows the end of traversals: old events go, failed ones roll back, and
+        after a signal the metadata that may read what it changed is resolved again."""
         if moved.finished:
             await self.db.run(_purge_events, moved.finished, self.settings.max_events_per_stack)
         for stack_id, failed in moved.rollbacks:
             await self.launcher.rollback(stack_id, failed)
+        for stack_id in dict.fromkeys(moved.signalled):
+            await refresh_metadata(self.db, self.definitions, self.plugins, stack_id)
 
     async def _push_events(self, events: list[dict[str, Any]]) -> None:
         """Tell the APIs' event streams what was just committed: best effort, the events

@@ -141,7 +141,11 @@ class NestedStacks:
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
         facade: Mapping[str, Any] | None = None,
+        adopt: Mapping[str, Any] | None = None,
     ) -> str:
+        """Create ``ctx``'s nested stack (adopt it from ``adopt``, when given) and wait
+        for it."""
+        action = Action.CREATE if adopt is None else Action.ADOPT
         if ctx.physical_id is None:
             # Made before, by a run of this node whose engine died before it noted the id:
             # the name comes from the resource's own id, so it is this resource's stack.
@@ -163,7 +167,11 @@ class NestedStacks:
                 params=dict(parameters),
                 files=dict(files),
                 environment=dict(environment or {}),
-                args={"timeout_mins": timeout_mins, "disable_rollback": True},
+                args={
+                    "timeout_mins": timeout_mins,
+                    "disable_rollback": True,
+                    **({"adopt_stack_data": dict(adopt)} if adopt is not None else {}),
+                },
                 owner={
                     "stack_id": ctx.stack_id,
                     "resource_name": ctx.name,
@@ -174,7 +182,7 @@ class NestedStacks:
             )
             ctx.physical_id = created["stack_id"]
             await ctx.checkpoint()
-        await self._wait(ctx, ctx.physical_id, Action.CREATE)
+        await self._wait(ctx, ctx.physical_id, action)
         return ctx.physical_id
 
     async def update_nested(

@@ -118,6 +118,8 @@ def _advance(
         progress.took.append((trav.action, (utcnow() - trav.created_at).total_seconds()))
         if close(uow, trav, progress.ready):
             progress.rollbacks.append((trav.stack_id, trav.id))
+        if trav.scope == Scope.RESOURCE and trav.state == TraversalState.COMPLETE:
+            progress.signalled.append(trav.stack_id)
 
 
 def _stack_failed(

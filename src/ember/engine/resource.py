@@ -16,7 +16,8 @@ The same holds when a node is run again after an engine died.
 
 What a type can do is declared on the class (``any_properties``, ``dynamic_attributes``,
 ``update_failed_in_place``, ``signal_supported``, ``signal_credential``,
-``no_signal_actions``, ``adjustable``); the engine never probes for methods.
+``no_signal_actions``, ``adjustable``, ``adopts_nested``, ``refreshes_metadata``); the
+engine never probes for methods.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ class StackServices(Protocol):
         timeout_mins: int | None,
         environment: Mapping[str, Any] | None = None,
         facade: Mapping[str, Any] | None = None,
+        adopt: Mapping[str, Any] | None = None,
     ) -> str: ...
 
     async def update_nested(
@@ -285,6 +287,9 @@ class ResourceContext:
     # A scaling adjustment this resource's update was started for (``adjust_group``):
     # ``adjustment_type``, ``adjustment``, ``min_adjustment_step``, ``cooldown``.
     adjustment: Mapping[str, Any] | None = None
+    # When the stack is adopted, for a type that ``adopts_nested``: the adopt data of its
+    # nested stack (``{"resources": {...}}``, as the resource's own entry holds them).
+    adopt: Mapping[str, Any] | None = None
     # heat.conf's limits: a type that makes members checks their number (against
     # ``max_resources``) and size before it makes them.
     limits: Limits = field(default_factory=Limits)
@@ -376,6 +381,13 @@ class ResourcePlugin:
     # Takes scaling adjustments (``StackServices.adjust_group``): its ``update`` acts on
     # ``ctx.adjustment`` when one is given, and ``definition_changed`` says so.
     adjustable: ClassVar[bool] = False
+    # Adopted by being made (Heat's StackResource.handle_adopt): its ``create`` runs with
+    # ``ctx.adopt``, the adopt data of what it is made of (a nested stack's resources).
+    # Any other type is adopted by taking the adopt data's id and data as they are.
+    adopts_nested: ClassVar[bool] = False
+    # Its template metadata is resolved again after a signal to its stack is handled
+    # (Heat's ``metadata_update``): what it read then may have changed.
+    refreshes_metadata: ClassVar[bool] = False
 
     def __init__(self, ctx: ResourceContext) -> None:
         self.ctx = ctx

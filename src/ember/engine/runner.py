@@ -355,6 +355,10 @@ class NodeRunner:
         plugin = plugin_cls(ctx)
         if node.action == Action.ADOPT:
             adopt = node.node_data.get("adopt") or {}
+            if plugin_cls.adopts_nested:
+                # Made, its nested stack adopted from the resource's own adopt data.
+                ctx.adopt = {"resources": dict(adopt.get("resources") or {})}
+                return await self._call(node, plugin, plugin.create(), properties)
             ctx.physical_id = adopt.get("resource_id") or ctx.physical_id
             ctx.data.update(adopt.get("resource_data") or {})
             return self._success(node, plugin, properties, metadata)

@@ -316,7 +316,7 @@ class NodeWorker:
                 metrics.TRAVERSAL_SECONDS.labels(action).observe(seconds)
             for key, at in moved.deadlines:
                 self.timers.schedule(key, at)
-            if moved.finished or moved.rollbacks:
+            if moved.finished or moved.rollbacks or moved.signalled:
                 self._follow_up(moved)
 
     async def _repair_loop(self) -> None:

@@ -26,6 +26,7 @@ class TemplateResource(StackResource):
     type_name = "OS::Heat::TemplateResource"
     description = "A resource implemented by a nested stack made from a template file."
     # Only reached through a template type; never written in a template itself.
+    refreshes_metadata = True  # after a signal, as Heat's TemplateResource
     support_status = {
         "status": "HIDDEN",
         "version": None,
