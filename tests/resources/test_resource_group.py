@@ -414,12 +414,15 @@ async def test_members_templates_are_validated_unless_there_are_none(env: Engine
         await env.client.create_stack(
             env.ctx, "two", grouped(2), files=files, environment=environment
         )
+    # Ember's dotted path, then Heat's text (the nested stacks marked) that scripts match.
     assert str(refused.value) == (
         "resources.random_group.resources.0.resources.random.properties.length: "
-        "Value 'BAD' is not an integer"
+        "Value 'BAD' is not an integer (resources.random_group<nested_stack>.resources."
+        "0<provider.yaml>.resources.random: : Value 'BAD' is not an integer)"
     )
-    with pytest.raises(errors.StackValidationFailed):
+    with pytest.raises(errors.StackValidationFailed) as refused:
         await env.client.update_stack(
             env.ctx, "empty", grouped(2), files=files, environment=environment
         )
+    assert "resources.random_group<nested_stack>.resources.0<provider.yaml>" in str(refused.value)
     assert (await show(env, empty["id"]))["stack_status"] == "CREATE_COMPLETE"

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 
 from ember.common import errors
 
+
+class Boundary(str):
+    """Where a path enters a nested stack, and what made it (``nested_stack`` for a
+    group's, a template resource's file name): not part of the dotted path, only of the
+    form Heat gives a nested problem (``resources.group<nested_stack>.resources.0``)."""
+
+
 PathPart = str | int
 Path = tuple[PathPart, ...]
 
@@ -19,11 +26,33 @@ def format_path(path: Iterable[PathPart]) -> str:
     """Dotted form of a path, list indices in brackets: ``resources.web.properties.nets[0].id``."""
     out = ""
     for part in path:
+        if isinstance(part, Boundary):
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+def heat_nested_form(path: Path, message: str) -> str | None:
+    """Heat's text for a property problem of a resource inside nested stacks, which
+    scripts match (``resources.group<nested_stack>.resources.0<provider.yaml>.resources.
+    random: : Value 'BAD' is not an integer``); None for any other problem."""
+    if not any(isinstance(p, Boundary) for p in path) or "properties" not in path:
+        return None
+    last = len(path) - 1 - path[::-1].index("properties")
+    if any(isinstance(p, Boundary) for p in path[last:]):
+        return None
+    out = ""
+    for part in path[:last]:
+        if isinstance(part, Boundary):
+            out += f"<{part}>"
+        elif isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return f"{out}: : {message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +63,9 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = format_path(self.path)
-        return f"{where}: {self.message}" if where else self.message
+        text = f"{where}: {self.message}" if where else self.message
+        heat = heat_nested_form(self.path, self.message)
+        return f"{text} ({heat})" if heat else text
 
 
 class Diagnostics:

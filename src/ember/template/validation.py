@@ -14,7 +14,7 @@ from typing import Any
 
 from ember.common import errors
 from ember.template import constraints as c
-from ember.template.diagnostics import Diagnostics, Path
+from ember.template.diagnostics import Boundary, Diagnostics, Path
 from ember.template.environment import Environment
 from ember.template.functions.base import (
     OMIT,
@@ -371,7 +371,7 @@ def _template_resource(
         tree=tree,
     )
     defn.nested[name] = nested
-    defn.diags.extend(nested.diags, prefix=path)
+    defn.diags.extend(nested.diags, prefix=(*path, Boundary(resolved.template)))
     info = template_resource_info(nested)
     if depth > 0:
         # Heat checks the properties of a template resource against its template's
@@ -425,7 +425,16 @@ def _members_size(
                     depth=depth + 1,
                     tree=tree,
                 )
-                defn.diags.extend(nested.diags, prefix=(*path, "resources", "0"))
+                defn.diags.extend(
+                    nested.diags,
+                    prefix=(
+                        *path,
+                        Boundary("nested_stack"),
+                        "resources",
+                        "0",
+                        Boundary(resolved.template or ""),
+                    ),
+                )
                 each += nested.tree_size
     else:
         info = None if resolved is None else catalog.type_info(resolved.name)
