@@ -107,40 +107,11 @@ def versions(venv: Path) -> dict[str, str]:
 
 
 def write_heat_conf(workdir: Path, keystone: ks.Keystone) -> Path:
-    """heat.conf as Heat's CI has it behind Keystone: abandon and adopt on, and the
-    project tests' policy that lets admins list every project's stacks."""
-    heat = keystone.accounts["heat"]
-    (workdir / "policy.yaml").write_text(ks.GLOBAL_INDEX_FOR_ADMINS, encoding="utf-8")
-    conf = workdir / "heat.conf"
-    conf.write_text(
-        "[DEFAULT]\n"
-        "num_engine_workers = 1\n"
-        "enable_stack_abandon = true\n"
-        "enable_stack_adopt = true\n"
-        "[database]\n"
-        f"connection = sqlite:///{workdir / 'ember.sqlite'}\n"
-        "[heat_api]\n"
-        "bind_host = 127.0.0.1\n"
-        f"bind_port = {keystone.heat_port}\n"
-        "[heat_api_cfn]\n"
-        "bind_host = 127.0.0.1\n"
-        f"bind_port = {keystone.cfn_port}\n"
-        "[paste_deploy]\n"
-        "flavor = keystone\n"
-        "[keystone_authtoken]\n"
-        f"www_authenticate_uri = {keystone.url}\n"
-        f"auth_url = {keystone.url}\n"
-        "auth_type = password\n"
-        f"username = {heat.username}\n"
-        f"password = {heat.password}\n"
-        f"project_name = {heat.project_name}\n"
-        f"user_domain_name = {ks.DOMAIN}\n"
-        f"project_domain_name = {ks.DOMAIN}\n"
-        "[oslo_policy]\n"
-        "policy_file = policy.yaml\n",
-        encoding="utf-8",
+    """heat.conf as the tests' own Keystone deployment has it, with abandon and adopt on
+    as in Heat's CI."""
+    return ks.write_heat_conf(
+        workdir, keystone, {"enable_stack_abandon": "true", "enable_stack_adopt": "true"}
     )
-    return conf
 
 
 def start_heat(workdir: Path, keystone: ks.Keystone) -> HeatServer:

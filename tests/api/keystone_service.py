@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,15 +234,20 @@ GLOBAL_INDEX_FOR_ADMINS = (
 )
 
 
-def write_heat_conf(workdir: Path, keystone: Keystone) -> Path:
+def write_heat_conf(
+    workdir: Path, keystone: Keystone, defaults: Mapping[str, str] | None = None
+) -> Path:
     """heat.conf as operators write it for Heat behind Keystone, with a policy file that
-    lets admins list every project's stacks (Heat's default lets nobody)."""
+    lets admins list every project's stacks (Heat's default lets nobody); ``defaults``
+    are more ``[DEFAULT]`` options."""
     heat = keystone.accounts["heat"]
     (workdir / "policy.yaml").write_text(GLOBAL_INDEX_FOR_ADMINS, encoding="utf-8")
     conf = workdir / "heat.conf"
+    extra = "".join(f"{name} = {value}\n" for name, value in (defaults or {}).items())
     conf.write_text(
         "[DEFAULT]\n"
         "num_engine_workers = 1\n"
+        f"{extra}"
         "[database]\n"
         f"connection = sqlite:///{workdir / 'ember.sqlite'}\n"
         "[heat_api]\n"
