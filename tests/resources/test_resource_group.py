@@ -256,10 +256,29 @@ async def test_count_zero(env: EngineEnv) -> None:
     stack = await env.create("g", group(0))
     assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
     assert outputs(stack)["refs"] == []
+    assert outputs(stack)["values"] == []  # a member attribute over no members, as Heat
     assert await members(env) == {}
     stack = await update(env, "g", group(2))
     assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
     assert outputs(stack)["values"] == ["v0", "v1"]
+
+
+async def test_a_member_or_attribute_the_group_does_not_have_fails_the_output(
+    env: EngineEnv,
+) -> None:
+    template = group(1)
+    template["outputs"] = {
+        "missing": {"value": {"get_attr": ["group", "resource.5", "output"]}},
+        "bogus": {"value": {"get_attr": ["group", "no_such_attribute"]}},
+        "first": {"value": {"get_attr": ["group", "resource.0", "output"]}},
+    }
+    stack = await env.create("g", template)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    shown = {o["output_key"]: o for o in stack["outputs"]}
+    assert shown["first"]["output_value"] == "v0"
+    for key in ("missing", "bogus"):
+        assert shown[key]["output_value"] is None
+        assert "is incorrect" in shown[key]["output_error"], shown[key]
 
 
 async def test_failing_member_fails_group_with_reason(env: EngineEnv) -> None:

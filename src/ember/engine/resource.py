@@ -41,8 +41,20 @@ PAUSE_KEY = "pause:"
 ATTRIBUTE_ERRORS = "::attribute-errors"
 # Set in a resource's attributes when they are every attribute it has (a template
 # resource's: its template's outputs): reading another fails, as in Heat, instead of null.
+# A list of name prefixes instead closes only the names that start with one of them.
 ATTRIBUTES_CLOSED = "::attributes-closed"
-RESERVED_ATTRIBUTES = (ATTRIBUTE_ERRORS, ATTRIBUTES_CLOSED)
+# What an attribute that is not listed (and not closed) reads as, when not null (each
+# member attribute of a group of no members: an empty list).
+ATTRIBUTE_DEFAULT = "::attribute-default"
+RESERVED_ATTRIBUTES = (ATTRIBUTE_ERRORS, ATTRIBUTES_CLOSED, ATTRIBUTE_DEFAULT)
+
+
+def is_closed(values: Mapping[str, Any], attribute: str) -> bool:
+    """Whether reading ``attribute``, not among ``values``, fails."""
+    closed = values.get(ATTRIBUTES_CLOSED)
+    if isinstance(closed, list):
+        return any(attribute.startswith(str(prefix)) for prefix in closed)
+    return bool(closed)
 
 
 def shown_attributes(values: Mapping[str, Any]) -> dict[str, Any]:

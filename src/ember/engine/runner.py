@@ -34,14 +34,15 @@ from ember.engine.plan import (
 from ember.engine.planner import HELD, LEFTOVER
 from ember.engine.plugins import PluginRegistry
 from ember.engine.resource import (
+    ATTRIBUTE_DEFAULT,
     ATTRIBUTE_ERRORS,
-    ATTRIBUTES_CLOSED,
     Parked,
     ResourceContext,
     ResourceFailure,
     ResourcePlugin,
     StackServices,
     UpdateReplace,
+    is_closed,
     shown_attributes,
 )
 from ember.engine.signal_access import SignalCredentials
@@ -79,9 +80,11 @@ class PeerResources:
         failed = values.get(ATTRIBUTE_ERRORS) or {}
         if attribute in failed:
             raise FunctionError(f"Error in {name} output {attribute}: {failed[attribute]}")
-        if attribute not in values and values.get(ATTRIBUTES_CLOSED) and attribute != "show":
+        if attribute in values or attribute == "show":
+            return values.get(attribute)
+        if is_closed(values, attribute):
             raise FunctionError(f"The Referenced Attribute ({name} {attribute}) is incorrect.")
-        return values.get(attribute)
+        return values.get(ATTRIBUTE_DEFAULT)
 
     def all_attributes(self, name: str) -> dict[str, Any]:
         return shown_attributes(self.peers.get(name, (None, {}))[1])

@@ -15,7 +15,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ember.engine.resource import AttributeSchema, ResourceFailure
+from ember.engine.resource import (
+    ATTRIBUTE_DEFAULT,
+    ATTRIBUTES_CLOSED,
+    AttributeSchema,
+    ResourceFailure,
+)
 from ember.resources import rolling_update
 from ember.resources.stack_resource import (
     GENERATED_VERSION,
@@ -28,6 +33,7 @@ from ember.resources.stack_resource import (
 from ember.template import TOO_MANY_RESOURCES, Members, PropertySchema, apply_schema
 from ember.template.constraints import AllowedValues, Length, Range
 from ember.template.functions.budget import TooLarge, measure
+from ember.template.functions.hot_refs import MEMBER_PREFIX
 
 BLACKLIST = "name_blacklist"
 BATCHES = rolling_update.BATCHES
@@ -369,4 +375,10 @@ class ResourceGroup(StackResource):
         names = by_index((outputs.get(REFS_OUTPUT) or {}).keys())
         out = member_attributes(names, outputs)
         out["removed_rsrc_list"] = sorted(self.blacklist())
+        if self.ctx.physical_id is not None:
+            # As Heat reads a group: resource.<n> of no member fails, and so does an
+            # attribute no member has; with no members at all, any member attribute is [].
+            out[ATTRIBUTES_CLOSED] = True if names else [MEMBER_PREFIX]
+            if not names:
+                out[ATTRIBUTE_DEFAULT] = []
         return out
