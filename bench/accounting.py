@@ -1,19 +1,22 @@
 """What a benchmark's load cost and did, seen from outside the services: CPU seconds by
 component (from ``/proc``), how busy the machine was, and the services' own counters (their
-``GET /metrics``, read with prometheus_client's parser)."""
+``GET /metrics``, read as the tests read them)."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
+# The checkout's root, for the tests' reader of the services' metrics.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.api.metrics_scrape import moved, scrape
+
+__all__ = ["Meter", "cpu_seconds", "machine_busy", "moved", "scrape"]
 
 TICKS = os.sysconf("SC_CLK_TCK")
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 def _processes() -> Iterable[tuple[int, str, int, float]]:
@@ -80,24 +83,3 @@ class Meter:
         spent = {k: round(cpu[k] - self._cpu.get(k, 0.0), 2) for k in cpu}
         share = (busy - self._machine[0]) / max(total - self._machine[1], 1e-9)
         return {"cpu_s": spent, "machine_busy": round(share, 3)}
-
-
-def scrape(url: str) -> Samples:
-    """Every sample of ``url``/metrics, by name and labels."""
-    response = httpx.get(f"{url}/metrics", timeout=30.0)
-    response.raise_for_status()
-    samples: Samples = {}
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return samples
-
-
-def total(samples: Samples, name: str, **labels: str) -> float:
-    """The sum of the samples of ``name`` whose labels include ``labels``."""
-    wanted = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
-
-
-def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
-    return total(after, name, **labels) - total(before, name, **labels)

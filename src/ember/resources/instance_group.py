@@ -139,7 +139,7 @@ class InstanceGroup(ScalingGroup):
         return member
 
     def member_definition(self) -> dict[str, Any]:
-        # Only reached before a handler loaded it (``definition_changed``): as last made.
+        # Only reached when load_member found no launch configuration to read.
         raise ValidationFailed("The launch configuration has not been read")
 
     # Views ------------------------------------------------------------------------------

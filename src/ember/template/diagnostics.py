@@ -22,13 +22,14 @@ PathPart = str | int
 Path = tuple[PathPart, ...]
 
 
-def format_path(path: Iterable[PathPart]) -> str:
-    """Dotted form of a path, list indices in brackets: ``resources.web.properties.nets[0].id``."""
+def format_path(path: Iterable[PathPart], boundaries: bool = False) -> str:
+    """Dotted form of a path, list indices in brackets: ``resources.web.properties.nets[0].id``;
+    with ``boundaries``, where it enters a nested stack marked as Heat marks it."""
     out = ""
     for part in path:
         if isinstance(part, Boundary):
-            continue
-        if isinstance(part, int):
+            out += f"<{part}>" if boundaries else ""
+        elif isinstance(part, int):
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
@@ -44,15 +45,7 @@ def heat_nested_form(path: Path, message: str) -> str | None:
     last = len(path) - 1 - path[::-1].index("properties")
     if any(isinstance(p, Boundary) for p in path[last:]):
         return None
-    out = ""
-    for part in path[:last]:
-        if isinstance(part, Boundary):
-            out += f"<{part}>"
-        elif isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return f"{out}: : {message}"
+    return f"{format_path(path[:last], boundaries=True)}: : {message}"
 
 
 @dataclass(frozen=True, slots=True)
